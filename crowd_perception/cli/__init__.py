@@ -1,0 +1,82 @@
+"""The ``crowd-perception`` command line.
+
+Each area of the package declares its subcommands as ``COMMANDS``, a list of :class:`Command`
+in its own ``cli`` module, listed in ``PROVIDERS`` below; multi-word commands (``train
+detector``, ``evaluate tracking``) become nested sub-parsers. Provider modules must import
+heavy dependencies (torch, onnxruntime) inside ``run`` so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .. import __version__
+
+__all__ = ["Command", "PROVIDERS", "build_parser", "main"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its words, help line, argument declaration and entry point.
+
+    ``run`` receives the parsed namespace and returns the process exit code.
+    """
+
+    path: tuple[str, ...]
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# Modules that define ``COMMANDS``; every area adds its own line here.
+PROVIDERS: tuple[str, ...] = ()
+
+
+def _commands() -> list[Command]:
+    commands: list[Command] = []
+    for name in PROVIDERS:
+        commands.extend(importlib.import_module(name).COMMANDS)
+    return commands
+
+
+def build_parser(commands: Sequence[Command] | None = None) -> argparse.ArgumentParser:
+    """The full argument parser (nested sub-parsers for multi-word commands)."""
+    parser = argparse.ArgumentParser(
+        prog="crowd-perception", description="Pedestrian detection, occluded pose, 3D pose and tracking."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    groups: dict[tuple[str, ...], argparse._SubParsersAction] = {(): parser.add_subparsers(dest="command")}
+    parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+    for command in sorted(commands if commands is not None else _commands(), key=lambda c: c.path):
+        for depth in range(1, len(command.path)):
+            prefix = command.path[:depth]
+            if prefix not in groups:
+                group_parser = groups[prefix[:-1]].add_parser(prefix[-1], help=f"{prefix[-1]} subcommands")
+                parsers[prefix] = group_parser
+                groups[prefix] = group_parser.add_subparsers(dest="_".join(prefix), required=True)
+        leaf = groups[command.path[:-1]].add_parser(command.path[-1], help=command.help, description=command.help)
+        command.add_arguments(leaf)
+        leaf.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if not hasattr(args, "_run"):
+        parser.print_help()
+        return 2
+    return int(args._run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

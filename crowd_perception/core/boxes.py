@@ -1,0 +1,145 @@
+"""Vectorised box geometry in numpy: format conversion, IoU / GIoU / IoA, clipping and NMS.
+
+All functions take ``(..., 4)`` float arrays. ``xyxy`` is the internal format (x1, y1, x2, y2 in
+pixels, x2 > x1 for a non-empty box); ``xywh`` is COCO / CrowdHuman / MOTChallenge; ``cxcyah``
+is the tracker's Kalman state (centre, aspect = w / h, height).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "xywh_to_xyxy",
+    "xyxy_to_xywh",
+    "xyxy_to_cxcyah",
+    "cxcyah_to_xyxy",
+    "box_area",
+    "clip_boxes",
+    "box_iou",
+    "box_ioa",
+    "paired_iou",
+    "paired_giou",
+    "nms",
+]
+
+_EPS = 1e-9
+
+
+def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    boxes = np.asarray(boxes)
+    if not np.issubdtype(boxes.dtype, np.floating):
+        boxes = boxes.astype(np.float64)
+    return np.concatenate([boxes[..., :2], boxes[..., :2] + boxes[..., 2:4]], axis=-1)
+
+
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    boxes = np.asarray(boxes)
+    return np.concatenate([boxes[..., :2], boxes[..., 2:4] - boxes[..., :2]], axis=-1)
+
+
+def xyxy_to_cxcyah(boxes: np.ndarray) -> np.ndarray:
+    """(x1, y1, x2, y2) -> (cx, cy, w / h, h)."""
+    boxes = np.asarray(boxes)
+    w = boxes[..., 2] - boxes[..., 0]
+    h = boxes[..., 3] - boxes[..., 1]
+    return np.stack(
+        [(boxes[..., 0] + boxes[..., 2]) / 2, (boxes[..., 1] + boxes[..., 3]) / 2, w / np.maximum(h, _EPS), h],
+        axis=-1,
+    )
+
+
+def cxcyah_to_xyxy(state: np.ndarray) -> np.ndarray:
+    """(cx, cy, w / h, h) -> (x1, y1, x2, y2)."""
+    state = np.asarray(state)
+    h = state[..., 3]
+    w = state[..., 2] * h
+    return np.stack(
+        [state[..., 0] - w / 2, state[..., 1] - h / 2, state[..., 0] + w / 2, state[..., 1] + h / 2], axis=-1
+    )
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    """Area of ``xyxy`` boxes; degenerate boxes have area 0."""
+    boxes = np.asarray(boxes)
+    return np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
+
+
+def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Clip ``xyxy`` boxes to the image ``[0, width] x [0, height]``."""
+    boxes = np.array(boxes, copy=True)
+    boxes[..., 0::2] = np.clip(boxes[..., 0::2], 0, width)
+    boxes[..., 1::2] = np.clip(boxes[..., 1::2], 0, height)
+    return boxes
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection areas of ``(N, 4)`` and ``(M, 4)`` -> ``(N, M)``."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:4], b[None, :, 2:4])
+    wh = np.clip(rb - lt, 0, None)
+    return wh[..., 0] * wh[..., 1]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of ``(N, 4)`` and ``(M, 4)`` ``xyxy`` boxes -> ``(N, M)`` in [0, 1]."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    inter = _intersection(a, b)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
+
+
+def box_ioa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over the area of ``a`` (used for ignore regions) -> ``(N, M)``."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    area = box_area(a)[:, None]
+    return np.where(area > 0, _intersection(a, b) / np.maximum(area, _EPS), 0.0)
+
+
+def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise IoU of two ``(..., 4)`` arrays of the same shape."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    wh = np.clip(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    union = box_area(a) + box_area(b) - inter
+    return np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
+
+
+def paired_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise generalised IoU (Rezatofighi et al.) in [-1, 1]."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    wh = np.clip(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    union = box_area(a) + box_area(b) - inter
+    iou = np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
+    hull = box_area(np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:4], b[..., 2:4])], -1))
+    return iou - np.where(hull > 0, (hull - union) / np.maximum(hull, _EPS), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detections: int | None = None) -> np.ndarray:
+    """Greedy non-maximum suppression.
+
+    Returns the indices of the kept boxes, highest score first. A box is suppressed when its IoU
+    with an already kept, higher-scoring box is strictly above ``iou_threshold``. The IoU matrix
+    is computed once, so the loop does only boolean indexing (fast up to a few thousand boxes).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(boxes) != len(scores):
+        raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
+    order = np.argsort(-scores, kind="stable")
+    overlaps = box_iou(boxes[order], boxes[order]) > iou_threshold
+    suppressed = np.zeros(len(order), dtype=bool)
+    keep = []
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        if max_detections is not None and len(keep) >= max_detections:
+            break
+        suppressed |= overlaps[i]
+    return order[np.asarray(keep, dtype=np.int64)]

@@ -1,0 +1,222 @@
+"""Plain, ROS-free result types shared by the models, the tracker, the formats and the nodes.
+
+Each type is a struct of arrays (one row per person) so that post-processing, the tracker and
+the message conversions stay vectorised. Boxes are ``xyxy`` pixels in the input image; a box or
+keypoint that is unknown is NaN, never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = [
+    "Header",
+    "JointState",
+    "TrackState",
+    "Detections",
+    "Poses2D",
+    "Poses3D",
+    "Tracks",
+]
+
+
+@dataclass(frozen=True)
+class Header:
+    """Stamp (nanoseconds since the epoch, or sim time) and frame of the image a result came from."""
+
+    stamp_ns: int = 0
+    frame_id: str = ""
+
+    @property
+    def stamp_s(self) -> float:
+        return self.stamp_ns * 1e-9
+
+
+class JointState(IntEnum):
+    """Per-joint visibility; the same constants are defined in ``msg/Keypoint2D.msg``."""
+
+    UNKNOWN = 0
+    VISIBLE = 1
+    OCCLUDED = 2  # hidden, cause not known (what the pose network predicts)
+    OCCLUDED_BY_PERSON = 3
+    OCCLUDED_BY_OBJECT = 4
+    SELF_OCCLUDED = 5
+    OUTSIDE_IMAGE = 6
+
+    @staticmethod
+    def is_occluded(states: np.ndarray) -> np.ndarray:
+        """Boolean mask of states that mean "inside the image but hidden"."""
+        states = np.asarray(states)
+        return (states >= JointState.OCCLUDED) & (states <= JointState.SELF_OCCLUDED)
+
+
+class TrackState(IntEnum):
+    """Track life cycle; the same constants are defined in ``msg/Track.msg``."""
+
+    TENTATIVE = 0
+    CONFIRMED = 1
+    LOST = 2
+
+
+def _rows(array: np.ndarray | None, n: int, tail: tuple[int, ...], dtype, fill=np.nan) -> np.ndarray:
+    """``array`` as ``(n, *tail)`` of ``dtype``, or a ``fill``-ed array when it is ``None``."""
+    if array is None:
+        return np.full((n, *tail), fill, dtype=dtype)
+    out = np.asarray(array, dtype=dtype)
+    if out.shape[:1] != (n,) or (tail and out.shape[1:] != tail):
+        raise ValueError(f"expected shape ({n}, {', '.join(map(str, tail))}), got {out.shape}")
+    return out
+
+
+@dataclass
+class Detections:
+    """Pedestrian detections of one image.
+
+    boxes: ``(N, 4)`` full-body ``xyxy``; visible_boxes: ``(N, 4)``, NaN rows where unknown;
+    scores: ``(N,)`` in [0, 1]; embeddings: ``(N, D)`` L2-normalised appearance vectors (D may be 0).
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    visible_boxes: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        n = len(self.boxes)
+        self.scores = _rows(self.scores, n, (), np.float32)
+        self.visible_boxes = _rows(self.visible_boxes, n, (4,), np.float32)
+        if self.embeddings is None:
+            self.embeddings = np.zeros((n, 0), dtype=np.float32)
+        self.embeddings = np.asarray(self.embeddings, dtype=np.float32).reshape(n, -1)
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @classmethod
+    def empty(cls, embedding_dim: int = 0) -> Detections:
+        return cls(np.zeros((0, 4)), np.zeros(0), embeddings=np.zeros((0, embedding_dim)))
+
+    def select(self, index: np.ndarray) -> Detections:
+        """Rows picked by an integer or boolean index."""
+        return Detections(self.boxes[index], self.scores[index], self.visible_boxes[index], self.embeddings[index])
+
+
+@dataclass
+class Poses2D:
+    """2D poses of one image, in the image's pixel frame.
+
+    keypoints: ``(N, K, 2)`` pixel ``(x, y)``; scores: ``(N, K)`` in [0, 1];
+    states: ``(N, K)`` ``JointState`` values; boxes: ``(N, 4)`` the person boxes the poses belong to;
+    scores of the person: ``person_scores (N,)``.
+    """
+
+    skeleton: str
+    keypoints: np.ndarray
+    scores: np.ndarray | None = None
+    states: np.ndarray | None = None
+    boxes: np.ndarray | None = None
+    person_scores: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        from .skeletons import get_skeleton
+
+        k = get_skeleton(self.skeleton).num_joints
+        self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(-1, k, 2)
+        n = len(self.keypoints)
+        self.scores = _rows(self.scores, n, (k,), np.float32, fill=0.0)
+        self.states = _rows(self.states, n, (k,), np.uint8, fill=JointState.UNKNOWN)
+        self.boxes = _rows(self.boxes, n, (4,), np.float32)
+        self.person_scores = _rows(self.person_scores, n, (), np.float32, fill=0.0)
+
+    def __len__(self) -> int:
+        return len(self.keypoints)
+
+    @classmethod
+    def empty(cls, skeleton: str) -> Poses2D:
+        return cls(skeleton, np.zeros((0, 2)))
+
+
+@dataclass
+class Poses3D:
+    """3D poses of one image.
+
+    joints_camera: ``(N, K, 3)`` metres in the camera optical frame (x right, y down, z forward),
+    NaN when the pose could not be placed; joints_relative: ``(N, K, 3)`` metres relative to the
+    skeleton's root; scores: ``(N, K)``; placed_with_intrinsics: ``(N,)`` whether
+    ``joints_camera`` came from known camera intrinsics.
+    """
+
+    skeleton: str
+    joints_relative: np.ndarray
+    joints_camera: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    boxes: np.ndarray | None = None
+    person_scores: np.ndarray | None = None
+    placed_with_intrinsics: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        from .skeletons import get_skeleton
+
+        k = get_skeleton(self.skeleton).num_joints
+        self.joints_relative = np.asarray(self.joints_relative, dtype=np.float32).reshape(-1, k, 3)
+        n = len(self.joints_relative)
+        self.joints_camera = _rows(self.joints_camera, n, (k, 3), np.float32)
+        self.scores = _rows(self.scores, n, (k,), np.float32, fill=0.0)
+        self.boxes = _rows(self.boxes, n, (4,), np.float32)
+        self.person_scores = _rows(self.person_scores, n, (), np.float32, fill=0.0)
+        self.placed_with_intrinsics = _rows(self.placed_with_intrinsics, n, (), bool, fill=False)
+
+    def __len__(self) -> int:
+        return len(self.joints_relative)
+
+    @classmethod
+    def empty(cls, skeleton: str) -> Poses3D:
+        return cls(skeleton, np.zeros((0, 3)))
+
+
+@dataclass
+class Tracks:
+    """Output of the tracker for one image.
+
+    ids: ``(N,)`` stable per-tracker ids (> 0); states: ``TrackState``; boxes: ``(N, 4)`` xyxy
+    (Kalman estimate); velocities: ``(N, 2)`` box-centre velocity in px/s; ages and
+    time_since_update in seconds; hits: number of matched detections; scores: last detection score.
+    ``poses_2d`` / ``poses_3d`` optionally hold the latest pose of each track, row-aligned
+    (rows of NaN where a track has none).
+    """
+
+    ids: np.ndarray
+    states: np.ndarray
+    boxes: np.ndarray
+    velocities: np.ndarray | None = None
+    ages: np.ndarray | None = None
+    hits: np.ndarray | None = None
+    time_since_update: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    poses_2d: Poses2D | None = field(default=None)
+    poses_3d: Poses3D | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+        n = len(self.ids)
+        self.states = _rows(self.states, n, (), np.uint8)
+        self.boxes = _rows(self.boxes, n, (4,), np.float32)
+        self.velocities = _rows(self.velocities, n, (2,), np.float32, fill=0.0)
+        self.ages = _rows(self.ages, n, (), np.float64, fill=0.0)
+        self.hits = _rows(self.hits, n, (), np.int64, fill=0)
+        self.time_since_update = _rows(self.time_since_update, n, (), np.float64, fill=0.0)
+        self.scores = _rows(self.scores, n, (), np.float32, fill=0.0)
+        for poses in (self.poses_2d, self.poses_3d):
+            if poses is not None and len(poses) != n:
+                raise ValueError(f"{len(poses)} attached poses for {n} tracks")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def empty(cls) -> Tracks:
+        return cls(np.zeros(0), np.zeros(0), np.zeros((0, 4)))

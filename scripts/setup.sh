@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine: Debian's ROS 2 IDL tools (for the .msg checks) and a
+# virtual environment in .venv with the package and its extras. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v rosidl >/dev/null 2>&1 || ! python3 -c "import rosidl_parser" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q python3-rosidl rosidl-tools >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q python3-rosidl rosidl-tools >/dev/null; }
+  else
+    echo "note: python3-rosidl / rosidl-tools not installed; the rosidl .msg checks will skip" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+# torch is pinned: 2.13.0 resolves to the CPU build on this machine; an unpinned torch pulls CUDA.
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[train,eval,dev]"

@@ -1,0 +1,35 @@
+"""pip / setuptools entry for the ROS-free core and CLI (``pip install .`` needs no ROS).
+
+The ROS 2 build (colcon, messages, nodes, launch files) is driven by ``package.xml`` and
+``CMakeLists.txt``; see the README section "Package layout" for why both exist.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="crowd_perception",
+    version="0.1.0",
+    description="Pedestrian detection, occluded 2D pose, 3D pose and tracking for crowds (ROS 2)",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["crowd_perception", "crowd_perception.*"]),
+    include_package_data=True,
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "opencv-python-headless>=4.8",
+        "onnxruntime>=1.17",
+        "lap>=0.5.12",
+        "rosbags>=0.10",
+        "safetensors>=0.4",
+        "PyYAML>=6.0",
+        "tqdm>=4.66",
+    ],
+    extras_require={
+        "train": ["torch==2.13.0", "onnx>=1.16", "onnxscript>=0.2"],
+        "eval": ["trackeval>=1.3", "pycocotools>=2.0.8", "matplotlib>=3.8"],
+        "tensorrt": ["tensorrt>=10.0", "cuda-python>=12.0"],
+        "dev": ["pytest>=8", "ruff>=0.6", "catkin_pkg>=1.0"],
+    },
+    entry_points={"console_scripts": ["crowd-perception=crowd_perception.cli:main"]},
+)
