@@ -1,0 +1,64 @@
+"""The one interface every inference backend implements, and the errors that drive fallback."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..metadata import ModelMetadata, ModelMismatchError
+
+__all__ = ["Backend", "BackendUnavailableError"]
+
+
+class BackendUnavailableError(RuntimeError):
+    """This backend cannot run here (library or device missing, engine unusable); try the next one."""
+
+
+class Backend(ABC):
+    """A loaded model: ``run(feeds)`` maps input names to arrays and returns output name -> array.
+
+    Subclasses set ``name``, ``input_names``, ``output_names`` and ``input_dtypes`` and implement
+    :meth:`_run`; :meth:`run` checks the feeds first so that every backend rejects bad input the same way.
+    """
+
+    name: str
+    input_names: list[str]
+    output_names: list[str]
+    input_dtypes: dict[str, np.dtype]
+    metadata: ModelMetadata | None = None
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the model on ``feeds`` (exactly the model's inputs, in the model's dtypes)."""
+        missing = [n for n in self.input_names if n not in feeds]
+        unknown = [n for n in feeds if n not in self.input_names]
+        if missing or unknown:
+            raise KeyError(f"{self.name}: missing inputs {missing}, unknown inputs {unknown}; expected {self.input_names}")
+        checked = {}
+        for n in self.input_names:
+            array = np.asarray(feeds[n])
+            if array.dtype != self.input_dtypes[n]:
+                raise TypeError(f"{self.name}: input {n!r} must be {self.input_dtypes[n]}, got {array.dtype}")
+            checked[n] = np.ascontiguousarray(array)
+        return self._run(checked)
+
+    @abstractmethod
+    def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Backend-specific inference on validated, contiguous feeds."""
+
+    def _check_io_names(self, inputs: list[str], outputs: list[str]) -> None:
+        """Refuse a model whose I/O names differ from its metadata (a sign of a swapped file)."""
+        if self.metadata is None:
+            return
+        if inputs != self.metadata.input_names or outputs != self.metadata.output_names:
+            raise ModelMismatchError(
+                f"{self.name}: model I/O {inputs} -> {outputs} differs from its metadata "
+                f"{self.metadata.input_names} -> {self.metadata.output_names} ({self.metadata.name!r})"
+            )
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing to release
+        """Release native resources (device memory, sessions)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, inputs={self.input_names}, outputs={self.output_names})"
