@@ -91,7 +91,10 @@ class Detections:
         self.visible_boxes = _rows(self.visible_boxes, n, (4,), np.float32)
         if self.embeddings is None:
             self.embeddings = np.zeros((n, 0), dtype=np.float32)
-        self.embeddings = np.asarray(self.embeddings, dtype=np.float32).reshape(n, -1)
+        embeddings = np.asarray(self.embeddings, dtype=np.float32)
+        # reshape(0, -1) is ambiguous in numpy, so an empty frame keeps its embedding width explicitly
+        width = embeddings.shape[-1] if embeddings.ndim == 2 else (embeddings.size // n if n else 0)
+        self.embeddings = embeddings.reshape(n, width)
 
     def __len__(self) -> int:
         return len(self.boxes)
