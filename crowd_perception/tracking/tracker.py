@@ -1,0 +1,278 @@
+"""The JDE online tracker (Wang et al., "Towards Real-Time Multi-Object Tracking", ECCV 2020),
+vectorised, with the improvements of :mod:`crowd_perception.tracking.config` behind switches.
+
+One :class:`Tracker` per camera; all state lives in the instance (ids start at 1 per tracker).
+Per call of :meth:`Tracker.update`, following JDE's ``JDETracker.update``:
+
+1. confirmed and lost tracks are Kalman-predicted and matched to the detections by the gated,
+   fused appearance + motion cost (``lap`` with cost limit 0.7);
+2. the remaining *tracked* tracks are matched to the remaining detections by IoU (limit 0.5);
+   (BYTE, optional: then to the low-score detections by IoU); the rest become lost;
+3. unconfirmed tracks (created in the previous frame) are matched by IoU (limit 0.7) or removed;
+4. leftover detections above the score threshold start new tracks (confirmed at once only in the
+   very first frame); lost tracks older than the buffer are removed; tracked/lost duplicates
+   (IoU > 0.85) are resolved in favour of the older track.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.boxes import box_iou, cxcyah_to_xyxy, xyxy_to_cxcyah
+from ..core.types import Detections, Tracks, TrackState
+from .camera_motion import warp_states
+from .config import TrackerConfig, get_profile
+from .kalman import KalmanFilter
+from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
+from .pool import LOST, TRACKED, TrackPool
+
+__all__ = ["Tracker"]
+
+_LOG = logging.getLogger(__name__)
+
+
+class Tracker:
+    """Online multi-person tracker: ``update(detections, stamp_ns, homography=None) -> Tracks``."""
+
+    def __init__(self, config: TrackerConfig | str = "default") -> None:
+        self.config = get_profile(config) if isinstance(config, str) else config
+        self.kalman = KalmanFilter(self.config.std_weight_position, self.config.std_weight_velocity)
+        self._next_id = 1
+        self.removed_ids: list[int] = []  # JDE's ever-growing removed list (empty with bounded_memory)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all tracks (ids keep counting, so an id is never reused by this tracker)."""
+        self.pool: TrackPool | None = None
+        self.frame_id = 0
+        self.last_stamp_ns: int | None = None
+        self._stamp_now = 0
+
+    # ------------------------------------------------------------------ public API
+    def update(self, detections: Detections, stamp_ns: int, homography: np.ndarray | None = None) -> Tracks:
+        """Associate one frame of detections; returns every live track with its state.
+
+        ``homography`` (3x3, previous image -> current image) is applied when the config enables
+        camera-motion compensation. An empty ``detections`` is a valid frame. A timestamp earlier
+        than the previous one resets the tracker with a warning.
+        """
+        stamp_ns = int(stamp_ns)
+        if self.last_stamp_ns is not None and stamp_ns < self.last_stamp_ns:
+            _LOG.warning("timestamp went backwards (%d < %d ns): resetting the tracker", stamp_ns, self.last_stamp_ns)
+            self.reset()
+        dt = self._step(stamp_ns)
+        pool = self._pool_for(detections)
+        cfg = self.config
+
+        scores = detections.scores
+        high = _DetectionRows.of(detections, scores >= cfg.detection_threshold)
+        low = None
+        if cfg.byte:
+            low = _DetectionRows.of(detections, (scores >= cfg.byte_low_threshold) & (scores < cfg.detection_threshold))
+
+        if cfg.camera_motion and homography is not None and len(pool):
+            pool.mean, pool.cov = warp_states(pool.mean, pool.cov, homography)
+
+        unconfirmed = np.flatnonzero((pool.state == TRACKED) & ~pool.activated)
+        candidates = np.flatnonzero(((pool.state == TRACKED) & pool.activated) | (pool.state == LOST))
+        self._predict(candidates, dt)
+
+        # Stage 1: appearance + motion.
+        cost = self._appearance_motion_cost(candidates, high)
+        matches, u_track, u_det = linear_assignment(cost, cfg.embedding_limit)
+        self._apply(candidates[matches[:, 0]], high, matches[:, 1])
+
+        # Stage 2: remaining tracked tracks vs remaining detections, IoU.
+        r_tracked = candidates[u_track][pool.state[candidates[u_track]] == TRACKED]
+        r_tracked, u_det = self._iou_stage(r_tracked, high, u_det, cfg.iou_limit)
+        if low is not None:  # BYTE: low-score detections only extend tracks, never their appearance
+            r_tracked, _ = self._iou_stage(r_tracked, low.without_features(), np.arange(len(low)), cfg.byte_iou_limit)
+        pool.state[r_tracked] = LOST
+
+        # Unconfirmed tracks: IoU with a looser limit, removed when unmatched.
+        u_unconfirmed, u_det = self._iou_stage(unconfirmed, high, u_det, cfg.unconfirmed_iou_limit)
+        removed = np.zeros(len(pool), dtype=bool)
+        removed[u_unconfirmed] = True
+
+        # Lost tracks past the buffer are removed.
+        age_of_loss = self._clock(stamp_ns) - pool.last_clock
+        buffer = cfg.track_buffer_s if cfg.time_based else cfg.track_buffer_frames
+        removed |= (pool.state == LOST) & (age_of_loss > buffer)
+        self._remove(removed, record=True)
+
+        new = u_det[high.scores[u_det] >= cfg.new_track_threshold]
+        self._start(high, new, stamp_ns)
+        self._remove_duplicates()
+        self.last_stamp_ns = stamp_ns
+        return self._output(stamp_ns)
+
+    # ------------------------------------------------------------------ steps
+    def _clock(self, stamp_ns: int) -> float:
+        """Current time in the config's clock: seconds (time-based) or the frame counter (JDE)."""
+        return stamp_ns * 1e-9 if self.config.time_based else float(self.frame_id)
+
+    def _step(self, stamp_ns: int) -> float:
+        """Advance the frame counter; the Kalman step in nominal frames."""
+        self.frame_id += 1
+        self._stamp_now = stamp_ns
+        if not self.config.time_based:
+            return 1.0
+        if self.last_stamp_ns is None:
+            return 0.0
+        return (stamp_ns - self.last_stamp_ns) * 1e-9 * self.config.frame_rate
+
+    def _pool_for(self, detections: Detections) -> TrackPool:
+        """The track pool, created on the first frame with the detections' embedding size."""
+        dim = detections.embeddings.shape[1]
+        if self.pool is None or (dim != self.pool.embedding_dim and len(self.pool) == 0):
+            self.pool = TrackPool(dim)
+        elif dim != self.pool.embedding_dim and len(detections):
+            raise ValueError(f"embedding size changed from {self.pool.embedding_dim} to {dim}")
+        return self.pool
+
+    def _predict(self, rows: np.ndarray, dt: float) -> None:
+        """Kalman-predict the given rows; lost tracks stop growing/shrinking (JDE zeroes ``vh``)."""
+        pool = self.pool
+        if len(rows) == 0:
+            return
+        mean = pool.mean[rows]
+        mean[pool.state[rows] != TRACKED, 7] = 0.0
+        pool.mean[rows], pool.cov[rows] = self.kalman.predict(mean, pool.cov[rows], dt)
+
+    def _appearance_motion_cost(self, rows: np.ndarray, dets: _DetectionRows) -> np.ndarray:
+        """Stage-1 cost: gated fusion of appearance distance and squared Mahalanobis distance.
+
+        Without embeddings (size 0) the appearance term is the IoU distance.
+        """
+        cfg, pool = self.config, self.pool
+        if dets.features.shape[1] == 0:
+            appearance = iou_distance(cxcyah_to_xyxy(pool.mean[rows, :4]), dets.boxes)
+        else:
+            appearance = embedding_distance(pool.features[rows], dets.features, cfg.appearance_metric)
+            if cfg.appearance_gate is not None:
+                appearance = np.where(appearance > cfg.appearance_gate, np.inf, appearance)
+        maha = self.kalman.gating_distance(pool.mean[rows], pool.cov[rows], dets.xyah)
+        return fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
+
+    def _iou_stage(
+        self, rows: np.ndarray, dets: _DetectionRows, det_index: np.ndarray, limit: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Match ``rows`` to detections ``det_index`` by IoU; returns the unmatched of both."""
+        track_boxes = cxcyah_to_xyxy(self.pool.mean[rows, :4])
+        matches, u_rows, u_dets = linear_assignment(iou_distance(track_boxes, dets.boxes[det_index]), limit)
+        self._apply(rows[matches[:, 0]], dets, det_index[matches[:, 1]])
+        return rows[u_rows], det_index[u_dets]
+
+    def _apply(self, rows: np.ndarray, dets: _DetectionRows, det_rows: np.ndarray) -> None:
+        """Kalman update of matched tracks; they become tracked and confirmed (JDE update / re_activate).
+
+        Detections without features (size 0) leave the appearance model untouched.
+        """
+        if len(rows) == 0:
+            return
+        pool = self.pool
+        pool.mean[rows], pool.cov[rows] = self.kalman.update(pool.mean[rows], pool.cov[rows], dets.xyah[det_rows])
+        if dets.features.shape[1] and pool.embedding_dim:
+            m = self.config.embedding_momentum
+            pool.features[rows] = _normalise(m * pool.features[rows] + (1.0 - m) * dets.features[det_rows])
+        pool.state[rows] = TRACKED
+        pool.activated[rows] = True
+        pool.last_clock[rows] = self._clock(self._stamp_now)
+        pool.last_stamp[rows] = self._stamp_now
+        pool.hits[rows] += 1
+        pool.score[rows] = dets.scores[det_rows]
+
+    def _start(self, dets: _DetectionRows, index: np.ndarray, stamp_ns: int) -> None:
+        """New tracks from detections ``index`` (confirmed immediately only on the first frame)."""
+        n = len(index)
+        if n == 0:
+            return
+        mean, cov = self.kalman.initiate(dets.xyah[index])
+        clock = self._clock(stamp_ns)
+        self.pool.append(
+            ids=np.arange(self._next_id, self._next_id + n),
+            mean=mean,
+            cov=cov,
+            features=dets.features[index],
+            state=np.full(n, TRACKED),
+            activated=np.full(n, self.frame_id == 1),
+            start_clock=np.full(n, clock),
+            last_clock=np.full(n, clock),
+            start_stamp=np.full(n, stamp_ns),
+            last_stamp=np.full(n, stamp_ns),
+            hits=np.ones(n),
+            score=dets.scores[index],
+        )
+        self._next_id += n
+
+    def _remove(self, mask: np.ndarray, record: bool) -> None:
+        if not mask.any():
+            return
+        if record and not self.config.bounded_memory:
+            self.removed_ids.extend(self.pool.ids[mask].tolist())
+        self.pool.keep(~mask)
+
+    def _remove_duplicates(self) -> None:
+        """Tracked vs lost pairs with IoU above the threshold: drop the one tracked for less time."""
+        pool = self.pool
+        tracked = np.flatnonzero(pool.state == TRACKED)
+        lost = np.flatnonzero(pool.state == LOST)
+        if len(tracked) == 0 or len(lost) == 0:
+            return
+        boxes = cxcyah_to_xyxy(pool.mean[:, :4])
+        p, q = np.nonzero(box_iou(boxes[tracked], boxes[lost]) > self.config.duplicate_iou)
+        if len(p) == 0:
+            return
+        duration = pool.last_clock - pool.start_clock
+        tracked_older = duration[tracked[p]] > duration[lost[q]]
+        drop = np.zeros(len(pool), dtype=bool)
+        drop[lost[q[tracked_older]]] = True
+        drop[tracked[p[~tracked_older]]] = True
+        self._remove(drop, record=False)
+
+    def _output(self, stamp_ns: int) -> Tracks:
+        pool = self.pool
+        states = np.where(
+            pool.state == LOST, TrackState.LOST, np.where(pool.activated, TrackState.CONFIRMED, TrackState.TENTATIVE)
+        )
+        return Tracks(
+            ids=pool.ids,
+            states=states,
+            boxes=cxcyah_to_xyxy(pool.mean[:, :4]),
+            velocities=pool.mean[:, 4:6] * self.config.frame_rate,
+            ages=(stamp_ns - pool.start_stamp) * 1e-9,
+            hits=pool.hits,
+            time_since_update=(stamp_ns - pool.last_stamp) * 1e-9,
+            scores=pool.score,
+        )
+
+
+@dataclass(frozen=True)
+class _DetectionRows:
+    """The detections of one association tier, with Kalman measurements and unit embeddings."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    xyah: np.ndarray
+    features: np.ndarray
+
+    @classmethod
+    def of(cls, detections: Detections, mask: np.ndarray) -> _DetectionRows:
+        boxes = detections.boxes[mask].astype(np.float64)
+        return cls(boxes, detections.scores[mask], xyxy_to_cxcyah(boxes), _normalise(detections.embeddings[mask]))
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def without_features(self) -> _DetectionRows:
+        return _DetectionRows(self.boxes, self.scores, self.xyah, self.features[:, :0])
+
+
+def _normalise(features: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    features = np.asarray(features, dtype=np.float64)
+    norm = np.linalg.norm(features, axis=1, keepdims=True)
+    return features / np.maximum(norm, 1e-12)
