@@ -15,7 +15,7 @@ Minimal use (a *task* wraps the network as ``task.model`` and returns ``(loss, l
     state, config = load_weights(result.weights)
 """
 
-from .checkpoint import load_checkpoint, load_weights, read_config, save_checkpoint, save_weights
+from .checkpoint import config_path, load_checkpoint, load_weights, read_config, save_checkpoint, save_weights
 from .config import TrainConfig, apply_overrides, config_from_dict, config_to_dict, load_config, save_config
 from .data import cycle, make_loader, move_to, seed_everything, shard_info, worker_seed
 from .distributed import DistContext, all_reduce_mean, init_distributed, select_device, unwrap_model, wrap_model
@@ -32,6 +32,7 @@ __all__ = [
     "save_weights",
     "load_weights",
     "read_config",
+    "config_path",
     "save_checkpoint",
     "load_checkpoint",
     "DistContext",

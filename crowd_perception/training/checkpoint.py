@@ -4,7 +4,8 @@ Two kinds of file:
 
 - **weights** (:func:`save_weights` / :func:`load_weights`): the model's ``state_dict`` only, the
   config JSON embedded in the safetensors metadata (key ``"config"``) and written beside it as
-  ``<name>.json`` — what gets shipped and what runners load.
+  ``<name>.config.json`` (``<name>.json`` is left to the ONNX export metadata of
+  :mod:`crowd_perception.runtime.export`) — what gets shipped and what runners load.
 - **training checkpoints** (:func:`save_checkpoint` / :func:`load_checkpoint`): the whole training
   task (model + learnable loss parameters), the optimiser's tensors (``optim.<param>.<name>``),
   the torch RNG state, and the step, param groups, GradScaler state and extra info as JSON
@@ -25,7 +26,7 @@ from torch import nn
 
 from .config import config_to_dict
 
-__all__ = ["save_weights", "load_weights", "read_config", "save_checkpoint", "load_checkpoint"]
+__all__ = ["save_weights", "load_weights", "read_config", "config_path", "save_checkpoint", "load_checkpoint"]
 
 
 def _tensors(state: dict[str, torch.Tensor], prefix: str = "") -> dict[str, torch.Tensor]:
@@ -45,12 +46,18 @@ def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[st
 
 
 def save_weights(path: Path | str, model: nn.Module, config: Any) -> Path:
-    """Write ``model``'s weights to ``path`` (``.safetensors``) and its config to ``path`` with ``.json``."""
+    """Write ``model``'s weights to ``path`` (``.safetensors``) and its config to :func:`config_path` of it."""
     path = Path(path)
     text = _config_json(config)
     _atomic_save(_tensors(model.state_dict()), path, {"config": text})
-    path.with_suffix(".json").write_text(json.dumps(json.loads(text), indent=2) + "\n", encoding="utf-8")
+    config_path(path).write_text(json.dumps(json.loads(text), indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def config_path(weights_path: Path | str) -> Path:
+    """``<dir>/<name>.config.json``, the readable copy of a weights file's config."""
+    weights_path = Path(weights_path)
+    return weights_path.with_name(weights_path.stem + ".config.json")
 
 
 def read_config(path: Path | str) -> dict[str, Any]:

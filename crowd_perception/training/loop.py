@@ -5,7 +5,7 @@ learnable loss parameters, e.g. uncertainty weights) whose ``forward(batch)`` re
 ``(loss, logs)`` — a scalar tensor and a dict of floats. :func:`train` then handles the rest:
 device and DDP wrapping, AdamW/SGD with linear warm-up and cosine decay, AMP on CUDA, gradient
 clipping, a tqdm bar, CSV logging, periodic evaluation, resumable checkpoints
-(``<out_dir>/last.safetensors``) and the final weights (``<out_dir>/model.safetensors`` + ``.json``).
+(``<out_dir>/last.safetensors``) and the final weights (``<out_dir>/model.safetensors`` + ``model.config.json``).
 """
 
 from __future__ import annotations

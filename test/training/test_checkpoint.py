@@ -32,7 +32,7 @@ def test_weights_round_trip(tmp_path) -> None:
     path = save_weights(tmp_path / "w.safetensors", model, TrainConfig(steps=3))
     state, config = load_weights(path)
     assert config["steps"] == 3
-    assert json.loads((tmp_path / "w.json").read_text())["steps"] == 3
+    assert json.loads((tmp_path / "w.config.json").read_text())["steps"] == 3
     fresh = nn.Linear(3, 2)
     fresh.load_state_dict(state)
     assert torch.equal(fresh.weight, model.weight)
