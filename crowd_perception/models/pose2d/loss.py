@@ -1,0 +1,75 @@
+"""Multi-task loss of :class:`OccludedPoseNet` with configurable weights.
+
+RSGNet: MSE on ``H_t`` and ``H_m`` (weights 1, 1), MSE on the relation map (0.001), BCE on the limb
+maps (0.01). Das et al.: BCE on the instance mask and on the per-joint occlusion. DANN: BCE on
+the domain logits. Keypoint terms (``H_t``, ``H_m``, relation, limbs, occlusion) are switched off
+per sample for the target domain, which has boxes and masks only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["LossWeights", "pose_loss"]
+
+
+@dataclass
+class LossWeights:
+    target: float = 1.0
+    multi: float = 1.0
+    relation: float = 0.001
+    limbs: float = 0.01
+    mask: float = 0.1
+    occlusion: float = 0.1
+    domain: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _weighted_heatmap_mse(pred: Tensor, target: Tensor, weight: Tensor, sample: Tensor) -> Tensor:
+    """SimpleBaseline's joints MSE (``0.5 * mean``), per joint weights ``(N, K)``, samples masked ``(N,)``."""
+    w = weight * sample[:, None]
+    per_joint = ((pred - target) ** 2).mean(dim=(2, 3))
+    return 0.5 * (per_joint * w).sum() / w.numel()
+
+
+def _masked_mean(values: Tensor, weight: Tensor) -> Tensor:
+    return (values * weight).sum() / weight.sum().clamp(min=1.0)
+
+
+def pose_loss(outputs: dict[str, Tensor], batch: dict[str, Tensor], weights: LossWeights) -> tuple[Tensor, dict[str, float]]:
+    """Weighted sum of the terms whose outputs exist; returns ``(total, {term: value})``.
+
+    ``batch`` keys: ``target_heatmaps``, ``target_weights`` (N, K), ``multi_heatmaps``,
+    ``multi_weights`` (N, K), ``relation`` (N, S, S), ``limbs``, ``limb_weights`` (N, L),
+    ``mask`` (N, 1, h, w), ``occlusion``, ``occlusion_weights`` (N, K), ``domain`` (N,) 0/1,
+    ``has_keypoints`` (N,) 0/1, ``has_mask`` (N,) 0/1.
+    """
+    has_kpt = batch["has_keypoints"].float()
+    terms: dict[str, Tensor] = {
+        "target": _weighted_heatmap_mse(outputs["heatmaps"], batch["target_heatmaps"], batch["target_weights"], has_kpt)
+    }
+    if "multi_heatmaps" in outputs:
+        terms["multi"] = _weighted_heatmap_mse(
+            outputs["multi_heatmaps"], batch["multi_heatmaps"], batch["multi_weights"], has_kpt
+        )
+    if "relation" in outputs:
+        per_sample = ((outputs["relation"] - batch["relation"]) ** 2).mean(dim=(1, 2))
+        terms["relation"] = _masked_mean(per_sample, has_kpt)
+    if "limbs" in outputs:
+        bce = F.binary_cross_entropy_with_logits(outputs["limbs"], batch["limbs"], reduction="none").mean(dim=(2, 3))
+        terms["limbs"] = _masked_mean(bce, batch["limb_weights"] * has_kpt[:, None])
+    if "mask" in outputs:
+        bce = F.binary_cross_entropy_with_logits(outputs["mask"], batch["mask"], reduction="none").mean(dim=(1, 2, 3))
+        terms["mask"] = _masked_mean(bce, batch["has_mask"].float())
+    if "occlusion" in outputs:
+        bce = F.binary_cross_entropy_with_logits(outputs["occlusion"], batch["occlusion"], reduction="none")
+        terms["occlusion"] = _masked_mean(bce, batch["occlusion_weights"] * has_kpt[:, None])
+    if "domain" in outputs:
+        terms["domain"] = F.binary_cross_entropy_with_logits(outputs["domain"], batch["domain"].float())
+    total = sum(getattr(weights, name) * value for name, value in terms.items())
+    return total, {name: float(value.detach()) for name, value in terms.items()}
