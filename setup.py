@@ -4,6 +4,8 @@ The ROS 2 build (colcon, messages, nodes, launch files) is driven by ``package.x
 ``CMakeLists.txt``; see the README section "Package layout" for why both exist.
 """
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 setup(
@@ -14,6 +16,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["crowd_perception", "crowd_perception.*"]),
     include_package_data=True,
+    # the .msg files, where crowd_perception.ros.messages finds them outside a checkout
+    data_files=[("share/crowd_perception/msg", sorted(str(p) for p in Path("msg").glob("*.msg")))],
     install_requires=[
         "numpy>=1.24",
         "scipy>=1.10",

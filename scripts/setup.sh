@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v rosidl >/dev/null 2>&1 || ! python3 -c "import rosidl_parser" 2>/dev/null; then
+# (Debian's python3-rosidl does not pull in empy / catkin_pkg, which `rosidl translate` needs.)
+if ! command -v rosidl >/dev/null 2>&1 || ! /usr/bin/python3 -c "import rosidl_parser, em, catkin_pkg" 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -q python3-rosidl rosidl-tools >/dev/null 2>&1 \
-      || { apt-get update -q >/dev/null && apt-get install -y -q python3-rosidl rosidl-tools >/dev/null; }
+    apt-get install -y -q python3-rosidl rosidl-tools python3-empy python3-catkin-pkg >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null \
+           && apt-get install -y -q python3-rosidl rosidl-tools python3-empy python3-catkin-pkg >/dev/null; }
   else
-    echo "note: python3-rosidl / rosidl-tools not installed; the rosidl .msg checks will skip" >&2
+    echo "note: python3-rosidl / rosidl-tools / python3-empy / python3-catkin-pkg not installed; the rosidl .msg checks will skip" >&2
   fi
 fi
 
