@@ -8,8 +8,10 @@ annotations become ignore regions. With ``masks=True`` the segmentations (polygo
 uncompressed or compressed RLE) are decoded with pycocotools into the instance map; where
 masks overlap, the smaller person wins. Fields we write ourselves (``vis_bbox``, ``track_id``,
 camera and sequence information) are read back when present. ``meta`` holds the original image
-entry (``meta["image"]``, e.g. CrowdPose's ``crowdIndex``) and ``annotation_ids`` aligned with
-the persons, which evaluation needs to produce results files.
+entry (``meta["image"]``, e.g. CrowdPose's ``crowdIndex``), and ``annotation_ids`` and raw
+``segmentations`` aligned with the persons: evaluation needs the ids for results files, and
+:func:`decode_segmentation` gives a person's whole mask where the instance map had to split
+overlapping ones.
 
 Writing. Body-22 (or any) ground truth is converted to ``coco17`` or ``crowdpose14``; ``bbox``
 is the full-body box clipped to the image (the box our detector predicts and our top-down pose
@@ -43,7 +45,7 @@ from .dataset import (
     write_json,
 )
 
-__all__ = ["read_coco", "CocoWriter", "keypoint_names", "skeleton_from_names"]
+__all__ = ["read_coco", "CocoWriter", "decode_segmentation", "keypoint_names", "skeleton_from_names"]
 
 # Names the datasets use where ours differ (CrowdPose calls the head top "head").
 _DATASET_ALIASES = {"crowdpose14": {"head_top": "head"}}
@@ -103,8 +105,12 @@ def read_coco(
     def decode(record: tuple[dict, list[dict]]) -> LabelledImage:
         image, anns = record
         annotation = _frame_annotation(image, anns, skeleton, masks)
-        person_ids = [a.get("id") for a in anns if not a.get("iscrowd", 0)]
-        meta = {"image": image, "annotation_ids": person_ids}
+        people = [a for a in anns if not a.get("iscrowd", 0)]
+        meta = {
+            "image": image,
+            "annotation_ids": [a.get("id") for a in people],
+            "segmentations": [a.get("segmentation") for a in people],
+        }
         return LabelledImage(root / image["file_name"], annotation, meta)
 
     return AnnotatedDataset(f"coco:{json_path.name}", records, decode)
@@ -196,17 +202,23 @@ def _mask_utils():
     return mask
 
 
-def _instance_map(people: list[dict], height: int, width: int) -> np.ndarray:
-    """Paint each person's segmentation, largest first, so smaller (usually farther) people stay on top."""
+def decode_segmentation(segmentation: Any, height: int, width: int, ann_id: Any = None) -> np.ndarray:
+    """``(H, W)`` bool mask of a COCO segmentation (polygons, uncompressed or compressed RLE)."""
     mask_utils = _mask_utils()
+    return mask_utils.decode(_to_rle(mask_utils, segmentation, height, width, ann_id)).astype(bool)
+
+
+def _instance_map(people: list[dict], height: int, width: int) -> np.ndarray:
+    """Paint each person's mask, largest first, so where masks overlap (OCHuman's do, heavily) the
+    smaller, usually farther or more occluded, person keeps the pixels."""
+    masks = [
+        (i, decode_segmentation(a["segmentation"], height, width, a.get("id")))
+        for i, a in enumerate(people)
+        if a.get("segmentation")
+    ]
     out = np.zeros((height, width), dtype=np.int32)
-    areas = [float(a.get("area", 0.0)) for a in people]
-    for index in sorted(range(len(people)), key=lambda i: -areas[i]):
-        segmentation = people[index].get("segmentation")
-        if not segmentation:
-            continue
-        mask = mask_utils.decode(_to_rle(mask_utils, segmentation, height, width, people[index].get("id")))
-        out[mask.astype(bool)] = index + 1
+    for index, mask in sorted(masks, key=lambda item: -int(item[1].sum())):
+        out[mask] = index + 1
     return out
 
 
