@@ -45,7 +45,8 @@ class KalmanFilter:
         wp, wv = self.std_weight_position, self.std_weight_velocity
         ones = np.ones_like(h)
         std = np.stack(
-            [2 * wp * h, 2 * wp * h, 1e-2 * ones, 2 * wp * h, 10 * wv * h, 10 * wv * h, 1e-5 * ones, 10 * wv * h], axis=1
+            [2 * wp * h, 2 * wp * h, 1e-2 * ones, 2 * wp * h, 10 * wv * h, 10 * wv * h, 1e-5 * ones, 10 * wv * h],
+            axis=1,
         )
         return mean, _diag(std**2)
 
