@@ -1,0 +1,150 @@
+"""Training of the occluded pose network on the shared loop (:mod:`crowd_perception.training`).
+
+:class:`PoseTrainingConfig` nests the network, data, augmentation, loss and optimisation configs;
+:data:`PRESETS` holds the named starting points (``cpu`` = the shipped compact model, ``gpu`` =
+256x192, ``smoke`` = seconds-long test run). :class:`PoseTask` is what the loop optimises.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ...training import TrainConfig, TrainResult, cycle, init_distributed, make_loader, train
+from .data import AugmentConfig, BankConfig, CropBank, PoseTrainingSet, build_crop_bank, coco_frames, synthetic_frames
+from .grl import dann_lambda
+from .loss import LossWeights, pose_loss
+from .model import OccludedPoseNet, PoseNetConfig
+
+__all__ = ["DataConfig", "PoseTrainingConfig", "PRESETS", "PoseTask", "load_or_build_bank", "run_training"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class DataConfig:
+    """Where crops come from: the synthetic engine (``synth``) or a COCO-style file (``coco``)."""
+
+    source: str = "synth"  # "synth" | "coco"
+    source_preset: str = "train_a"  # synthetic source domain (keypoints)
+    target_preset: str = "train_b"  # synthetic target domain (boxes + masks), used with model.use_domain
+    source_crops: int = 3000
+    target_crops: int = 1000
+    coco_json: str = ""  # COCO / CrowdPose / OCHuman keypoints JSON (source = "coco")
+    image_root: str = ""
+    bank_cache: str = ""  # .npz path: reuse the bank if it exists, else build and save it
+    seed: int = 0
+
+
+@dataclass
+class PoseTrainingConfig:
+    model: PoseNetConfig = field(default_factory=PoseNetConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    bank: BankConfig = field(default_factory=BankConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    loss: LossWeights = field(default_factory=LossWeights)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def _cpu() -> PoseTrainingConfig:
+    return PoseTrainingConfig(
+        train=TrainConfig(steps=1600, batch_size=32, lr=2e-3, warmup_steps=50, threads=2, log_every=20, checkpoint_every=200)
+    )
+
+
+def _gpu() -> PoseTrainingConfig:
+    return PoseTrainingConfig(
+        model=PoseNetConfig(input_height=256, input_width=192, backbone="resnet50", channels=64),
+        data=DataConfig(source_crops=40000, target_crops=12000),
+        train=TrainConfig(steps=60000, batch_size=64, lr=1e-3, warmup_steps=500, device="auto"),
+    )
+
+
+def _smoke() -> PoseTrainingConfig:
+    return PoseTrainingConfig(
+        model=PoseNetConfig(input_height=64, input_width=64, width=0.25, channels=16, type_dim=8),
+        data=DataConfig(source_crops=8, target_crops=4),
+        bank=BankConfig(min_height=8.0),
+        train=TrainConfig(steps=2, batch_size=4, warmup_steps=1, threads=1, log_every=1, checkpoint_every=0),
+    )
+
+
+PRESETS: dict[str, Callable[[], PoseTrainingConfig]] = {"cpu": _cpu, "gpu": _gpu, "smoke": _smoke}
+
+
+class PoseTask(nn.Module):
+    """Network + multi-task loss; sets the DANN gradient-reversal weight from its own step count."""
+
+    def __init__(self, model: OccludedPoseNet, weights: LossWeights, total_steps: int) -> None:
+        super().__init__()
+        self.model, self.weights, self.total_steps = model, weights, max(total_steps, 1)
+        self.register_buffer("step", torch.zeros((), dtype=torch.long))
+
+    def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
+        logs: dict[str, float] = {}
+        if self.model.domain_head is not None:
+            scale = dann_lambda(float(self.step) / self.total_steps)
+            self.model.domain_head.reverse.scale = scale
+            logs["grl_lambda"] = scale
+        if self.training:
+            self.step += 1
+        loss, terms = pose_loss(self.model(batch["images"]), batch, self.weights)
+        return loss, {**logs, **terms}
+
+
+def _frames(cfg: PoseTrainingConfig, preset: str, seed: int):
+    if cfg.data.source == "synth":
+        return synthetic_frames(preset, seed=seed)
+    if cfg.data.source == "coco":
+        if not cfg.data.coco_json:
+            raise ValueError("data.source=coco needs data.coco_json")
+        return coco_frames(cfg.data.coco_json, cfg.data.image_root or None)
+    raise ValueError(f"unknown data.source {cfg.data.source!r}; choose 'synth' or 'coco'")
+
+
+def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank:
+    """The training bank: source crops (+ target-domain crops with ``model.use_domain`` on synthetic data)."""
+    cache = Path(cfg.data.bank_cache) if cfg.data.bank_cache else None
+    if cache is not None and cache.is_file():
+        _log.info("loading crop bank %s", cache)
+        bank = CropBank.load(cache)
+    else:
+        rng = np.random.default_rng(cfg.data.seed)
+        size = (cfg.model.input_height, cfg.model.input_width)
+        banks = [build_crop_bank(_frames(cfg, cfg.data.source_preset, cfg.data.seed), cfg.bank, cfg.model.skeleton, size, cfg.data.source_crops, rng)]
+        if cfg.data.source == "synth" and cfg.data.target_crops > 0:
+            frames = _frames(cfg, cfg.data.target_preset, cfg.data.seed + 1)
+            banks.append(build_crop_bank(frames, cfg.bank, cfg.model.skeleton, size, cfg.data.target_crops, rng))
+        bank = CropBank.concatenate(banks)
+        if cache is not None:
+            bank.save(cache)
+    if bank.skeleton != cfg.model.skeleton:
+        raise ValueError(f"bank skeleton {bank.skeleton} != model skeleton {cfg.model.skeleton}")
+    if not cfg.model.use_domain:  # without domain adaptation the target domain contributes nothing
+        bank = bank.select(bank.domain == 0)
+    return bank
+
+
+def _collate(samples: list[dict[str, np.ndarray]]) -> dict[str, Tensor]:
+    return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
+
+
+def run_training(cfg: PoseTrainingConfig, out_dir: Path | str, resume: Path | str | None = None) -> TrainResult:
+    """Build the bank, the network and the task, and run the shared loop; weights land in ``out_dir``."""
+    ctx = init_distributed(cfg.train.device)
+    torch.set_num_threads(cfg.train.threads)
+    bank = load_or_build_bank(cfg)
+    _log.info("crop bank: %d crops (%d target-domain)", len(bank), int((bank.domain == 1).sum()))
+    total = cfg.train.steps * cfg.train.batch_size
+    dataset = PoseTrainingSet(
+        bank, (cfg.model.input_height, cfg.model.input_width), cfg.augment, total, cfg.model.relation_pool, cfg.train.seed
+    )
+    loader = make_loader(dataset, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=_collate, num_workers=cfg.train.num_workers)
+    task = PoseTask(OccludedPoseNet(cfg.model), cfg.loss, cfg.train.steps)
+    return train(task, cycle(loader), cfg.train, cfg, out_dir, ctx, resume=resume)
