@@ -9,8 +9,8 @@ The registry lets the synth CLI and the trainers pick a format by name::
 
 Writers: ``coco`` (COCO-17 keypoints), ``crowdpose`` (the same JSON with CrowdPose-14),
 ``crowdhuman`` (``.odgt``), ``citypersons`` (``*_gt.json``), ``jta`` (per-sequence joints with
-intrinsics). Readers: the same names plus ``ochuman`` (COCO-style JSON). MOTChallenge lives in
-:mod:`crowd_perception.formats.mot` (owned by the tracking area).
+intrinsics), ``mot`` (MOTChallenge, :mod:`crowd_perception.formats.mot`, owned by the tracking
+area). Readers: the same names plus ``ochuman`` (COCO-style JSON).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ FORMATS: dict[str, _Format] = {
     "crowdhuman": _Format("crowdhuman", "CrowdHumanWriter", "read_crowdhuman"),
     "citypersons": _Format("citypersons", "CityPersonsWriter", "read_citypersons"),
     "jta": _Format("jta", "JtaWriter", "read_jta"),
+    "mot": _Format("mot", "MotWriter", "read_mot"),
 }
 
 
