@@ -1,0 +1,125 @@
+"""``Pose3DEstimator``: the ROS-free 3D pose runner used by the node and the evaluation.
+
+Loads a model once — an ONNX file on any runtime backend (its metadata JSON carries the model
+config: anchors, input size, body-size prior) or a safetensors checkpoint on PyTorch — then per
+image: letterbox, one forward pass, numpy readout (``postprocess``), mapping back to image
+pixels, and camera-frame placement (``placement``). Without intrinsics the poses are placed with
+a default camera and flagged ``placed_with_intrinsics = False``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...core.camera import PinholeCamera
+from ...core.types import Poses3D
+from ...runtime.preprocess import prepare_batch
+from .data import NORMALIZATION
+from .model import INPUT_NAME, OUTPUT_NAMES, ModelConfig
+from .placement import BodySizePrior, default_camera, place_poses
+from .postprocess import PostprocessConfig, postprocess
+
+__all__ = ["Pose3DEstimator", "TorchBackend", "model_config_from_dict"]
+
+
+def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
+    from ...training.config import config_from_dict
+
+    return config_from_dict(ModelConfig, data)
+
+
+class TorchBackend:
+    """A PyTorch ``PandaNet`` behind the runtime backends' ``run(feeds) -> outputs`` interface."""
+
+    name = "torch"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+        self.input_names = [INPUT_NAME]
+        self.output_names = list(OUTPUT_NAMES)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import torch
+
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            outputs = self.model(torch.from_numpy(feeds[INPUT_NAME]).to(device))
+        return {n: o.float().cpu().numpy() for n, o in zip(OUTPUT_NAMES, outputs, strict=True)}
+
+
+class Pose3DEstimator:
+    """``estimate(image_bgr, camera) -> Poses3D`` for every person in the image, in one forward pass."""
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        backend: str = "onnxruntime",
+        threads: int = 1,
+        postprocess_config: PostprocessConfig | None = None,
+        *,
+        torch_model: Any = None,
+    ) -> None:
+        self.postprocess_config = postprocess_config or PostprocessConfig()
+        if torch_model is not None:
+            self.backend, self.config = TorchBackend(torch_model), torch_model.config
+        elif model_path is None:
+            raise ValueError("give a model path (.onnx or .safetensors) or a torch model")
+        elif Path(model_path).suffix == ".safetensors":
+            self.backend, self.config = self._load_torch(Path(model_path), threads)
+        else:
+            from ...runtime import create_backend
+
+            self.backend = create_backend(model_path, backend, threads=threads)
+            meta = self.backend.metadata
+            if meta is None or "model" not in meta.extra:
+                raise ValueError(f"{model_path}: no pose3d model config in its metadata JSON")
+            self.config = model_config_from_dict(meta.extra["model"])
+        self.anchors = self.config.anchor_boxes()
+        self.prior = BodySizePrior(self.config.body_size_mean_m, self.config.body_size_std_m)
+
+    @staticmethod
+    def _load_torch(path: Path, threads: int) -> tuple[TorchBackend, ModelConfig]:
+        import torch
+
+        from ...training.checkpoint import load_weights
+        from .model import PandaNet
+
+        torch.set_num_threads(threads)
+        state, config = load_weights(path)
+        model_cfg = model_config_from_dict(config["model"])
+        model = PandaNet(model_cfg)
+        model.load_state_dict(state)
+        return TorchBackend(model), model_cfg
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.config.input_height, self.config.input_width
+
+    def estimate(self, image_bgr: np.ndarray, camera: PinholeCamera | None = None) -> Poses3D:
+        """3D poses of everyone in ``image_bgr`` (``(H, W, 3)`` uint8 BGR); ``camera`` for this image size."""
+        batch, (transform,) = prepare_batch([image_bgr], self.input_size, NORMALIZATION)
+        out = self.backend.run({INPUT_NAME: batch})
+        readout = postprocess(
+            out["scores"][0], out["boxes"][0], out["pose2d"][0], out["pose3d"][0], self.anchors, self.postprocess_config
+        )
+        height, width = image_bgr.shape[:2]
+        placed_with_intrinsics = camera is not None
+        if camera is None:
+            camera = default_camera(width, height)
+        elif (camera.width, camera.height) != (width, height):
+            raise ValueError(f"camera is for {camera.width}x{camera.height} images, got a {width}x{height} image")
+        keypoints = transform.points_to_source(readout.keypoints)
+        joints_camera = place_poses(keypoints, readout.poses, camera, self.prior.mean_m)
+        n, k = len(readout), readout.poses.shape[1]
+        return Poses3D(
+            self.config.skeleton,
+            readout.poses * self.prior.mean_m,
+            joints_camera=joints_camera,
+            scores=np.repeat(readout.scores[:, None], k, axis=1),
+            boxes=transform.boxes_to_source(readout.boxes),
+            person_scores=readout.scores,
+            placed_with_intrinsics=np.full(n, placed_with_intrinsics),
+        )

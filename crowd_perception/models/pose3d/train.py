@@ -1,0 +1,154 @@
+"""Training entry of PandaNet on the shared loop (``crowd_perception.training``), and ONNX export.
+
+Before the first step the anchors (k-means, ``anchors.kmeans_anchors``) and the body-size prior
+(``placement.BodySizePrior``) are measured on the first training frames and written into the
+model config, so every checkpoint and exported model carries them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...core.skeletons import get_skeleton
+from ...runtime.export import ExportSpec, export_onnx
+from ...runtime.metadata import ModelMetadata
+from ...training import (
+    TrainResult,
+    config_from_dict,
+    cycle,
+    init_distributed,
+    load_weights,
+    make_loader,
+    read_config,
+    train,
+)
+from .data import NORMALIZATION, Pose3DStream, collate, fit_anchors_and_prior, frames
+from .loss import PandaNetLoss, Targets
+from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet, Pose3DConfig
+
+__all__ = ["Pose3DTask", "prepare_config", "build_task", "run_training", "load_model", "export_model", "quick_eval"]
+
+_log = logging.getLogger(__name__)
+
+
+class Pose3DTask(nn.Module):
+    """The network plus its loss (which owns the learnable uncertainty weights)."""
+
+    def __init__(self, model: PandaNet, loss: PandaNetLoss) -> None:
+        super().__init__()
+        self.model = model
+        self.loss = loss
+
+    def forward(self, batch: tuple[torch.Tensor, Targets]) -> tuple[torch.Tensor, dict[str, float]]:
+        images, targets = batch
+        outputs = dict(zip(OUTPUT_NAMES, self.model(images), strict=True))
+        return self.loss(outputs, targets.to(images.device))
+
+
+def prepare_config(cfg: Pose3DConfig) -> Pose3DConfig:
+    """``cfg`` with anchors and body-size prior measured on the training data when it has none."""
+    if cfg.model.anchors:
+        return cfg
+    anchors, prior = fit_anchors_and_prior(cfg.model, cfg.data, seed=cfg.train.seed)
+    _log.info("anchors (w, h): %s; body-size prior %.3f ± %.3f m", anchors.round(1).tolist(), prior.mean_m, prior.std_m)
+    model = dataclasses.replace(
+        cfg.model,
+        anchors=tuple((round(float(w), 2), round(float(h), 2)) for w, h in anchors),
+        body_size_mean_m=round(prior.mean_m, 4),
+        body_size_std_m=round(prior.std_m, 4),
+    )
+    return dataclasses.replace(cfg, model=model)
+
+
+def build_task(cfg: Pose3DConfig) -> Pose3DTask:
+    model = PandaNet(cfg.model)
+    anchors = torch.from_numpy(cfg.model.anchor_boxes())
+    loss = PandaNetLoss(anchors, len(cfg.model.anchors), get_skeleton(cfg.model.skeleton).num_joints,
+                        cfg.selection, cfg.weighting)
+    return Pose3DTask(model, loss)
+
+
+def quick_eval(model: PandaNet, cfg: Pose3DConfig) -> dict[str, float]:
+    """Headline metrics on ``cfg.data.val_images`` validation frames (the loop's periodic evaluation)."""
+    from ...eval.pose3d import Pose3DEvaluator
+    from .runner import Pose3DEstimator
+
+    estimator = Pose3DEstimator(torch_model=model)
+    evaluator = Pose3DEvaluator(cfg.model.skeleton, min_visible_fraction=cfg.data.min_visible_fraction)
+    for image, annotation in itertools.islice(frames(cfg.data, "val", seed=10_000), cfg.data.val_images):
+        evaluator.add(annotation, estimator.estimate(image, annotation.camera))
+    summary = evaluator.summary()
+    return {k: summary[k] for k in ("ap", "recall", "mpjpe_mm", "pck", "root_error_m")}
+
+
+def run_training(cfg: Pose3DConfig, out_dir: Path | str, resume: Path | str | None = None) -> TrainResult:
+    """Train (or resume) and export ``model.onnx`` beside the final weights in ``out_dir``."""
+    if resume is not None:
+        cfg = config_from_dict(Pose3DConfig, read_config(resume))
+    cfg = prepare_config(cfg)
+    ctx = init_distributed(cfg.train.device)
+    if ctx.device.type == "cpu":
+        torch.set_num_threads(cfg.train.threads)
+    task = build_task(cfg)
+    stream = Pose3DStream(cfg.model, cfg.data, seed=cfg.train.seed)
+    loader = make_loader(stream, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=collate,
+                         num_workers=cfg.train.num_workers)
+    result = train(task, cycle(loader), cfg.train, cfg, out_dir, ctx, resume=resume,
+                   evaluate=lambda model: quick_eval(model, cfg))
+    if ctx.is_main and result.weights is not None:
+        export_model(result.weights, Path(out_dir) / "model.onnx")
+    return result
+
+
+def load_model(weights: Path | str) -> tuple[PandaNet, Pose3DConfig]:
+    """A ``PandaNet`` and its full config from a weights file (or a training checkpoint)."""
+    prefix = "model." if "trainer" in _metadata_keys(weights) else ""
+    state, config = load_weights(weights, prefix=prefix)
+    cfg = config_from_dict(Pose3DConfig, config)
+    model = PandaNet(cfg.model)
+    model.load_state_dict(state)
+    return model.eval(), cfg
+
+
+def _metadata_keys(path: Path | str) -> set[str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return set((f.metadata() or {}).keys())
+
+
+def export_model(weights: Path | str, onnx_path: Path | str, check_parity: bool = True) -> ModelMetadata:
+    """ONNX (+ metadata JSON carrying the model config) of a trained model; checks ONNX Runtime parity."""
+    model, cfg = load_model(weights)
+    example = torch.from_numpy(np.random.default_rng(0).normal(size=(1, 3, cfg.model.input_height, cfg.model.input_width)).astype(np.float32))
+    extra: dict[str, Any] = {"model": dataclasses.asdict(cfg.model), "selection": cfg.selection, "weighting": cfg.weighting}
+    spec = ExportSpec(
+        name="pose3d",
+        module=model,
+        example_inputs=(example,),
+        input_names=[INPUT_NAME],
+        output_names=list(OUTPUT_NAMES),
+        dynamic_batch={INPUT_NAME: (1, 1, 4)},
+        input_size=(cfg.model.input_height, cfg.model.input_width),
+        normalization=NORMALIZATION,
+        skeleton=cfg.model.skeleton,
+        extra=extra,
+    )
+    metadata = export_onnx(spec, onnx_path)
+    if check_parity:
+        from ...runtime import create_backend
+        from ...runtime.export import parity
+
+        report = parity(model, create_backend(onnx_path, "onnxruntime"), [example.numpy()])
+        if not report.ok:
+            raise RuntimeError(f"ONNX export of {weights} disagrees with PyTorch: {report}")
+        _log.info("ONNX parity: %s", report)
+    return metadata
