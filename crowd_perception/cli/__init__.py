@@ -34,7 +34,9 @@ class Command:
 
 
 # Modules that define ``COMMANDS``; every area adds its own line here.
-PROVIDERS: tuple[str, ...] = ()
+PROVIDERS: tuple[str, ...] = (
+    "crowd_perception.models.pose2d.cli",
+)
 
 
 def _commands() -> list[Command]:
