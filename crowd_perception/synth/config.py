@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .palette import get_palette
+
 __all__ = ["Range", "CameraConfig", "DomainConfig", "SequenceConfig", "SynthConfig"]
 
 Range = tuple[float, float]
@@ -63,6 +65,7 @@ class DomainConfig:
         if self.name not in ("a", "b"):
             raise ValueError(f"domain name must be 'a' or 'b', got {self.name!r}")
         self.camera.validate()
+        get_palette(self.palette)
         _check_range("brightness", self.brightness, 0.1, 3.0)
         _check_range("blur_sigma", self.blur_sigma, 0.0, 10.0)
         _check_range("noise_std", self.noise_std, 0.0, 50.0)

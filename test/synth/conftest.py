@@ -1,0 +1,25 @@
+"""Tiny synthetic splits shared by the synth tests (small images, few people, few frames)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from crowd_perception.synth import SequenceConfig, SynthConfig, generate, get_preset
+
+
+def tiny_config(domain: str = "a", people: tuple[int, int] = (12, 12), frames: int = 4, count: int = 2,
+                name: str = "tiny") -> SynthConfig:
+    """A small split of preset ``train_<domain>``: 192x108 images, a crowded street."""
+    base = get_preset(f"train_{domain}").with_image_size(192, 108)
+    sequence = SequenceConfig(name="street", count=count, frames=frames, people=people, crossing_fraction=(0.3, 0.3),
+                              standing_fraction=(0.1, 0.1), running_fraction=(0.1, 0.1), ego_speed_mps=(3.0, 3.0),
+                              yaw_rate_dps=(2.0, 2.0), occluders=(8, 8))
+    return replace(base, name=name, sequences=(sequence,))
+
+
+@pytest.fixture(scope="session")
+def tiny_samples():
+    """All frames of the tiny domain-a split (seed 0)."""
+    return list(generate(tiny_config(), seed=0))
