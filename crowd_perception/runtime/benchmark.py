@@ -1,0 +1,199 @@
+"""The ``bench`` suite: each model and the full pipeline on synthetic ``bench`` frames, plus scaling curves.
+
+Workloads: the detector on whole frames; the top-down pose estimator on each frame's ground-truth
+boxes of visible people (so its cost does not depend on the detector's quality); the 3D regressor on
+whole frames; the pipeline = detect -> 2D pose of the detections -> 3D pose -> track. Scaling:
+the pose estimator with 1..80 boxes on one frame, and the 3D regressor on frames rendered with
+1..80 people (single shot: should stay flat).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..utils.results import markdown_table
+from .bench import StageClock, instrument, measure, peak_rss_mib, reset_peak_rss, scaling_boxes
+from .models import MODELS, load_runner
+
+__all__ = ["BenchConfig", "run_benchmark", "render_markdown", "frame_boxes", "runner_call"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchConfig:
+    backend: str = "onnxruntime"
+    threads: int = 1
+    frames: int = 20
+    warmup: int = 2
+    people: tuple[int, ...] = (1, 5, 10, 20, 40, 80)
+    scaling_repeats: int = 5
+    models: tuple[str, ...] = tuple(MODELS)
+    seed: int = 0
+
+
+def frame_boxes(annotation: Any, min_visible: float = 0.2) -> np.ndarray:
+    """Ground-truth boxes of the people visible enough to be detected, clipped to the image."""
+    persons = annotation.persons
+    boxes = np.asarray(persons.boxes, np.float32).reshape(-1, 4).copy()
+    if persons.visible_fractions is not None:
+        boxes = boxes[np.asarray(persons.visible_fractions) >= min_visible]
+    boxes[:, 0::2] = boxes[:, 0::2].clip(0, annotation.width)
+    boxes[:, 1::2] = boxes[:, 1::2].clip(0, annotation.height)
+    return boxes[(boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)]
+
+
+def runner_call(name: str, runner: Any, sample: Any) -> Any:
+    """A no-argument call running model ``name``'s runner on one synthetic sample."""
+    image, annotation = sample.image, sample.annotation
+    if name == "detector":
+        return lambda: runner.detect(image)
+    if name == "pose2d":
+        boxes = frame_boxes(annotation)
+        return lambda: runner.estimate(image, boxes)
+    if name == "pose3d":
+        return lambda: runner.estimate(image, annotation.camera)
+    raise KeyError(name)
+
+
+def _summary(samples: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    return {**samples.summary(), **extra, "calls": len(samples)}
+
+
+def bench_models(runners: dict[str, Any], samples: Sequence[Any], warmup: int) -> dict[str, Any]:
+    results = {}
+    for name, runner in runners.items():
+        clock = instrument(runner)
+        reset_peak_rss()
+        stats = measure([runner_call(name, runner, s) for s in samples], clock, warmup)
+        people = float(np.mean([len(frame_boxes(s.annotation)) for s in samples]))
+        results[name] = _summary(stats, {"peak_rss_mib": peak_rss_mib(), "people_mean": people})
+        log.info("%s: median %.1f ms", name, results[name]["total_median_ms"])
+    return results
+
+
+def bench_pipeline(runners: dict[str, Any], samples: Sequence[Any], warmup: int) -> dict[str, Any]:
+    """Detect -> 2D pose of the detections -> 3D pose -> track, per frame (all stages counted as total)."""
+    from ..tracking import Tracker
+
+    tracker = Tracker()
+
+    def frame(sample: Any) -> Any:
+        def call() -> Any:
+            detections = runners["detector"].detect(sample.image)
+            runners["pose2d"].estimate(sample.image, detections.boxes)
+            runners["pose3d"].estimate(sample.image, sample.annotation.camera)
+            return tracker.update(detections, sample.annotation.stamp_ns)
+
+        return call
+
+    reset_peak_rss()
+    stats = measure([frame(s) for s in samples], None, warmup)
+    return _summary(stats, {"peak_rss_mib": peak_rss_mib()})
+
+
+def scaling_pose2d(runner: Any, image: np.ndarray, people: Sequence[int], repeats: int, seed: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    clock = instrument(runner)
+    rows = []
+    for n in people:
+        boxes = scaling_boxes(n, image.shape[1], image.shape[0], rng)
+        stats = measure([lambda b=boxes: runner.estimate(image, b)] * (repeats + 1), clock, warmup=1)
+        rows.append({"people": n, **stats.summary()})
+    return rows
+
+
+def scaling_pose3d(runner: Any, people: Sequence[int], repeats: int, seed: int) -> list[dict[str, Any]]:
+    """3D regressor latency on frames rendered with ``n`` people in the scene for each ``n``."""
+    from ..synth import generate, get_preset
+
+    base = get_preset("bench")
+    clock = instrument(runner)
+    rows = []
+    for n in people:
+        group = dataclasses.replace(base.sequences[0], name=f"people{n}", count=1, frames=repeats + 1, people=(n, n))
+        frames = list(generate(dataclasses.replace(base, sequences=(group,)), seed=seed))
+        stats = measure([lambda s=s: runner.estimate(s.image, s.annotation.camera) for s in frames], clock, warmup=1)
+        visible = float(np.mean([len(frame_boxes(s.annotation)) for s in frames[1:]]))
+        rows.append({"people": n, "visible_people_mean": visible, **stats.summary()})
+    return rows
+
+
+def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
+    """Run the whole suite; models whose ONNX file is missing are skipped (listed in ``missing``)."""
+    from ..synth import generate
+
+    runners, missing = {}, []
+    for name in config.models:
+        path = MODELS[name].onnx(weights_dir)
+        if not path.is_file():
+            missing.append(name)
+            log.warning("skipping %s: %s not found (run `crowd-perception export` first)", name, path)
+            continue
+        runners[name] = load_runner(name, path, backend=config.backend, threads=config.threads)
+    samples = list(islice(generate("bench", seed=config.seed), config.frames + config.warmup))
+    result: dict[str, Any] = {
+        "config": dataclasses.asdict(config),
+        "backends": {name: _backend_name(r) for name, r in runners.items()},
+        "missing": missing,
+        "models": bench_models(runners, samples, config.warmup),
+    }
+    if {"detector", "pose2d", "pose3d"} <= set(runners):
+        result["pipeline"] = bench_pipeline(runners, samples, config.warmup)
+    scaling = {}
+    if "pose2d" in runners:
+        scaling["pose2d"] = scaling_pose2d(runners["pose2d"], samples[0].image, config.people, config.scaling_repeats, config.seed)
+    if "pose3d" in runners:
+        scaling["pose3d"] = scaling_pose3d(runners["pose3d"], config.people, config.scaling_repeats, config.seed)
+    result["scaling"] = scaling
+    return result
+
+
+def _backend_name(runner: Any) -> str:
+    backend = getattr(runner, "backend", None)
+    if isinstance(backend, StageClock):
+        backend = backend.backend
+    return str(getattr(backend, "name", "?"))
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    """Tables for ``docs/RESULTS.md``: per-stage latency per model and pipeline, then the scaling curves."""
+    cfg = result["config"]
+    header = ["model", "backend", "pre ms (med/p99)", "infer ms (med/p99)", "post ms (med/p99)",
+              "total ms (med/p99)", "per s", "peak RSS MiB"]
+
+    def row(name: str, backend: str, s: dict[str, float]) -> list[object]:
+        stages = [f"{s[f'{k}_median_ms']:.2f} / {s[f'{k}_p99_ms']:.2f}" for k in ("pre", "infer", "post", "total")]
+        return [name, backend, *stages, s["throughput_per_s"], s["peak_rss_mib"]]
+
+    rows = [row(n, result["backends"][n], s) for n, s in result["models"].items()]
+    if "pipeline" in result:
+        rows.append(row("pipeline (det+2D+3D+track)", "as above", result["pipeline"]))
+    text = [
+        f"{cfg['frames']} synthetic `bench` frames after {cfg['warmup']} warm-up, {cfg['threads']} thread(s), "
+        f"backend `{cfg['backend']}`. Pose 2D runs on the frame's ground-truth visible boxes.",
+        "",
+        markdown_table(header, rows),
+    ]
+    if result["missing"]:
+        text += ["", f"Not measured (no exported model): {', '.join(result['missing'])}."]
+    scaling = result["scaling"]
+    if scaling:
+        people = sorted({r["people"] for rows_ in scaling.values() for r in rows_})
+        by = {m: {r["people"]: r for r in rows_} for m, rows_ in scaling.items()}
+        cols = ["people"] + [f"{m} total ms (med)" for m in scaling] + [f"{m} infer ms (med)" for m in scaling]
+        table = [
+            [n] + [by[m][n]["total_median_ms"] if n in by[m] else "" for m in scaling]
+            + [by[m][n]["infer_median_ms"] if n in by[m] else "" for m in scaling]
+            for n in people
+        ]
+        text += ["", "Latency vs number of people (pose2d: boxes in one frame; pose3d: people in the rendered scene):",
+                 "", markdown_table(cols, table)]
+    return "\n".join(text)
