@@ -45,7 +45,15 @@ from .dataset import (
     write_json,
 )
 
-__all__ = ["read_coco", "CocoWriter", "decode_segmentation", "keypoint_names", "skeleton_from_names"]
+__all__ = [
+    "read_coco",
+    "CocoWriter",
+    "decode_segmentation",
+    "encode_rle",
+    "rle_counts",
+    "keypoint_names",
+    "skeleton_from_names",
+]
 
 # Names the datasets use where ours differ (CrowdPose calls the head top "head").
 _DATASET_ALIASES = {"crowdpose14": {"head_top": "head"}}
@@ -75,8 +83,9 @@ def read_coco(
     """Index a COCO-style keypoints file; annotations are decoded per item on access.
 
     ``image_root`` is where ``file_name`` is relative to; by default the first of the JSON's
-    folder, ``../images/<split>``, ``../images`` and ``../<split>`` (COCO's
-    ``annotations/person_keypoints_val2017.json`` + ``val2017/``) that holds the first image.
+    folder, ``images/`` beside it (OCHuman), ``../images/<split>``, ``../images`` (CrowdPose's
+    ``json/`` + ``images/``) and ``../<split>`` (COCO's ``annotations/person_keypoints_val2017.json``
+    + ``val2017/``) that holds the first image.
     """
     json_path = Path(json_path)
     data = load_json(json_path)
@@ -145,6 +154,7 @@ def _guess_image_root(json_path: Path, records: list[tuple[dict, list[dict]]]) -
     split = json_path.stem.split("_")[-1]
     candidates = [
         json_path.parent,
+        json_path.parent / "images",
         json_path.parent.parent / "images" / split,
         json_path.parent.parent / "images",
         json_path.parent.parent / split,
@@ -314,7 +324,6 @@ def _person_entries(annotation: FrameAnnotation, skeleton: str, masks: bool) -> 
     boxes = clip_boxes(persons.boxes.astype(np.float64), w, h)
     flags = coco_flags(persons.keypoints, persons.keypoint_states, w, h)
     use_masks = masks and annotation.instance_map is not None
-    mask_utils = _mask_utils() if use_masks else None
     entries = []
     for i in range(len(persons)):
         if not (boxes[i, 2] > boxes[i, 0] and boxes[i, 3] > boxes[i, 1]) or persons.visible_fractions[i] == 0:
@@ -325,8 +334,7 @@ def _person_entries(annotation: FrameAnnotation, skeleton: str, masks: bool) -> 
             area = int(mask.sum())
             if area == 0:
                 continue
-            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-            entry["segmentation"] = {"size": [h, w], "counts": rle["counts"].decode("ascii")}
+            entry["segmentation"] = encode_rle(mask)
             entry["area"] = area
         else:
             entry["area"] = round(float(np.prod(boxes[i, 2:] - boxes[i, :2])), 3)
@@ -358,13 +366,33 @@ def _ignore_entry(annotation: FrameAnnotation, box: np.ndarray, num_joints: int)
 
 def _box_rle(height: int, width: int, box: tuple[float, ...]) -> dict:
     """Uncompressed RLE (the COCO convention for crowd regions) of the pixels a box covers."""
-    mask = np.zeros((height, width), dtype=np.uint8)
+    mask = np.zeros((height, width), dtype=bool)
     x1, y1, x2, y2 = (round(float(v)) for v in box)
-    mask[y1:y2, x1:x2] = 1
-    flat = mask.ravel(order="F")
-    changes = np.flatnonzero(np.diff(flat)) + 1
-    edges = np.concatenate([[0], changes, [flat.size]])
+    mask[y1:y2, x1:x2] = True
+    return {"size": [height, width], "counts": rle_counts(mask)}
+
+
+def rle_counts(mask: np.ndarray) -> list[int]:
+    """COCO run lengths of a binary ``(H, W)`` mask: column-major, alternating runs starting with 0s."""
+    flat = np.asarray(mask, dtype=bool).ravel(order="F")
+    edges = np.concatenate([[0], np.flatnonzero(flat[1:] != flat[:-1]) + 1, [flat.size]])
     counts = np.diff(edges).tolist()
-    if flat[0] == 1:
-        counts = [0, *counts]
-    return {"size": [height, width], "counts": counts}
+    return [0, *counts] if flat.size and flat[0] else counts
+
+
+def encode_rle(mask: np.ndarray) -> dict:
+    """Compressed COCO RLE of a binary mask (``pycocotools.mask.encode`` in pure numpy/Python, so
+    writing needs no pycocotools): run lengths, each stored as the difference to the run two
+    before it, in 5-bit groups with a continuation bit, offset into printable ASCII from ``0``."""
+    counts = rle_counts(mask)
+    out = []
+    for i, count in enumerate(counts):
+        x = count - counts[i - 2] if i > 2 else count
+        while True:
+            c = x & 0x1F
+            x >>= 5
+            more = x != -1 if c & 0x10 else x != 0
+            out.append(chr(48 + (c | 0x20 if more else c)))
+            if not more:
+                break
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": "".join(out)}

@@ -108,6 +108,11 @@ class AnnotatedDataset(Sequence[LabelledImage], Generic[R]):
         item = self[index]
         return read_image(item.image_path), item.annotation
 
+    def samples(self) -> Iterator[tuple[np.ndarray, FrameAnnotation]]:
+        """``(image_bgr, annotation)`` pairs in order, read one at a time (like the synth generator)."""
+        for item in self:
+            yield read_image(item.image_path), item.annotation
+
 
 def read_image(path: str | Path) -> np.ndarray:
     """``(H, W, 3)`` uint8 BGR image (grey images are expanded); clear error if unreadable."""

@@ -16,7 +16,7 @@ from crowd_perception.core.boxes import clip_boxes
 from crowd_perception.core.skeletons import get_skeleton
 from crowd_perception.core.types import JointState
 from crowd_perception.formats import FormatError, open_writer, read_dataset, read_image
-from crowd_perception.formats.coco import decode_segmentation, read_coco
+from crowd_perception.formats.coco import decode_segmentation, encode_rle, read_coco
 from crowd_perception.formats.convert import coco_flags, convert_persons
 from crowd_perception.formats.dataset import safe_name
 
@@ -63,6 +63,9 @@ def test_round_trip(tmp_path, frames, name, skeleton):
         assert (got.sequence, got.frame_index, got.stamp_ns, got.domain) == (
             original.sequence, original.frame_index, original.stamp_ns, original.domain)
         np.testing.assert_array_equal(read_image(item.image_path), image)
+    first_image, first_annotation = next(dataset.samples())
+    np.testing.assert_array_equal(first_image, frames[0][1])
+    assert first_annotation.image_id == safe_name(frames[0][0].image_id)
 
 
 @pytest.mark.parametrize("name", ["coco", "crowdpose"])
@@ -117,6 +120,17 @@ def test_writer_rejects_bad_input(tmp_path):
         writer.write(frame, image)
         with pytest.raises(ValueError, match="same image file"):
             writer.write(frame, image)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rle_encoder_matches_pycocotools(seed):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((23, 31)) < [0.02, 0.5, 0.98, 0.3][seed]
+    mask[:, 5:9] = seed % 2 == 0  # long runs: multi-group and negative differences
+    reference = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    assert encode_rle(mask) == {"size": [23, 31], "counts": reference["counts"].decode("ascii")}
+    assert encode_rle(np.zeros((0, 4), bool))["counts"] == mask_utils.encode(np.zeros((0, 4), np.uint8, order="F"))[
+        "counts"].decode("ascii")
 
 
 # --------------------------------------------------------------------------------------- real samples
