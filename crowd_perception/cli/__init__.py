@@ -37,6 +37,7 @@ class Command:
 PROVIDERS: tuple[str, ...] = (
     "crowd_perception.models.pose2d.cli",
     "crowd_perception.runtime.cli",
+    "crowd_perception.models.pose3d.cli",
 )
 
 
