@@ -27,6 +27,10 @@ class MessageKit(Protocol):
 
     def make(self, typename: str, **fields: Any) -> Any: ...
 
+    def make_class(self, typename: str) -> type:
+        """The message class itself (what ``create_subscription`` / ``create_publisher`` take)."""
+        ...
+
     def array(self, values: np.ndarray, dtype: np.dtype | type) -> Any:
         """A numeric sequence field (``float32[]``, ``uint8[]``) from a numpy array."""
         ...
@@ -45,6 +49,9 @@ class RosbagsKit:
     def make(self, typename: str, **fields: Any) -> Any:
         return self.store.types[typename](**fields)
 
+    def make_class(self, typename: str) -> type:
+        return self.store.types[typename]
+
     def array(self, values: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
         return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
@@ -58,12 +65,15 @@ class RclpyKit:
         self._classes: dict[str, type] = {}
 
     def make(self, typename: str, **fields: Any) -> Any:
+        return self.make_class(typename)(**fields)
+
+    def make_class(self, typename: str) -> type:
         cls = self._classes.get(typename)
         if cls is None:
             package, kind, name = typename.split("/")
             cls = getattr(importlib.import_module(f"{package}.{kind}"), name)
             self._classes[typename] = cls
-        return cls(**fields)
+        return cls
 
     def array(self, values: np.ndarray, dtype: np.dtype | type) -> array.array:
         data = np.ascontiguousarray(values, dtype=dtype).reshape(-1)

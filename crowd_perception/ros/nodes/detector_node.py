@@ -1,0 +1,50 @@
+"""``detector_node``: image (``sensor_msgs/Image``, or ``CompressedImage`` by parameter) -> ``detections``
+(``crowd_perception/DetectionArray`` with appearance embeddings, header of the image)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import convert
+from ..stages import DetectionStage, DetectorConfig, build_runner
+from .base import StageNode, run_node
+
+__all__ = ["DetectorNode", "main"]
+
+
+class DetectorNode(StageNode):
+    CONFIG = DetectorConfig
+    STAGE_NAME = "detection"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("detector_node", **kwargs)
+        if self.config.compressed_input:
+            self.subscribe("sensor_msgs/msg/CompressedImage", "image/compressed", self._on_image)
+        else:
+            self.subscribe("sensor_msgs/msg/Image", "image", self._on_image)
+        self.publisher = self.advertise("crowd_perception/msg/DetectionArray", "detections")
+
+    def make_stage(self, runner: Any) -> DetectionStage:
+        return DetectionStage(self.config, runner if runner is not None else build_runner(self.config))
+
+    @property
+    def runner(self) -> Any:
+        return self.stage.detector
+
+    def _on_image(self, msg: Any) -> None:
+        self.stats.on_receive(self.now_ns())
+        self.submit(msg)
+
+    def process(self, msg: Any) -> None:
+        started = time.perf_counter_ns()
+        image = self.decode_image(msg)
+        if image is None:
+            return
+        header = convert.header_from_msg(msg.header)
+        detections = self.stage.process(image)
+        self.publish(self.publisher, convert.detections_to_msg(detections, header, self.kit), header, started)
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(DetectorNode, args)

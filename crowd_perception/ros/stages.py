@@ -1,0 +1,294 @@
+"""The ROS-free logic of each node: a config dataclass (its fields are the node's parameters) and a
+stage object that turns inputs into core results. The rclpy nodes and ``crowd-perception replay``
+both call these stages, so a bag replayed offline goes through exactly the node code paths.
+
+Runners (``PedestrianDetector``, ``OccludedPoseEstimator``, ``Pose3DEstimator``, ``Tracker``) are
+built by :func:`build_runner` from a config, or passed in (tests use small fakes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..core.boxes import box_iou
+from ..core.camera import PinholeCamera
+from ..core.types import Detections, Poses2D, Poses3D, Tracks
+from .params import param
+
+__all__ = [
+    "WEIGHTS_DIR",
+    "NodeConfig",
+    "DetectorConfig",
+    "PoseConfig",
+    "Pose3DConfig",
+    "TrackerNodeConfig",
+    "DetectionStage",
+    "PoseStage",
+    "Pose3DStage",
+    "TrackerStage",
+    "build_runner",
+    "camera_for_image",
+    "model_path",
+    "runner_identity",
+    "tracker_config",
+]
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+_RELIABILITY = ("best_effort", "reliable")
+_BACKENDS = ("onnxruntime", "tensorrt", "auto")
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Parameters every node has: live mode, QoS per direction, diagnostics."""
+
+    live: bool = field(default=True, metadata=param(
+        "process only the newest input and count the ones skipped (false: every input, in order)"))
+    qos_input_reliability: str = field(default="best_effort", metadata=param(
+        "reliability of the input subscriptions (sensor data: best_effort)", choices=_RELIABILITY))
+    qos_input_depth: int = field(default=5, metadata=param("history depth of the input subscriptions", low=1, high=1000))
+    qos_output_reliability: str = field(default="reliable", metadata=param(
+        "reliability of the output publishers", choices=_RELIABILITY))
+    qos_output_depth: int = field(default=10, metadata=param("history depth of the output publishers", low=1, high=1000))
+    diagnostics_period_s: float = field(default=1.0, metadata=param(
+        "period of the diagnostic_updater status [s]", low=0.1, high=60.0))
+
+
+def _model_path_field(kind: str):
+    return field(default="", metadata=param(
+        f"{kind} model (.onnx); empty: the shipped crowd_perception/weights/{kind}.onnx"))
+
+
+def _backend_field():
+    return field(default="onnxruntime", metadata=param("inference backend", choices=_BACKENDS))
+
+
+def _threads_field():
+    return field(default=1, metadata=param("CPU threads of the inference backend", low=1, high=64))
+
+
+@dataclass(frozen=True)
+class DetectorConfig(NodeConfig):
+    model_path: str = _model_path_field("detector")
+    backend: str = _backend_field()
+    threads: int = _threads_field()
+    compressed_input: bool = field(default=False, metadata=param(
+        "subscribe to sensor_msgs/CompressedImage (<image>/compressed) instead of Image"))
+    score_threshold: float = field(default=0.2, metadata=param(
+        "detections below this score are not published", low=0.0, high=1.0, dynamic=True))
+    max_detections: int = field(default=300, metadata=param(
+        "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
+
+
+@dataclass(frozen=True)
+class PoseConfig(NodeConfig):
+    model_path: str = _model_path_field("pose2d")
+    backend: str = _backend_field()
+    threads: int = _threads_field()
+    flip_test: bool = field(default=False, metadata=param("average with the mirrored crops (2x compute)"))
+    occlusion_threshold: float = field(default=0.5, metadata=param(
+        "a joint whose occlusion probability exceeds this is published as OCCLUDED", low=0.0, high=1.0,
+        dynamic=True))
+    min_box_score: float = field(default=0.4, metadata=param(
+        "only detections at or above this score get a pose", low=0.0, high=1.0, dynamic=True))
+    sync_capacity: int = field(default=10, metadata=param(
+        "stamps kept while waiting for the image / detections partner message", low=1, high=1000))
+
+
+@dataclass(frozen=True)
+class Pose3DConfig(NodeConfig):
+    model_path: str = _model_path_field("pose3d")
+    backend: str = _backend_field()
+    threads: int = _threads_field()
+    score_threshold: float = field(default=0.3, metadata=param(
+        "3D poses below this person score are not published", low=0.0, high=1.0, dynamic=True))
+    require_camera_info: bool = field(default=False, metadata=param(
+        "skip images without a valid CameraInfo (false: publish root-relative poses, placed_with_intrinsics=false)"))
+
+
+@dataclass(frozen=True)
+class TrackerNodeConfig(NodeConfig):
+    profile: str = field(default="default", metadata=param(
+        "tracker profile: 'jde' (published JDE) or 'default' (time-based, BYTE, cosine gate)",
+        choices=("default", "jde")))
+    detection_threshold: float = field(default=0.5, metadata=param(
+        "detections at or above this score take part in the appearance association", low=0.0, high=1.0,
+        dynamic=True))
+    new_track_threshold: float = field(default=0.5, metadata=param(
+        "an unmatched detection at or above this score starts a track", low=0.0, high=1.0, dynamic=True))
+    track_buffer_s: float = field(default=1.0, metadata=param(
+        "lost tracks are removed after this long without a match [s] (time-based profiles)", low=0.0,
+        high=60.0, dynamic=True))
+    attach_poses_2d: bool = field(default=False, metadata=param("wait for and attach 2D poses of the same stamp"))
+    attach_poses_3d: bool = field(default=False, metadata=param("wait for and attach 3D poses of the same stamp"))
+    pose_iou_threshold: float = field(default=0.5, metadata=param(
+        "minimum box IoU between a track and a pose to attach it", low=0.0, high=1.0, dynamic=True))
+    motion_compensation: bool = field(default=False, metadata=param(
+        "subscribe to an image-plane homography (crowd_perception/Homography) per image"))
+    sync_capacity: int = field(default=10, metadata=param(
+        "stamps kept while waiting for the poses of a detection message", low=1, high=1000))
+
+
+def model_path(config: Any, kind: str) -> Path:
+    """The configured model file, or the shipped default ``weights/<kind>.onnx``."""
+    return Path(config.model_path) if config.model_path else WEIGHTS_DIR / f"{kind}.onnx"
+
+
+def build_runner(config: Any) -> Any:
+    """The runner a node config asks for, loading its model once (clear error when it is missing)."""
+    if isinstance(config, TrackerNodeConfig):
+        from ..tracking import Tracker
+
+        return Tracker(tracker_config(config))
+    kind = {DetectorConfig: "detector", PoseConfig: "pose2d", Pose3DConfig: "pose3d"}[type(config)]
+    path = model_path(config, kind)
+    if not path.is_file():
+        raise FileNotFoundError(f"{kind} model not found: {path} (set the model_path parameter)")
+    if kind == "detector":
+        from ..models.detector.runner import PedestrianDetector
+
+        return PedestrianDetector(path, backend=config.backend, threads=config.threads)
+    if kind == "pose2d":
+        from ..models.pose2d.runner import OccludedPoseEstimator
+
+        return OccludedPoseEstimator(path, backend=config.backend, threads=config.threads, flip_test=config.flip_test)
+    from ..models.pose3d.runner import Pose3DEstimator
+
+    return Pose3DEstimator(path, backend=config.backend, threads=config.threads)
+
+
+def tracker_config(config: TrackerNodeConfig):
+    """The tracking profile with the node's run-time thresholds applied."""
+    from ..tracking import get_profile
+
+    return get_profile(config.profile).replace(
+        detection_threshold=config.detection_threshold,
+        new_track_threshold=config.new_track_threshold,
+        track_buffer_s=config.track_buffer_s,
+        camera_motion=config.motion_compensation,
+    )
+
+
+def runner_identity(runner: Any) -> str:
+    """Backend and model of a runner, for the diagnostics."""
+    backend = getattr(runner, "backend", None)
+    name = getattr(backend, "name", None) or getattr(runner, "name", None) or type(runner).__name__
+    return f"{type(runner).__name__} on {name}"
+
+
+# ------------------------------------------------------------------------------------- stages
+
+
+@dataclass
+class DetectionStage:
+    config: DetectorConfig
+    detector: Any
+
+    def process(self, image: np.ndarray) -> Detections:
+        """Detections of one BGR image above the score threshold, best first, at most ``max_detections``."""
+        detections = self.detector.detect(image)
+        order = np.argsort(-detections.scores, kind="stable")
+        order = order[detections.scores[order] >= self.config.score_threshold][: self.config.max_detections]
+        return detections.select(order)
+
+
+@dataclass
+class PoseStage:
+    config: PoseConfig
+    estimator: Any
+
+    def process(self, image: np.ndarray, detections: Detections) -> Poses2D:
+        """One pose per detection at or above ``min_box_score``, in detection order."""
+        chosen = detections.select(detections.scores >= self.config.min_box_score)
+        self.estimator.occlusion_threshold = self.config.occlusion_threshold
+        poses = self.estimator.estimate(image, chosen.boxes)
+        poses.person_scores = chosen.scores.copy()
+        return poses
+
+
+def camera_for_image(camera: PinholeCamera | None, width: int, height: int) -> tuple[PinholeCamera | None, str | None]:
+    """The camera for an image of this size (rescaled when only the resolution differs), or None and why."""
+    if camera is None:
+        return None, "no CameraInfo received"
+    if (camera.width, camera.height) == (width, height):
+        return camera, None
+    sx, sy = width / camera.width, height / camera.height
+    if abs(sx - sy) > 1e-3:
+        return None, f"CameraInfo is for {camera.width}x{camera.height}, image is {width}x{height}"
+    return camera.scaled(sx, sy), None
+
+
+@dataclass
+class Pose3DStage:
+    config: Pose3DConfig
+    estimator: Any
+
+    def process(self, image: np.ndarray, camera: PinholeCamera | None) -> Poses3D:
+        """3D poses above the score threshold; without ``camera`` they are flagged as not placed by intrinsics."""
+        poses = self.estimator.estimate(image, camera)
+        keep = np.flatnonzero(poses.person_scores >= self.config.score_threshold)
+        return Poses3D(
+            poses.skeleton,
+            poses.joints_relative[keep],
+            joints_camera=poses.joints_camera[keep],
+            scores=poses.scores[keep],
+            boxes=poses.boxes[keep],
+            person_scores=poses.person_scores[keep],
+            placed_with_intrinsics=poses.placed_with_intrinsics[keep],
+        )
+
+
+@dataclass
+class TrackerStage:
+    config: TrackerNodeConfig
+    tracker: Any
+
+    def reconfigure(self, config: TrackerNodeConfig) -> None:
+        """Apply run-time threshold changes to the running tracker (its tracks are kept)."""
+        self.config = config
+        self.tracker.config = tracker_config(config)
+
+    def process(
+        self,
+        detections: Detections,
+        stamp_ns: int,
+        poses_2d: Poses2D | None = None,
+        poses_3d: Poses3D | None = None,
+        homography: np.ndarray | None = None,
+    ) -> Tracks:
+        """Tracks after this frame, with the poses of this stamp attached to the tracks they overlap."""
+        tracks = self.tracker.update(detections, stamp_ns, homography)
+        if poses_2d is not None:
+            tracks.poses_2d = _attach(tracks, poses_2d, self.config.pose_iou_threshold)
+        if poses_3d is not None:
+            tracks.poses_3d = _attach(tracks, poses_3d, self.config.pose_iou_threshold)
+        return tracks
+
+
+def _attach(tracks: Tracks, poses: Poses2D | Poses3D, min_iou: float) -> Poses2D | Poses3D:
+    """Row-aligned poses for ``tracks``: a one-to-one IoU matching of updated tracks and pose boxes.
+
+    Only tracks matched in this frame (``time_since_update == 0``) get a pose; rows without one are NaN.
+    """
+    n = len(tracks)
+    if isinstance(poses, Poses2D):
+        out = Poses2D(poses.skeleton, np.full((n, *poses.keypoints.shape[1:]), np.nan))
+    else:
+        out = Poses3D(poses.skeleton, np.full((n, *poses.joints_relative.shape[1:]), np.nan))
+    fresh = np.flatnonzero(tracks.time_since_update == 0)
+    if len(fresh) == 0 or len(poses) == 0:
+        return out
+    iou = box_iou(tracks.boxes[fresh], poses.boxes)
+    rows, cols = linear_sum_assignment(-iou)
+    ok = iou[rows, cols] >= min_iou
+    rows, cols = fresh[rows[ok]], cols[ok]
+    for f in dataclasses.fields(out):
+        if f.name != "skeleton":
+            getattr(out, f.name)[rows] = getattr(poses, f.name)[cols]
+    return out

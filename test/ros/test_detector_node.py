@@ -1,0 +1,168 @@
+"""detector_node against the fake rclpy: parameters, topics and QoS, one output per input with
+the input's header, live-mode drops, rejected encodings, run-time thresholds, diagnostics."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from crowd_perception.core.types import Header
+from crowd_perception.ros import convert
+from crowd_perception.ros.kit import RosbagsKit
+
+from . import fake_rclpy
+from .nodes_fakes import FakeDetector
+
+
+@pytest.fixture
+def make_node(monkeypatch):
+    fake_rclpy.install(monkeypatch)
+    module = importlib.import_module("crowd_perception.ros.nodes.detector_node")
+
+    def make(**overrides):
+        params = [fake_rclpy.Parameter(k, v) for k, v in overrides.items()]
+        return module.DetectorNode(kit=RosbagsKit(), runner=FakeDetector(), parameter_overrides=params)
+
+    return make
+
+
+def _image(node, value: int, stamp_ns: int, encoding: str = "bgr8"):
+    image = np.full((8, 8, 3), value, dtype=np.uint8)
+    return convert.image_to_msg(image, Header(stamp_ns, "cam"), node.kit, encoding)
+
+
+def test_parameters_are_declared_with_descriptors(make_node):
+    node = make_node()
+    d = node.describe_parameter("score_threshold")
+    assert not d.read_only and d.floating_point_range[0].to_value == 1.0 and "score" in d.description
+    assert node.describe_parameter("model_path").read_only
+    assert node.describe_parameter("backend").additional_constraints == "one of: onnxruntime, tensorrt, auto"
+    assert node.get_parameter("live").value is True
+
+
+def test_topics_and_qos(make_node):
+    node = make_node()
+    sub = node.subscriptions["image"]
+    pub = node.publishers["detections"]
+    assert sub.msg_type.__msgtype__ == "sensor_msgs/msg/Image"
+    assert pub.msg_type.__msgtype__ == "crowd_perception/msg/DetectionArray"
+    assert sub.qos.reliability == fake_rclpy.ReliabilityPolicy.BEST_EFFORT and sub.qos.depth == 5
+    assert pub.qos.reliability == fake_rclpy.ReliabilityPolicy.RELIABLE and pub.qos.depth == 10
+    compressed = make_node(compressed_input=True, qos_input_reliability="reliable", qos_input_depth=3)
+    sub = compressed.subscriptions["image/compressed"]
+    assert sub.msg_type.__msgtype__ == "sensor_msgs/msg/CompressedImage"
+    assert sub.qos.reliability == fake_rclpy.ReliabilityPolicy.RELIABLE and sub.qos.depth == 3
+
+
+def test_frame_locked_mode_one_output_per_input_with_the_same_header(make_node):
+    node = make_node(live=False)
+    for i, value in enumerate([10, 20, 30]):
+        node.subscriptions["image"].deliver(_image(node, value, 1000 + i))
+    out = node.publishers["detections"].messages
+    assert len(out) == 3
+    for i, msg in enumerate(out):
+        header, dets = convert.detections_from_msg(msg)
+        assert header == Header(1000 + i, "cam")
+        assert dets.boxes[0, 0] == [10, 20, 30][i]  # this output belongs to this input
+        assert len(dets) == 2 and dets.embeddings.shape == (2, 4)  # 0.05 is under score_threshold
+
+
+def test_live_mode_processes_the_newest_and_counts_drops(make_node):
+    node = make_node(live=True)
+    for i in range(3):
+        node.subscriptions["image"].deliver(_image(node, 10 * (i + 1), 1000 + i))
+    assert node.publishers["detections"].messages == []
+    node.timers[0].fire()
+    node.timers[0].fire()  # nothing pending: no output
+    (msg,) = node.publishers["detections"].messages
+    assert convert.header_from_msg(msg.header).stamp_ns == 1002
+    assert node.dropped() == 2 and node.stats.received == 3
+
+
+@pytest.mark.parametrize("encoding", ["rgb8", "mono8", "bgra8", "rgba8"])
+def test_supported_encodings(make_node, encoding):
+    node = make_node(live=False)
+    node.subscriptions["image"].deliver(_image(node, 40, 5, encoding))
+    _, dets = convert.detections_from_msg(node.publishers["detections"].messages[0])
+    assert dets.boxes[0, 0] == pytest.approx(40, abs=1)
+
+
+def test_bad_encodings_are_rejected_counted_and_throttled(make_node):
+    node = make_node(live=False)
+    for i in range(3):
+        msg = _image(node, 10, i)
+        msg.encoding = "16UC1"
+        node.subscriptions["image"].deliver(msg)
+    assert node.publishers["detections"].messages == []
+    assert node.stats.rejected == 3
+    errors = node.logger.messages("error")
+    assert len(errors) == 1 and "16UC1" in errors[0]  # throttled
+    status = node.diagnostics.force_update()["detector_node: detection"]
+    assert status.level == fake_rclpy.DiagnosticStatus.WARN and status.values["rejected"] == "3"
+
+
+def test_thresholds_change_at_run_time(make_node):
+    node = make_node(live=False)
+    (ok,) = node.set_parameters([fake_rclpy.Parameter("score_threshold", 0.7)])
+    assert ok.successful and node.stage.config.score_threshold == 0.7
+    node.subscriptions["image"].deliver(_image(node, 10, 1))
+    _, dets = convert.detections_from_msg(node.publishers["detections"].messages[0])
+    assert len(dets) == 1
+    (bad,) = node.set_parameters([fake_rclpy.Parameter("score_threshold", 1.5)])
+    assert not bad.successful and node.config.score_threshold == 0.7
+    (fixed,) = node.set_parameters([fake_rclpy.Parameter("backend", "tensorrt")])
+    assert not fixed.successful
+
+
+def test_invalid_start_parameters_fail_clearly(make_node):
+    from crowd_perception.ros.params import ParameterError
+
+    with pytest.raises(ParameterError, match="backend"):
+        make_node(backend="cuda-magic")
+
+
+def test_missing_model_is_a_clear_start_failure(monkeypatch, tmp_path):
+    fake_rclpy.install(monkeypatch)
+    module = importlib.import_module("crowd_perception.ros.nodes.detector_node")
+    params = [fake_rclpy.Parameter("model_path", str(tmp_path / "none.onnx"))]
+    with pytest.raises(FileNotFoundError, match="detector model not found"):
+        module.DetectorNode(kit=RosbagsKit(), parameter_overrides=params)
+
+
+def test_diagnostics_report_rates_latency_and_identity(make_node):
+    node = make_node(live=False)
+    for i in range(3):
+        node.clock.now_ns = 2_000_000_000 + i * 100_000_000
+        node.subscriptions["image"].deliver(_image(node, 10, node.clock.now_ns - 50_000_000))
+    status = node.diagnostics.force_update()["detector_node: detection"]
+    assert status.level == fake_rclpy.DiagnosticStatus.OK
+    assert float(status.values["input_rate_hz"]) == pytest.approx(10.0)
+    assert float(status.values["latency_ms"]) == pytest.approx(50.0)
+    assert "FakeDetector" in status.values["runner"] and node.diagnostics.hardware_id
+
+
+def test_processing_errors_are_counted_not_fatal(make_node):
+    node = make_node(live=False)
+    node.stage.detector.detect = lambda image: (_ for _ in ()).throw(RuntimeError("boom"))
+    node.subscriptions["image"].deliver(_image(node, 10, 1))
+    assert node.stats.errors == 1 and "boom" in node.logger.messages("error")[0]
+    status = node.diagnostics.force_update()["detector_node: detection"]
+    assert status.level == fake_rclpy.DiagnosticStatus.ERROR
+
+
+def test_incompatible_qos_warns(make_node):
+    node = make_node()
+    node.subscriptions["image"].event_callbacks.incompatible_qos(type("E", (), {"last_policy_kind": "RELIABILITY"}))
+    assert "incompatible QoS" in node.logger.messages("warning")[0]
+
+
+def test_main_spins_the_node(monkeypatch):
+    fake_rclpy.install(monkeypatch)
+    module = importlib.import_module("crowd_perception.ros.nodes.detector_node")
+    monkeypatch.setattr(module.DetectorNode, "__init__", lambda self: None)
+    monkeypatch.setattr(module.DetectorNode, "destroy_node", lambda self: None)
+    import sys
+
+    assert module.main([]) == 0 and len(sys.modules["rclpy"].spun) == 1
