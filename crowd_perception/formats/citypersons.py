@@ -20,6 +20,7 @@ as in the real file; people without visible pixels are left out.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +69,19 @@ def read_citypersons(
         records = _json_records(path)
     root = Path(image_root) if image_root is not None else _guess_image_root(path)
 
-    def decode(record: tuple[dict, list[dict]]) -> LabelledImage:
-        image, anns = record
-        name = image["im_name"]
-        city = name.rsplit("_", 3)[0]
-        image_path = root / city / name
-        if not image_path.is_file() and (root / name).is_file():
-            image_path = root / name
-        annotation, meta = _frame_annotation(image, anns, person_classes)
-        return LabelledImage(image_path, annotation, meta)
+    return AnnotatedDataset(f"citypersons:{path.name}", records, partial(_decode, root, person_classes))
 
-    return AnnotatedDataset(f"citypersons:{path.name}", records, decode)
+
+def _decode(root: Path, person_classes: tuple[int, ...], record: tuple[dict, list[dict]]) -> LabelledImage:
+    """One item (module level so the dataset pickles into spawned DataLoader workers)."""
+    image, anns = record
+    name = image["im_name"]
+    city = name.rsplit("_", 3)[0]
+    image_path = root / city / name
+    if not image_path.is_file() and (root / name).is_file():
+        image_path = root / name
+    annotation, meta = _frame_annotation(image, anns, person_classes)
+    return LabelledImage(image_path, annotation, meta)
 
 
 def _guess_image_root(path: Path) -> Path:

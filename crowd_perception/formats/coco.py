@@ -24,6 +24,7 @@ are not written (COCO annotates nobody it cannot see). Ignore regions become ``i
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,18 +112,20 @@ def read_coco(
     records = [(image, per_image.get(image["id"], [])) for image in data["images"]]
     root = Path(image_root) if image_root is not None else _guess_image_root(json_path, records)
 
-    def decode(record: tuple[dict, list[dict]]) -> LabelledImage:
-        image, anns = record
-        annotation = _frame_annotation(image, anns, skeleton, masks)
-        people = [a for a in anns if not a.get("iscrowd", 0)]
-        meta = {
-            "image": image,
-            "annotation_ids": [a.get("id") for a in people],
-            "segmentations": [a.get("segmentation") for a in people],
-        }
-        return LabelledImage(root / image["file_name"], annotation, meta)
+    return AnnotatedDataset(f"coco:{json_path.name}", records, partial(_decode, root, skeleton, masks))
 
-    return AnnotatedDataset(f"coco:{json_path.name}", records, decode)
+
+def _decode(root: Path, skeleton: str, masks: bool, record: tuple[dict, list[dict]]) -> LabelledImage:
+    """One item (a module-level function so the dataset pickles into spawned DataLoader workers)."""
+    image, anns = record
+    annotation = _frame_annotation(image, anns, skeleton, masks)
+    people = [a for a in anns if not a.get("iscrowd", 0)]
+    meta = {
+        "image": image,
+        "annotation_ids": [a.get("id") for a in people],
+        "segmentations": [a.get("segmentation") for a in people],
+    }
+    return LabelledImage(root / image["file_name"], annotation, meta)
 
 
 def _person_category(json_path: Path, categories: list[dict]) -> tuple[int, str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,20 +73,22 @@ def read_crowdhuman(
     root = Path(image_root)
     size_map = load_json(sizes) if isinstance(sizes, (str, Path)) else dict(sizes or {})
 
-    def decode(record: dict) -> LabelledImage:
-        path = root / f"{record['ID']}.jpg"
-        if not path.is_file() and path.with_suffix(".png").is_file():
-            path = path.with_suffix(".png")  # our writer's lossless option
-        if record["ID"] in size_map:
-            height, width = (int(v) for v in size_map[record["ID"]])
-        elif path.is_file():
-            width, height = image_size(path)
-        else:
-            width = height = 0
-        annotation, meta = _frame_annotation(record, width, height)
-        return LabelledImage(path, annotation, meta)
+    return AnnotatedDataset(f"crowdhuman:{odgt_path.name}", records, partial(_decode, root, size_map))
 
-    return AnnotatedDataset(f"crowdhuman:{odgt_path.name}", records, decode)
+
+def _decode(root: Path, size_map: dict[str, Any], record: dict) -> LabelledImage:
+    """One item (module level so the dataset pickles into spawned DataLoader workers)."""
+    path = root / f"{record['ID']}.jpg"
+    if not path.is_file() and path.with_suffix(".png").is_file():
+        path = path.with_suffix(".png")  # our writer's lossless option
+    if record["ID"] in size_map:
+        height, width = (int(v) for v in size_map[record["ID"]])
+    elif path.is_file():
+        width, height = image_size(path)
+    else:
+        width = height = 0
+    annotation, meta = _frame_annotation(record, width, height)
+    return LabelledImage(path, annotation, meta)
 
 
 def _parse_record(path: Path, line_no: int, line: str) -> dict:

@@ -129,6 +129,13 @@ class _Index:
         matrix, slices = self._cache[seq_index]
         return matrix[slices[frame]] if frame in slices else np.zeros((0, 10))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the parsed matrices (DataLoader workers parse their own)."""
+        return {**self.__dict__, "_cache": OrderedDict()}
+
+    def sequence_name(self, record: tuple[int, int]) -> str:
+        return str(self.sequences[record[0]].path)
+
     def decode(self, record: tuple[int, int]) -> LabelledImage:
         seq_index, frame = record
         seq = self.sequences[seq_index]
@@ -198,7 +205,7 @@ def read_jta(
     get_skeleton(skeleton)
     sequences = [_Sequence(f, _frames_dir(f, frames_root)) for f in files]
     index = _Index(sequences, skeleton, cache_sequences)
-    return AnnotatedDataset(f"jta:{path.name}", index.records, index.decode, group=lambda r: sequences[r[0]].path)
+    return AnnotatedDataset(f"jta:{path.name}", index.records, index.decode, group=index.sequence_name)
 
 
 def _frames_dir(annotation_file: Path, frames_root: str | Path | None) -> Path:
