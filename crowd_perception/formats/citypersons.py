@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
-from ..core.boxes import box_area, xywh_to_xyxy, xyxy_to_xywh
+from ..core.boxes import box_area, xywh_to_xyxy
+from .convert import xywh_list
 from .dataset import (
     AnnotatedDataset,
     DatasetWriter,
@@ -212,9 +213,6 @@ class CityPersonsWriter(DatasetWriter):
         write_json(self.json_path, {"categories": CATEGORIES, "images": self._images, "annotations": self._annotations})
 
 
-def _xywh(box: np.ndarray) -> list[float]:
-    return np.round(xyxy_to_xywh(np.asarray(box, dtype=np.float64)), 2).tolist()
-
 
 def _person_rows(annotation: FrameAnnotation) -> list[dict]:
     persons = annotation.persons
@@ -222,7 +220,7 @@ def _person_rows(annotation: FrameAnnotation) -> list[dict]:
     for i in range(len(persons)):
         if not np.isfinite(persons.visible_boxes[i]).all() or persons.visible_fractions[i] == 0:
             continue
-        full, visible = _xywh(persons.boxes[i]), _xywh(persons.visible_boxes[i])
+        full, visible = xywh_list(persons.boxes[i]), xywh_list(persons.visible_boxes[i])
         ratio = (visible[2] * visible[3]) / (full[2] * full[3]) if full[2] * full[3] > 0 else 0.0
         row: dict[str, Any] = {
             "category_id": 1,
@@ -242,7 +240,7 @@ def _person_rows(annotation: FrameAnnotation) -> list[dict]:
 def _ignore_rows(annotation: FrameAnnotation) -> list[dict]:
     rows = []
     for box in annotation.ignore_regions:
-        xywh = _xywh(box)
+        xywh = xywh_list(box)
         rows.append(
             {"category_id": 0, "iscrowd": 1, "ignore": 1, "bbox": xywh, "vis_bbox": xywh, "height": xywh[3], "vis_ratio": 1.0}
         )

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
-from ..core.boxes import clip_boxes, xywh_to_xyxy, xyxy_to_xywh
+from ..core.boxes import clip_boxes, xywh_to_xyxy
 from ..core.camera import PinholeCamera
 from ..core.skeletons import CROWDPOSE14, get_skeleton
-from .convert import coco_flags, convert_persons, states_from_coco_flags
+from .convert import coco_flags, convert_persons, states_from_coco_flags, xywh_list
 from .dataset import (
     AnnotatedDataset,
     DatasetWriter,
@@ -317,9 +317,6 @@ def _frame_extras(annotation: FrameAnnotation) -> dict[str, Any]:
     return extras
 
 
-def _round(values: np.ndarray, digits: int = 3) -> list:
-    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
-
 
 def _person_entries(annotation: FrameAnnotation, skeleton: str, masks: bool) -> list[dict]:
     persons = convert_persons(annotation.persons, skeleton)
@@ -331,7 +328,7 @@ def _person_entries(annotation: FrameAnnotation, skeleton: str, masks: bool) -> 
     for i in range(len(persons)):
         if not (boxes[i, 2] > boxes[i, 0] and boxes[i, 3] > boxes[i, 1]) or persons.visible_fractions[i] == 0:
             continue
-        entry: dict[str, Any] = {"category_id": 1, "iscrowd": 0, "bbox": _round(xyxy_to_xywh(boxes[i]))}
+        entry: dict[str, Any] = {"category_id": 1, "iscrowd": 0, "bbox": xywh_list(boxes[i], 3)}
         if use_masks:
             mask = annotation.person_mask(i)
             area = int(mask.sum())
@@ -346,7 +343,7 @@ def _person_entries(annotation: FrameAnnotation, skeleton: str, masks: bool) -> 
         entry["keypoints"][2::3] = [int(v) for v in flags[i]]
         entry["num_keypoints"] = int((flags[i] > 0).sum())
         if np.isfinite(persons.visible_boxes[i]).all():
-            entry["vis_bbox"] = _round(xyxy_to_xywh(persons.visible_boxes[i]))
+            entry["vis_bbox"] = xywh_list(persons.visible_boxes[i], 3)
         if persons.ids[i] >= 0:
             entry["track_id"] = int(persons.ids[i])
         entries.append(entry)
@@ -359,7 +356,7 @@ def _ignore_entry(annotation: FrameAnnotation, box: np.ndarray, num_joints: int)
     return {
         "category_id": 1,
         "iscrowd": 1,
-        "bbox": _round([x1, y1, w, h]),
+        "bbox": np.round([x1, y1, w, h], 3).tolist(),
         "area": round(w * h, 3),
         "segmentation": _box_rle(annotation.height, annotation.width, (x1, y1, x2, y2)),
         "keypoints": [0] * (3 * num_joints),

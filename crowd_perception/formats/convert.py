@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
+from ..core.boxes import xyxy_to_xywh
 from ..core.skeletons import convert_keypoints, get_skeleton, joint_mapping
 from ..core.types import JointState
 
@@ -21,6 +22,7 @@ __all__ = [
     "states_from_coco_flags",
     "keypoint_boxes",
     "head_boxes",
+    "xywh_list",
 ]
 
 
@@ -109,3 +111,8 @@ def head_boxes(persons: PersonAnnotations, chin_fraction: float = 0.85, aspect: 
         boxes[has_face, 2:] = np.maximum(boxes[has_face, 2:], face_boxes[has_face, 2:])
     return boxes.astype(np.float32)
 
+
+
+def xywh_list(box_xyxy: np.ndarray, digits: int = 2) -> list[float]:
+    """One ``xyxy`` box as the ``[x, y, w, h]`` list the JSON formats store, rounded to ``digits``."""
+    return np.round(xyxy_to_xywh(np.asarray(box_xyxy, dtype=np.float64)), digits).tolist()

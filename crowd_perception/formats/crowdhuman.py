@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
-from ..core.boxes import box_area, clip_boxes, xywh_to_xyxy, xyxy_to_xywh
+from ..core.boxes import box_area, clip_boxes, xywh_to_xyxy
 from ..core.skeletons import get_skeleton
 from ..core.types import JointState
-from .convert import head_boxes
+from .convert import head_boxes, xywh_list
 from .dataset import (
     AnnotatedDataset,
     DatasetWriter,
@@ -166,9 +166,6 @@ class CrowdHumanWriter(DatasetWriter):
         self._file.close()
 
 
-def _xywh(box: np.ndarray) -> list[float]:
-    return np.round(xyxy_to_xywh(np.asarray(box, dtype=np.float64)), 2).tolist()
-
 
 def _person_boxes(annotation: FrameAnnotation) -> list[dict]:
     persons = annotation.persons
@@ -181,12 +178,12 @@ def _person_boxes(annotation: FrameAnnotation) -> list[dict]:
     for i in range(len(persons)):
         if not np.isfinite(persons.visible_boxes[i]).all() or persons.visible_fractions[i] == 0:
             continue  # nobody to see: CrowdHuman annotates visible people only
-        row: dict[str, Any] = {"tag": "person", "fbox": _xywh(persons.boxes[i]), "vbox": _xywh(persons.visible_boxes[i])}
+        row: dict[str, Any] = {"tag": "person", "fbox": xywh_list(persons.boxes[i]), "vbox": xywh_list(persons.visible_boxes[i])}
         extra: dict[str, Any] = {"box_id": len(rows), "occ": int(cover[i] < OCCLUDED_BELOW)}
         if persons.ids[i] >= 0:
             extra["track_id"] = int(persons.ids[i])
         if np.isfinite(heads[i]).all():
-            row["hbox"] = _xywh(heads[i])
+            row["hbox"] = xywh_list(heads[i])
             row["head_attr"] = {"ignore": 0, "occ": int(head_occluded[i]), "unsure": 0}
         else:
             row["head_attr"] = {"ignore": 1, "occ": 0, "unsure": 0}
@@ -206,6 +203,6 @@ def _head_hidden(persons: PersonAnnotations) -> np.ndarray:
 def _ignore_boxes(annotation: FrameAnnotation) -> list[dict]:
     rows = []
     for box in annotation.ignore_regions:
-        xywh = _xywh(box)
+        xywh = xywh_list(box)
         rows.append({"tag": "mask", "fbox": xywh, "vbox": xywh, "hbox": xywh, "head_attr": {}, "extra": {"ignore": 1}})
     return rows
