@@ -35,6 +35,7 @@ class Command:
 
 # Modules that define ``COMMANDS``; every area adds its own line here.
 PROVIDERS: tuple[str, ...] = (
+    "crowd_perception.synth.cli",
     "crowd_perception.models.pose2d.cli",
     "crowd_perception.runtime.cli",
     "crowd_perception.models.pose3d.cli",

@@ -1,0 +1,90 @@
+"""``crowd-perception synth | synth-bench | synth-sheet``: generate datasets, time generation, draw a sheet."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from ..cli import Command
+
+log = logging.getLogger(__name__)
+
+
+def _synth_arguments(parser: argparse.ArgumentParser) -> None:
+    from .presets import PRESETS
+
+    parser.add_argument("--preset", required=True, choices=sorted(PRESETS), help="named split to generate")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--formats", nargs="+", required=True,
+                        help="coco crowdpose crowdhuman citypersons jta mot bag bag-sqlite3 (what is installed)")
+    parser.add_argument("--image-ext", choices=[".jpg", ".png"], default=".jpg", help="image files of file formats")
+    parser.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="override the image size")
+    parser.add_argument("--sequences", type=int, help="only the first N sequences of every group")
+    parser.add_argument("--frames", type=int, help="override frames per sequence")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run_synth(args: argparse.Namespace) -> int:
+    from .export import export
+    from .presets import get_preset
+
+    config = get_preset(args.preset)
+    if args.size:
+        config = config.with_image_size(*args.size)
+    if args.sequences or args.frames:
+        groups = tuple(replace(s, count=min(s.count, args.sequences or s.count), frames=args.frames or s.frames)
+                       for s in config.sequences)
+        config = replace(config, sequences=groups)
+    try:
+        outputs = export(config, args.seed, args.out, args.formats, image_ext=args.image_ext,
+                         progress=not args.no_progress)
+    except (ValueError, FileExistsError) as error:
+        log.error("%s", error)
+        return 2
+    for name, path in outputs.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frames", type=int, default=50, help="frames timed per density")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-results", action="store_true", help="print only, do not update docs/RESULTS.md")
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from ..utils.results import update_results_section
+    from .bench import measure_demo, measure_throughput, pin_to_one_core, results_markdown
+
+    pinning = pin_to_one_core()
+    rows = measure_throughput(frames=args.frames, seed=args.seed) + [measure_demo(args.seed)]
+    body = results_markdown(rows, pinning)
+    print(body)
+    if not args.no_results:
+        path = update_results_section("synth-throughput", "Synthetic data generation throughput", body)
+        print(f"updated {path}")
+    return 0
+
+
+def _sheet_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("docs/contact_sheet.png"), help="PNG to write")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _run_sheet(args: argparse.Namespace) -> int:
+    from .sheet import write_contact_sheet
+
+    path = write_contact_sheet(args.out, seed=args.seed)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+COMMANDS = [
+    Command(("synth",), "generate a synthetic split in dataset formats / rosbag2", _synth_arguments, _run_synth),
+    Command(("synth-bench",), "measure synthetic generation throughput on one core", _bench_arguments, _run_bench),
+    Command(("synth-sheet",), "draw generated frames with their ground truth (contact sheet)", _sheet_arguments,
+            _run_sheet),
+]

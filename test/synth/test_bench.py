@@ -1,0 +1,17 @@
+"""Throughput measurement (tiny sizes; timings are reported, never asserted)."""
+
+from __future__ import annotations
+
+from crowd_perception.synth.bench import measure_throughput, results_markdown
+from crowd_perception.synth.presets import BENCH_DENSITIES
+
+
+def test_measure_throughput_covers_every_density():
+    rows = measure_throughput(frames=1, width=160, height=90)
+    assert [r.group for r in rows] == list(BENCH_DENSITIES)
+    assert all(r.frames == 1 and r.seconds > 0 and r.width == 160 for r in rows)
+    # Denser groups put more people in the frame.
+    people = [r.mean_people for r in rows]
+    assert people[0] < people[-1]
+    text = results_markdown(rows, "test")
+    assert "frames/s" in text and "very_dense" in text
