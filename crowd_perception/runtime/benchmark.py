@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from ..utils.results import markdown_table
 from .bench import StageClock, instrument, measure, peak_rss_mib, reset_peak_rss, scaling_boxes
 from .models import MODELS, load_runner
 
-__all__ = ["BenchConfig", "run_benchmark", "render_markdown", "frame_boxes", "runner_call"]
+__all__ = ["BenchConfig", "bench_samples", "run_benchmark", "render_markdown", "frame_boxes", "runner_call"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,21 @@ def frame_boxes(annotation: Any, min_visible: float = 0.2) -> np.ndarray:
     boxes[:, 0::2] = boxes[:, 0::2].clip(0, annotation.width)
     boxes[:, 1::2] = boxes[:, 1::2].clip(0, annotation.height)
     return boxes[(boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)]
+
+
+def bench_samples(count: int, seed: int = 0) -> list[Any]:
+    """``count`` frames of the ``bench`` preset spread evenly over its density groups (sparse..very dense)."""
+    from ..synth import generate, get_preset
+
+    base = get_preset("bench")
+    groups = base.sequences
+    per_group = [count // len(groups) + (i < count % len(groups)) for i in range(len(groups))]
+    samples: list[Any] = []
+    for group, n in zip(groups, per_group, strict=True):
+        if n:
+            config = dataclasses.replace(base, sequences=(dataclasses.replace(group, count=1, frames=n),))
+            samples += list(generate(config, seed=seed))
+    return samples
 
 
 def runner_call(name: str, runner: Any, sample: Any) -> Any:
@@ -128,8 +142,6 @@ def scaling_pose3d(runner: Any, people: Sequence[int], repeats: int, seed: int) 
 
 def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
     """Run the whole suite; models whose ONNX file is missing are skipped (listed in ``missing``)."""
-    from ..synth import generate
-
     runners, missing = {}, []
     for name in config.models:
         path = MODELS[name].onnx(weights_dir)
@@ -138,7 +150,7 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
             log.warning("skipping %s: %s not found (run `crowd-perception export` first)", name, path)
             continue
         runners[name] = load_runner(name, path, backend=config.backend, threads=config.threads)
-    samples = list(islice(generate("bench", seed=config.seed), config.frames + config.warmup))
+    samples = bench_samples(config.frames + config.warmup, config.seed)
     result: dict[str, Any] = {
         "config": dataclasses.asdict(config),
         "backends": {name: _backend_name(r) for name, r in runners.items()},
@@ -177,7 +189,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     if "pipeline" in result:
         rows.append(row("pipeline (det+2D+3D+track)", "as above", result["pipeline"]))
     text = [
-        f"{cfg['frames']} synthetic `bench` frames after {cfg['warmup']} warm-up, {cfg['threads']} thread(s), "
+        f"{cfg['frames']} synthetic `bench` frames (spread over its density groups) after {cfg['warmup']} warm-up, "
+        f"{cfg['threads']} thread(s), "
         f"backend `{cfg['backend']}`. Pose 2D runs on the frame's ground-truth visible boxes.",
         "",
         markdown_table(header, rows),

@@ -40,3 +40,33 @@ def test_render_markdown_tables():
     assert "| pose2d | onnxruntime | 2.50 / 2.50 | 2.50 / 2.50 | 2.50 / 2.50 | 10.00 / 15.00 | 100.000 | 100.000 |" in text
     assert "Not measured (no exported model): detector." in text
     assert "| 80 | 50.000 |  | 12.500 |  |" in text
+
+
+class TinyPoseRunner:
+    """A pose2d-shaped runner on the tiny ONNX model: resize each box crop, one batched inference."""
+
+    def __init__(self, onnx_path) -> None:
+        from crowd_perception.runtime.backends import create_backend
+
+        self.backend = create_backend(onnx_path)
+
+    def estimate(self, image, boxes):
+        import cv2
+
+        crops = [cv2.resize(image[int(b[1]) : int(b[3]) + 1, int(b[0]) : int(b[2]) + 1], (24, 16)) for b in boxes]
+        batch = np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32) / 255.0 if crops else None
+        if batch is None:
+            return []
+        return [self.backend.run({"image": batch[i : i + 8]})["heatmaps"] for i in range(0, len(batch), 8)]
+
+
+def test_bench_models_and_pose_scaling_on_synthetic_frames(tiny_model):
+    from crowd_perception.runtime.benchmark import bench_models, bench_samples, scaling_pose2d
+
+    samples = bench_samples(3)
+    assert len(samples) == 3 and len({s.annotation.sequence for s in samples}) == 3  # one per density group
+    runner = TinyPoseRunner(tiny_model[0])
+    result = bench_models({"pose2d": runner}, samples, warmup=1)["pose2d"]
+    assert result["calls"] == 2 and result["infer_median_ms"] > 0 and result["peak_rss_mib"] > 0
+    rows = scaling_pose2d(runner, samples[0].image, [1, 20], repeats=2, seed=0)
+    assert [r["people"] for r in rows] == [1, 20] and all(r["total_median_ms"] >= r["infer_median_ms"] for r in rows)
