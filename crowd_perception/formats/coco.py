@@ -51,6 +51,7 @@ __all__ = [
     "CocoWriter",
     "decode_segmentation",
     "encode_rle",
+    "instance_rles",
     "rle_counts",
     "keypoint_names",
     "skeleton_from_names",
@@ -105,9 +106,10 @@ def read_coco(
         images[image["id"]] = image
     per_image: dict[Any, list[dict]] = defaultdict(list)
     for ann in data["annotations"]:
+        if isinstance(ann, dict) and ann.get("category_id", category_id) != category_id:
+            continue  # another category (files with more than people): not ours to check
         _check_annotation(json_path, ann, images, num_joints)
-        if ann.get("category_id", category_id) == category_id:
-            per_image[ann["image_id"]].append(ann)
+        per_image[ann["image_id"]].append(ann)
 
     records = [(image, per_image.get(image["id"], [])) for image in data["images"]]
     root = Path(image_root) if image_root is not None else _guess_image_root(json_path, records)
@@ -317,30 +319,25 @@ def _frame_extras(annotation: FrameAnnotation) -> dict[str, Any]:
     return extras
 
 
-
 def _person_entries(annotation: FrameAnnotation, skeleton: str, masks: bool) -> list[dict]:
     persons = convert_persons(annotation.persons, skeleton)
     w, h = annotation.width, annotation.height
     boxes = clip_boxes(persons.boxes.astype(np.float64), w, h)
     flags = coco_flags(persons.keypoints, persons.keypoint_states, w, h)
-    use_masks = masks and annotation.instance_map is not None
+    rles = instance_rles(annotation.instance_map) if masks and annotation.instance_map is not None else None
     entries = []
     for i in range(len(persons)):
         if not (boxes[i, 2] > boxes[i, 0] and boxes[i, 3] > boxes[i, 1]) or persons.visible_fractions[i] == 0:
             continue
         entry: dict[str, Any] = {"category_id": 1, "iscrowd": 0, "bbox": xywh_list(boxes[i], 3)}
-        if use_masks:
-            mask = annotation.person_mask(i)
-            area = int(mask.sum())
-            if area == 0:
-                continue
-            entry["segmentation"] = encode_rle(mask)
-            entry["area"] = area
+        if rles is not None:
+            if i + 1 not in rles:
+                continue  # no visible pixel
+            entry["segmentation"], entry["area"] = rles[i + 1]
         else:
             entry["area"] = round(float(np.prod(boxes[i, 2:] - boxes[i, :2])), 3)
-        xy = np.where(flags[i, :, None] > 0, persons.keypoints[i], 0.0)
-        entry["keypoints"] = np.concatenate([np.round(xy, 3), flags[i, :, None]], 1).ravel().tolist()
-        entry["keypoints"][2::3] = [int(v) for v in flags[i]]
+        xy = np.round(np.where(flags[i, :, None] > 0, persons.keypoints[i], 0.0), 3).tolist()
+        entry["keypoints"] = [v for (x, y), flag in zip(xy, flags[i].tolist(), strict=True) for v in (x, y, flag)]
         entry["num_keypoints"] = int((flags[i] > 0).sum())
         if np.isfinite(persons.visible_boxes[i]).all():
             entry["vis_bbox"] = xywh_list(persons.visible_boxes[i], 3)
@@ -375,16 +372,54 @@ def _box_rle(height: int, width: int, box: tuple[float, ...]) -> dict:
 def rle_counts(mask: np.ndarray) -> list[int]:
     """COCO run lengths of a binary ``(H, W)`` mask: column-major, alternating runs starting with 0s."""
     flat = np.asarray(mask, dtype=bool).ravel(order="F")
-    edges = np.concatenate([[0], np.flatnonzero(flat[1:] != flat[:-1]) + 1, [flat.size]])
-    counts = np.diff(edges).tolist()
-    return [0, *counts] if flat.size and flat[0] else counts
+    return _counts_from_positions(np.flatnonzero(flat), flat.size)
+
+
+def _counts_from_positions(positions: np.ndarray, total: int) -> list[int]:
+    """Run lengths from the sorted column-major indices of the set pixels (cost: the set pixels only)."""
+    if len(positions) == 0:
+        return [total]
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    starts = np.concatenate([positions[:1], positions[breaks + 1]])
+    ends = np.concatenate([positions[breaks], positions[-1:]]) + 1
+    counts = np.empty(2 * len(starts) + 1, dtype=np.int64)
+    counts[0] = starts[0]
+    counts[1::2] = ends - starts
+    counts[2:-1:2] = starts[1:] - ends[:-1]
+    counts[-1] = total - ends[-1]
+    return counts[:-1].tolist() if counts[-1] == 0 else counts.tolist()
+
+
+def instance_rles(instance_map: np.ndarray) -> dict[int, tuple[dict, int]]:
+    """Compressed RLE and pixel count of every label > 0 of an instance map, in one pass over the
+    image (instead of one full-image comparison and encoding per person, which dominated writing
+    crowded frames)."""
+    height, width = instance_map.shape
+    flat = instance_map.ravel(order="F")
+    positions = np.flatnonzero(flat)
+    values = flat[positions]
+    order = np.argsort(values, kind="stable")  # keeps each label's positions sorted
+    positions, values = positions[order], values[order]
+    labels, starts = np.unique(values, return_index=True)
+    ends = np.append(starts[1:], len(values))[: len(starts)]
+    return {
+        int(label): (
+            {"size": [height, width], "counts": compress_counts(_counts_from_positions(positions[a:b], flat.size))},
+            int(b - a),
+        )
+        for label, a, b in zip(labels, starts, ends, strict=True)
+    }
 
 
 def encode_rle(mask: np.ndarray) -> dict:
-    """Compressed COCO RLE of a binary mask (``pycocotools.mask.encode`` in pure numpy/Python, so
-    writing needs no pycocotools): run lengths, each stored as the difference to the run two
-    before it, in 5-bit groups with a continuation bit, offset into printable ASCII from ``0``."""
-    counts = rle_counts(mask)
+    """Compressed COCO RLE of a binary mask (what ``pycocotools.mask.encode`` gives, so writing needs
+    no pycocotools)."""
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": compress_counts(rle_counts(mask))}
+
+
+def compress_counts(counts: list[int]) -> str:
+    """COCO's string form of run lengths: each stored as the difference to the run two before it,
+    in 5-bit groups with a continuation bit, offset into printable ASCII from ``0``."""
     out = []
     for i, count in enumerate(counts):
         x = count - counts[i - 2] if i > 2 else count
@@ -395,4 +430,4 @@ def encode_rle(mask: np.ndarray) -> dict:
             out.append(chr(48 + (c | 0x20 if more else c)))
             if not more:
                 break
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": "".join(out)}
+    return "".join(out)

@@ -16,7 +16,7 @@ from crowd_perception.core.boxes import clip_boxes
 from crowd_perception.core.skeletons import get_skeleton
 from crowd_perception.core.types import JointState
 from crowd_perception.formats import FormatError, open_writer, read_dataset, read_image
-from crowd_perception.formats.coco import decode_segmentation, encode_rle, read_coco
+from crowd_perception.formats.coco import decode_segmentation, encode_rle, instance_rles, read_coco
 from crowd_perception.formats.convert import coco_flags, convert_persons
 from crowd_perception.formats.dataset import safe_name
 
@@ -133,6 +133,16 @@ def test_rle_encoder_matches_pycocotools(seed):
         "counts"].decode("ascii")
 
 
+def test_instance_rles_match_per_mask_encoding():
+    labels = np.random.default_rng(0).integers(0, 4, (17, 13)).astype(np.int32)
+    labels[:, 6:] = 2  # runs that continue from one column into the next
+    rles = instance_rles(labels)
+    assert sorted(rles) == [1, 2, 3]
+    for label, (rle, area) in rles.items():
+        assert rle == encode_rle(labels == label) and area == int((labels == label).sum())
+    assert instance_rles(np.zeros((3, 4), np.int32)) == {}
+
+
 # --------------------------------------------------------------------------------------- real samples
 
 
@@ -231,6 +241,15 @@ def test_malformed_files_raise_clear_errors(tmp_path, what, message):
     path.write_text(json.dumps(data))
     with pytest.raises(FormatError, match=message):
         read_coco(path)
+
+
+def test_other_categories_are_skipped(tmp_path):
+    data = _minimal()
+    data["categories"].append({"id": 3, "name": "car"})
+    data["annotations"].append({"id": 2, "image_id": 1, "category_id": 3, "bbox": [1, 1, 2, 2]})
+    path = tmp_path / "two_categories.json"
+    path.write_text(json.dumps(data))
+    assert len(read_coco(path)[0].annotation.persons) == 1
 
 
 def test_not_json_and_missing_file(tmp_path):
