@@ -17,8 +17,8 @@ them too).
 Reading (:func:`read_mot`) gives an :class:`AnnotatedDataset` with one item per frame: persons are
 the rows with ``mark != 0`` whose class is pedestrian (1) or unknown (MOT15); ``visible_fractions``
 come from the visibility column. Writing (:class:`MotWriter`) takes ``(FrameAnnotation, image)``
-like the other writers, every person as a pedestrian with mark 1; ignore regions have no
-MOTChallenge equivalent and are not written.
+like the other writers, every person as a pedestrian with mark 1 (or a distractor when barely
+visible, see :class:`MotWriter`); ignore regions have no MOTChallenge equivalent and are not written.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 PEDESTRIAN = 1
+DISTRACTOR = 8
 
 
 @dataclass(frozen=True)
@@ -230,13 +231,18 @@ class MotWriter(DatasetWriter):
     Frames are numbered from ``annotation.frame_index + 1``; every person needs a known id. The
     ground truth of a sequence is buffered and written on ``close``. :meth:`add_annotation`
     records a frame without an image (for annotation-only exports such as tracking benchmarks).
+    People whose known visible fraction is below ``ignore_below_visibility`` are written as class
+    8 (distractor): MOT16+ evaluation neither rewards nor penalises tracks on them.
     """
 
     format_name = "mot"
 
-    def __init__(self, out_dir: str | Path, split: str = "train", fps: float = 30.0, **kw) -> None:
+    def __init__(
+        self, out_dir: str | Path, split: str = "train", fps: float = 30.0, ignore_below_visibility: float = 0.0, **kw
+    ) -> None:
         super().__init__(out_dir, split, **kw)
         self.fps = float(fps)
+        self.ignore_below_visibility = float(ignore_below_visibility)
         self._rows: dict[str, list[tuple]] = defaultdict(list)
         self._info: dict[str, SeqInfo] = {}
 
@@ -272,8 +278,9 @@ class MotWriter(DatasetWriter):
             im_ext=self.image_ext,
         )
         vis = np.nan_to_num(persons.visible_fractions.astype(np.float64), nan=-1.0)
+        classes = np.where((vis >= 0) & (vis < self.ignore_below_visibility), DISTRACTOR, PEDESTRIAN)
         for i in range(len(persons)):
-            self._rows[seq].append((frame, int(ids[i]), persons.boxes[i].astype(np.float64), vis[i]))
+            self._rows[seq].append((frame, int(ids[i]), persons.boxes[i].astype(np.float64), vis[i], classes[i]))
 
     def _finish(self) -> None:
         for seq, info in self._info.items():
@@ -284,7 +291,7 @@ class MotWriter(DatasetWriter):
                 ids=np.array([r[1] for r in rows], dtype=np.int64),
                 boxes=np.array([r[2] for r in rows]).reshape(n, 4),
                 confidences=np.ones(n),
-                classes=np.full(n, PEDESTRIAN),
+                classes=np.array([r[4] for r in rows], dtype=np.int64),
                 visibility=np.array([r[3] for r in rows]),
             )
             write_mot_rows(self.out_dir / seq / "gt" / "gt.txt", mot, gt=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .matching import paired_embedding_distance
+
 __all__ = ["equal_error_threshold"]
 
 
@@ -32,7 +34,7 @@ def equal_error_threshold(
     distinct = i != j
     i, j = i[distinct], j[distinct]
     same = ids[i] == ids[j]
-    d = _paired(features[i], features[j], metric)
+    d = paired_embedding_distance(features[i], features[j], metric)
     positives, negatives = np.sort(d[same][:max_pairs]), np.sort(d[~same][:max_pairs])
     if len(positives) == 0:
         raise ValueError("no pair of embeddings shares an identity")
@@ -41,13 +43,3 @@ def equal_error_threshold(
     false_accept = np.searchsorted(negatives, candidates, side="right") / len(negatives)
     k = int(np.argmin(np.abs(false_reject - false_accept)))
     return float(candidates[k]), float((false_reject[k] + false_accept[k]) / 2)
-
-
-def _paired(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
-    """Row-wise distances of two ``(N, D)`` arrays of unit vectors (the diagonal of ``embedding_distance``)."""
-    cosine = 1.0 - np.einsum("nd,nd->n", a, b)
-    if metric == "cosine":
-        return np.maximum(cosine, 0.0)
-    if metric == "euclidean":
-        return np.sqrt(np.maximum(2.0 * cosine, 0.0))
-    raise ValueError(f"unknown embedding metric {metric!r} (use 'euclidean' or 'cosine')")

@@ -92,18 +92,47 @@ class KalmanFilter:
         """Squared Mahalanobis distances ``(N tracks, M measurements)`` in measurement space.
 
         With ``only_position`` only ``(cx, cy)`` count (compare with ``CHI2INV95[2]``), otherwise
-        all four coordinates (``CHI2INV95[4]``).
+        all four coordinates (``CHI2INV95[4]``), as in DeepSORT / JDE.
+        """
+        z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
+        rows, cols = np.divmod(np.arange(len(mean) * len(z)), max(len(z), 1))
+        return self.pair_gating_distance(mean, covariance, z, rows, cols, only_position).reshape(len(mean), len(z))
+
+    def pair_gating_distance(
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray,
+        measurements: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        only_position: bool = False,
+    ) -> np.ndarray:
+        """Squared Mahalanobis distance of track ``rows[k]`` to measurement ``cols[k]``, ``(K,)``."""
+        k = 2 if only_position else _NDIM
+        if len(rows) == 0:
+            return np.zeros(0)
+        projected_mean, projected_cov = self.project(mean, covariance)
+        inv = np.linalg.inv(projected_cov[:, :k, :k])
+        diff = np.asarray(measurements, dtype=np.float64)[cols, :k] - projected_mean[rows, :k]
+        return np.einsum("ki,kij,kj->k", diff, inv[rows], diff)
+
+    def gate_candidates(
+        self, mean: np.ndarray, covariance: np.ndarray, measurements: np.ndarray, threshold: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs ``(rows, cols)`` that *may* pass the gate ``gating_distance <= threshold``.
+
+        A marginal Mahalanobis distance never exceeds the joint one, so a pair whose centre is
+        more than ``sqrt(threshold * S_xx)`` away in x (or in y) is certainly gated out. This cheap
+        test prunes the all-pairs work to the few plausible pairs; it never drops a valid one.
         """
         z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
         if len(mean) == 0 or len(z) == 0:
-            return np.zeros((len(mean), len(z)))
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         projected_mean, projected_cov = self.project(mean, covariance)
-        k = 2 if only_position else _NDIM
-        # S^-1 = L^-T L^-1, so d^T S^-1 d = |L^-1 d|^2: one batched inverse of the small factor.
-        inv_factor = np.linalg.inv(np.linalg.cholesky(projected_cov[:, :k, :k]))  # (N, k, k)
-        diff = z[None, :, :k] - projected_mean[:, None, :k]  # (N, M, k)
-        whitened = diff @ inv_factor.transpose(0, 2, 1)
-        return np.einsum("nmk,nmk->nm", whitened, whitened)
+        reach = np.sqrt(threshold * projected_cov[:, [0, 1], [0, 1]])  # (N, 2)
+        near = np.abs(z[None, :, 0] - projected_mean[:, None, 0]) <= reach[:, 0:1]
+        near &= np.abs(z[None, :, 1] - projected_mean[:, None, 1]) <= reach[:, 1:2]
+        return np.nonzero(near)
 
 
 def _diag(values: np.ndarray) -> np.ndarray:

@@ -19,7 +19,14 @@ from scipy.sparse.csgraph import connected_components
 
 from ..core.boxes import box_iou
 
-__all__ = ["iou_distance", "embedding_distance", "fuse_motion", "linear_assignment", "Assignment"]
+__all__ = [
+    "iou_distance",
+    "embedding_distance",
+    "paired_embedding_distance",
+    "fuse_motion",
+    "linear_assignment",
+    "Assignment",
+]
 
 Assignment = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(matches (K, 2) [row, col], unmatched rows, unmatched cols)``."""
@@ -34,13 +41,20 @@ def embedding_distance(track_features: np.ndarray, det_features: np.ndarray, met
     """Appearance distance of unit vectors: ``"euclidean"`` in [0, 2] (JDE) or ``"cosine"`` ``1 - cos`` in [0, 2]."""
     a = np.asarray(track_features, dtype=np.float64)
     b = np.asarray(det_features, dtype=np.float64)
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    cosine = 1.0 - a @ b.T
+    return _from_cosine(1.0 - a @ b.T, metric)
+
+
+def paired_embedding_distance(a: np.ndarray, b: np.ndarray, metric: str = "euclidean") -> np.ndarray:
+    """Row-wise :func:`embedding_distance` of two ``(K, D)`` arrays of unit vectors, ``(K,)``."""
+    cosine = 1.0 - np.einsum("kd,kd->k", np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return _from_cosine(cosine, metric)
+
+
+def _from_cosine(cosine_distance: np.ndarray, metric: str) -> np.ndarray:
     if metric == "cosine":
-        return np.maximum(cosine, 0.0)
+        return np.maximum(cosine_distance, 0.0)
     if metric == "euclidean":
-        return np.sqrt(np.maximum(2.0 * cosine, 0.0))  # |a - b| for unit vectors
+        return np.sqrt(np.maximum(2.0 * cosine_distance, 0.0))  # |a - b| for unit vectors
     raise ValueError(f"unknown embedding metric {metric!r} (use 'euclidean' or 'cosine')")
 
 
@@ -56,35 +70,48 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     Same objective as ``lap.lapjv(cost, extend_cost=True, cost_limit=limit)`` (what JDE uses):
     every unmatched row or column costs ``limit / 2``. Pairs at or above the limit can never
     improve that objective, so the problem splits into the connected components of the graph of
-    feasible pairs; each is solved with ``lapjv`` separately (singletons directly).
+    feasible pairs. Isolated pairs (the common case after gating) are matched directly; the rest
+    is solved with ``lapjv``, in one call when small, else per connected component.
     """
     cost = np.asarray(cost, dtype=np.float64)
     n_rows, n_cols = cost.shape
-    no_match = (np.zeros((0, 2), dtype=np.int64), np.arange(n_rows), np.arange(n_cols))
     if cost.size == 0:
-        return no_match
+        return np.zeros((0, 2), dtype=np.int64), np.arange(n_rows), np.arange(n_cols)
     rows, cols = np.nonzero(cost < limit)
-    if len(rows) == 0:
-        return no_match
+    isolated = (np.bincount(rows, minlength=n_rows)[rows] == 1) & (np.bincount(cols, minlength=n_cols)[cols] == 1)
+    matches = [np.stack([rows[isolated], cols[isolated]], axis=1)]
+    rows, cols = rows[~isolated], cols[~isolated]
+    if len(rows):
+        r, c = np.unique(rows), np.unique(cols)
+        if len(r) * len(c) <= _SINGLE_CALL_SIZE:
+            matches.append(_lapjv(cost, r, c, limit))
+        else:
+            matches.extend(
+                _lapjv(cost, r[np.isin(r, rows[g])], c[np.isin(c, cols[g])], limit) for g in _components(rows, cols)
+            )
+    matches = np.concatenate(matches).astype(np.int64)
+    free_rows = np.ones(n_rows, dtype=bool)
+    free_rows[matches[:, 0]] = False
+    free_cols = np.ones(n_cols, dtype=bool)
+    free_cols[matches[:, 1]] = False
+    return matches, np.flatnonzero(free_rows), np.flatnonzero(free_cols)
+
+
+_SINGLE_CALL_SIZE = 64 * 64  # below this many cells one lapjv call beats splitting into components
+
+
+def _lapjv(cost: np.ndarray, r: np.ndarray, c: np.ndarray, limit: float) -> np.ndarray:
+    """``lapjv`` with a cost limit on the sub-matrix ``r x c``; matches as ``(K, 2)`` original indices."""
+    _, x, _ = lap.lapjv(cost[np.ix_(r, c)], extend_cost=True, cost_limit=limit)
+    matched = x >= 0
+    return np.stack([r[matched], c[x[matched]]], axis=1)
+
+
+def _components(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """Edge indices of each connected component of the bipartite graph given by the edges."""
+    n_rows, n_cols = rows.max() + 1, cols.max() + 1
     graph = coo_matrix((np.ones(len(rows)), (rows, n_rows + cols)), shape=(n_rows + n_cols,) * 2)
     _, labels = connected_components(graph, directed=False)
     edge_label = labels[rows]
     order = np.argsort(edge_label, kind="stable")
-    bounds = np.flatnonzero(np.diff(edge_label[order])) + 1
-    matches = []
-    for group in np.split(order, bounds):
-        r, c = np.unique(rows[group]), np.unique(cols[group])
-        if len(r) == 1 or len(c) == 1:  # a star: the single best pair is optimal
-            sub = cost[np.ix_(r, c)]
-            i, j = np.unravel_index(np.argmin(sub), sub.shape)
-            matches.append([r[i], c[j]])
-            continue
-        _, x, _ = lap.lapjv(cost[np.ix_(r, c)], extend_cost=True, cost_limit=limit)
-        matched = x >= 0
-        matches.extend(np.stack([r[matched], c[x[matched]]], axis=1).tolist())
-    matches = np.asarray(matches, dtype=np.int64).reshape(-1, 2)
-    return (
-        matches,
-        np.setdiff1d(np.arange(n_rows), matches[:, 0]),
-        np.setdiff1d(np.arange(n_cols), matches[:, 1]),
-    )
+    return np.split(order, np.flatnonzero(np.diff(edge_label[order])) + 1)

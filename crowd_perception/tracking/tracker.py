@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.boxes import box_iou, cxcyah_to_xyxy, xyxy_to_cxcyah
+from ..core.boxes import box_iou, cxcyah_to_xyxy, paired_iou, xyxy_to_cxcyah
 from ..core.types import Detections, Tracks, TrackState
 from .camera_motion import warp_states
 from .config import TrackerConfig, get_profile
 from .kalman import KalmanFilter
-from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
+from .matching import fuse_motion, iou_distance, linear_assignment, paired_embedding_distance
 from .pool import LOST, TRACKED, TrackPool
 
 __all__ = ["Tracker"]
@@ -145,22 +145,31 @@ class Tracker:
     def _appearance_motion_cost(self, rows: np.ndarray, dets: _DetectionRows) -> np.ndarray:
         """Stage-1 cost: gated fusion of appearance distance and squared Mahalanobis distance.
 
+        Only pairs that can pass the motion gate are evaluated (the others are ``inf`` anyway).
         Without embeddings (size 0) the appearance term is the IoU distance.
         """
         cfg, pool = self.config, self.pool
+        mean, cov = pool.mean[rows], pool.cov[rows]
+        cost = np.full((len(rows), len(dets)), np.inf)
+        r, c = self.kalman.gate_candidates(mean, cov, dets.xyah, cfg.gating_threshold)
+        if len(r) == 0:
+            return cost
+        maha = self.kalman.pair_gating_distance(mean, cov, dets.xyah, r, c)
         if dets.features.shape[1] == 0:
-            appearance = iou_distance(cxcyah_to_xyxy(pool.mean[rows, :4]), dets.boxes)
+            appearance = 1.0 - paired_iou(cxcyah_to_xyxy(mean[r, :4]), dets.boxes[c])
         else:
-            appearance = embedding_distance(pool.features[rows], dets.features, cfg.appearance_metric)
+            appearance = paired_embedding_distance(pool.features[rows[r]], dets.features[c], cfg.appearance_metric)
             if cfg.appearance_gate is not None:
                 appearance = np.where(appearance > cfg.appearance_gate, np.inf, appearance)
-        maha = self.kalman.gating_distance(pool.mean[rows], pool.cov[rows], dets.xyah)
-        return fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
+        cost[r, c] = fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
+        return cost
 
     def _iou_stage(
         self, rows: np.ndarray, dets: _DetectionRows, det_index: np.ndarray, limit: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Match ``rows`` to detections ``det_index`` by IoU; returns the unmatched of both."""
+        if len(rows) == 0 or len(det_index) == 0:
+            return rows, det_index
         track_boxes = cxcyah_to_xyxy(self.pool.mean[rows, :4])
         matches, u_rows, u_dets = linear_assignment(iou_distance(track_boxes, dets.boxes[det_index]), limit)
         self._apply(rows[matches[:, 0]], dets, det_index[matches[:, 1]])

@@ -70,7 +70,22 @@ def test_gating_distance_by_hand():
     meas = np.array([[15.0, 20.0, 0.5, 100.0], [10.0, 20.0, 0.6, 100.0], [10.0, 20.0, 0.5, 100.0]])
     d = kf.gating_distance(mean, cov, meas)
     # S = diag(125, 125, 1e-4 + 1e-2, 125)
-    np.testing.assert_allclose(d, [[25 / 125, 0.1**2 / 0.0101, 0.0]], rtol=1e-9)
-    np.testing.assert_allclose(kf.gating_distance(mean, cov, meas, only_position=True), [[0.2, 0.0, 0.0]])
+    np.testing.assert_allclose(d, [[25 / 125, 0.1**2 / 0.0101, 0.0]], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(kf.gating_distance(mean, cov, meas, only_position=True), [[0.2, 0, 0]], atol=1e-9)
     assert kf.gating_distance(mean[:0], cov[:0], meas).shape == (0, 3)
     assert CHI2INV95[4] == 9.4877
+
+
+def test_gating_distance_matches_deepsort_cholesky_form():
+    rng = np.random.default_rng(1)
+    kf = KalmanFilter()
+    z = np.column_stack(
+        [rng.uniform(0, 1920, 30), rng.uniform(0, 1080, 30), rng.uniform(0.3, 0.5, 30), rng.uniform(50, 400, 30)]
+    )
+    mean, cov = kf.predict(*kf.initiate(z[:12] + rng.normal(0, 5, (12, 4)) * [1, 1, 0.01, 1]), 2.0)
+    fast = kf.gating_distance(mean, cov, z)
+    proj_mean, proj_cov = kf.project(mean, cov)
+    for n in range(len(mean)):  # DeepSORT: squared norm of L^-1 (z - mu)
+        factor = np.linalg.cholesky(proj_cov[n])
+        whitened = np.linalg.solve(factor, (z - proj_mean[n]).T)
+        np.testing.assert_allclose(fast[n], np.sum(whitened**2, axis=0), rtol=1e-8, atol=1e-8)

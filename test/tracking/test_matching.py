@@ -50,19 +50,21 @@ def test_linear_assignment_worked_example():
     assert empty[0].shape == (0, 2) and empty[2].tolist() == [0, 1, 2, 3]
 
 
+def _objective(cost: np.ndarray, matches: np.ndarray, limit: float) -> float:
+    """lapjv's extended objective: matched costs plus limit / 2 per unmatched row or column."""
+    unmatched = sum(cost.shape) - 2 * len(matches)
+    return cost[matches[:, 0], matches[:, 1]].sum() + unmatched * limit / 2
+
+
 def test_linear_assignment_has_the_same_optimum_as_lapjv():
     rng = np.random.default_rng(0)
-    for _ in range(30):
-        n, m = rng.integers(1, 40, size=2)
+    limit = 0.7
+    for _ in range(40):
+        n, m = rng.integers(1, 90, size=2)  # up to 89 x 89: both the single-call and the component path
         cost = rng.uniform(0, 2, size=(n, m))
-        cost[rng.random((n, m)) < 0.7] = np.inf  # sparse, like a gated matrix
-        limit = 0.7
-
-        def objective(matches):
-            return cost[matches[:, 0], matches[:, 1]].sum() + (n + m - 2 * len(matches)) * limit / 2
-
+        cost[rng.random((n, m)) < 0.9] = np.inf  # sparse, like a gated matrix
         ours = linear_assignment(cost, limit)[0]
         _, x, _ = lap.lapjv(cost, extend_cost=True, cost_limit=limit)
         ref = np.stack([np.flatnonzero(x >= 0), x[x >= 0]], axis=1)
         assert np.all(cost[ours[:, 0], ours[:, 1]] < limit)
-        assert objective(ours) == pytest.approx(objective(ref))
+        assert _objective(cost, ours, limit) == pytest.approx(_objective(cost, ref, limit))

@@ -1,0 +1,180 @@
+"""Association-only ablation: ground truth -> seeded perturbation -> tracker -> TrackEval.
+
+Every tracker variant sees exactly the same detections (the perturbation of each sequence is
+seeded and computed once per condition), so differences come from the association alone.
+Conditions stress what the switches are for:
+
+- ``nominal``: every frame, static image plane as rendered;
+- ``dropped``: a seeded 25 % of frames never reach the tracker (the evaluation skips them too,
+  so only association quality counts);
+- ``pan``: an extra camera pan/zoom, a known image-plane homography per frame applied to the
+  ground truth and handed to the tracker (what the ROS node will fill from odometry).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.annotations import FrameAnnotation, PersonAnnotations
+from ..core.types import Detections
+from ..eval.tracking import TrackingReport, evaluate_mot
+from ..formats.mot import MotWriter, ResultsWriter
+from .config import TrackerConfig
+from .perturbation import DetectionPerturbation, PerturbationConfig
+from .tracker import Tracker
+
+__all__ = [
+    "CONDITIONS",
+    "GroundTruthFrame",
+    "GroundTruthSequence",
+    "from_annotations",
+    "apply_condition",
+    "for_frame_rate",
+    "run_ablation",
+]
+
+CONDITIONS = ("nominal", "dropped", "pan")
+DROP_RATE = 0.25
+IGNORE_BELOW_VISIBILITY = 0.1  # the perturbation never detects less visible people: not scored
+
+
+@dataclass(frozen=True)
+class GroundTruthFrame:
+    stamp_ns: int
+    boxes: np.ndarray  # (N, 4) xyxy
+    ids: np.ndarray
+    visible: np.ndarray  # (N,) visible fractions, NaN unknown
+    homography: np.ndarray | None = None  # previous image -> this image, when the camera moved
+
+
+@dataclass(frozen=True)
+class GroundTruthSequence:
+    name: str
+    frame_rate: float
+    width: int
+    height: int
+    frames: tuple[GroundTruthFrame, ...]
+
+
+def from_annotations(annotations: Iterable[FrameAnnotation], frame_rate: float) -> list[GroundTruthSequence]:
+    """Group frame annotations (e.g. the synth ``bench`` preset's) into sequences."""
+    grouped: dict[str, list[FrameAnnotation]] = {}
+    for a in annotations:
+        grouped.setdefault(a.sequence, []).append(a)
+    out = []
+    for name, frames in grouped.items():
+        frames.sort(key=lambda a: a.frame_index)
+        items = tuple(
+            GroundTruthFrame(a.stamp_ns, a.persons.boxes.astype(np.float64), a.persons.ids, a.persons.visible_fractions)
+            for a in frames
+        )
+        out.append(GroundTruthSequence(name, frame_rate, frames[0].width, frames[0].height, items))
+    return out
+
+
+def _pan(t: float, width: int, height: int) -> np.ndarray:
+    """Camera image-plane motion at time ``t``: a swinging pan (up to 240 px/s) and a slow zoom."""
+    shift = 120.0 * np.sin(2 * np.pi * t / 3.0) + 60.0 * t
+    scale = 1.0 + 0.1 * np.sin(2 * np.pi * t / 5.0)
+    c = np.array([width / 2, height / 2])
+    return np.array([[scale, 0, (1 - scale) * c[0] - shift], [0, scale, (1 - scale) * c[1]], [0, 0, 1.0]])
+
+
+def apply_condition(seq: GroundTruthSequence, condition: str, seed: int) -> GroundTruthSequence:
+    """The sequence as the tracker sees it under ``condition`` (see the module docstring)."""
+    if condition == "nominal":
+        return seq
+    if condition == "dropped":
+        keep = np.random.default_rng([seed, 0xD0]).random(len(seq.frames)) >= DROP_RATE
+        keep[0] = True
+        frames = tuple(f for f, k in zip(seq.frames, keep, strict=True) if k)
+    elif condition == "pan":
+        frames, previous = [], None
+        t0 = seq.frames[0].stamp_ns
+        for f in seq.frames:
+            h = _pan((f.stamp_ns - t0) * 1e-9, seq.width, seq.height)
+            corners = f.boxes[:, [0, 1, 2, 3, 0, 3, 2, 1]].reshape(-1, 4, 2)  # all four corners
+            warped = np.concatenate([corners, np.ones((*corners.shape[:2], 1))], -1) @ h.T
+            warped = warped[..., :2] / warped[..., 2:]
+            boxes = np.concatenate([warped.min(1), warped.max(1)], axis=1)
+            step = None if previous is None else h @ np.linalg.inv(previous)
+            frames.append(GroundTruthFrame(f.stamp_ns, boxes, f.ids, f.visible, step))
+            previous = h
+        frames = tuple(frames)
+    else:
+        raise ValueError(f"unknown condition {condition!r}; known: {CONDITIONS}")
+    return GroundTruthSequence(seq.name, seq.frame_rate, seq.width, seq.height, frames)
+
+
+def for_frame_rate(config: TrackerConfig, frame_rate: float) -> TrackerConfig:
+    """The config as JDE's evaluation runs it on a sequence of ``frame_rate``.
+
+    Frame-counting configs take the sequence rate and JDE's buffer ``int(rate / 30 * 30)``;
+    time-based configs need nothing (their buffer is in seconds and dt comes from the stamps).
+    """
+    if config.time_based:
+        return config
+    return config.replace(frame_rate=frame_rate, track_buffer_frames=int(frame_rate / 30.0 * 30))
+
+
+def _frame_numbers(seq: GroundTruthSequence) -> Iterator[int]:
+    """1-based frame numbers from the stamps (dropped frames leave gaps)."""
+    t0 = seq.frames[0].stamp_ns
+    for f in seq.frames:
+        yield 1 + round((f.stamp_ns - t0) * 1e-9 * seq.frame_rate)
+
+
+def _write_gt(sequences: list[GroundTruthSequence], root: Path) -> None:
+    with MotWriter(root, split="gt", ignore_below_visibility=IGNORE_BELOW_VISIBILITY) as writer:
+        for seq in sequences:
+            writer.fps = seq.frame_rate
+            for number, f in zip(_frame_numbers(seq), seq.frames, strict=True):
+                persons = PersonAnnotations("body22", f.boxes, ids=f.ids, visible_fractions=f.visible)
+                writer.add_annotation(
+                    FrameAnnotation(
+                        f"{seq.name}/{number}",
+                        seq.width,
+                        seq.height,
+                        persons,
+                        sequence=seq.name,
+                        frame_index=number - 1,
+                    )
+                )
+
+
+def _track(config: TrackerConfig, seq: GroundTruthSequence, detections: list[Detections], path: Path) -> None:
+    tracker = Tracker(for_frame_rate(config, seq.frame_rate))
+    with ResultsWriter(path) as writer:
+        for number, f, dets in zip(_frame_numbers(seq), seq.frames, detections, strict=True):
+            writer.add(number, tracker.update(dets, f.stamp_ns, homography=f.homography))
+
+
+def run_ablation(
+    sequences: list[GroundTruthSequence],
+    variants: dict[str, TrackerConfig],
+    conditions: Iterable[str] = CONDITIONS,
+    perturbation: PerturbationConfig | None = None,
+    seed: int = 0,
+) -> dict[tuple[str, str], TrackingReport]:
+    """TrackEval reports of every ``(variant, condition)``."""
+    reports = {}
+    with tempfile.TemporaryDirectory(prefix="tracking_ablation_") as tmp:
+        for condition in conditions:
+            seen = [apply_condition(s, condition, seed + i) for i, s in enumerate(sequences)]
+            gt_root = Path(tmp) / condition
+            _write_gt(seen, gt_root)
+            detections = []
+            for i, seq in enumerate(seen):
+                perturb = DetectionPerturbation(perturbation, seed=seed + i)
+                detections.append([perturb(f.boxes, f.ids, f.visible, seq.width, seq.height)[0] for f in seq.frames])
+            for name, config in variants.items():
+                pred = Path(tmp) / f"{condition}_pred" / name
+                for seq, dets in zip(seen, detections, strict=True):
+                    _track(config, seq, dets, pred / f"{seq.name}.txt")
+                reports[name, condition] = evaluate_mot(gt_root / "gt", pred)
+    return reports
