@@ -19,12 +19,14 @@ Boxes are the extent of all 2D joints (the format has none); distances the root 
 
 Reading is lazy: the index only needs frame numbers (sidecar, else the frame images, else the
 matrix); matrices are parsed on access and the last ``cache_sequences`` are kept, so a sampler
-that visits one sequence at a time (``dataset.groups()``) parses each once.
+that visits one sequence at a time (``dataset.groups()``) parses each once, and with
+``cache_dir`` each is parsed once ever and then memory-mapped from a ``.npy`` file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any
@@ -58,10 +60,11 @@ _HIDDEN = (JointState.OCCLUDED, JointState.OCCLUDED_BY_PERSON, JointState.OCCLUD
 class _Sequence:
     """One annotation file, its sidecar information and (lazily) its parsed matrix."""
 
-    def __init__(self, path: Path, frames_dir: Path):
+    def __init__(self, path: Path, frames_dir: Path, cache_dir: Path | None = None):
         self.path = path
         self.name = path.name[: -len(".json")]
         self.frames_dir = frames_dir
+        self.cached = cache_dir / f"{path.parent.name}_{self.name}.npy" if cache_dir is not None else None
         sidecar = path.with_name(self.name + _SIDECAR)
         info: dict[str, Any] = load_json(sidecar) if sidecar.is_file() else {}
         require(isinstance(info, dict), f"{sidecar}: must be an object")
@@ -88,7 +91,20 @@ class _Sequence:
         return sorted(int(f) for f in np.unique(self.load()[:, 0]))
 
     def load(self) -> np.ndarray:
-        """The ``(N, 10)`` matrix sorted by frame, person and joint."""
+        """The ``(N, 10)`` matrix sorted by frame, person and joint (memory-mapped from the ``.npy``
+        cache when there is an up-to-date one; parsing a real JTA sequence takes seconds)."""
+        if self.cached is not None and self.cached.is_file() and self.cached.stat().st_mtime >= self.path.stat().st_mtime:
+            return np.load(self.cached, mmap_mode="r")
+        matrix = self._parse()
+        if self.cached is not None:
+            self.cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cached.with_name(self.cached.name + ".tmp")
+            with open(tmp, "wb") as f:
+                np.save(f, matrix)
+            os.replace(tmp, self.cached)
+        return matrix
+
+    def _parse(self) -> np.ndarray:
         data = load_json(self.path)
         try:
             matrix = np.asarray(data, dtype=np.float64)
@@ -186,13 +202,21 @@ def _persons(rows: np.ndarray, skeleton: str, camera: PinholeCamera) -> PersonAn
 
 
 def read_jta(
-    path: str | Path, frames_root: str | Path | None = None, *, skeleton: str = "body22", cache_sequences: int = 2
+    path: str | Path,
+    frames_root: str | Path | None = None,
+    *,
+    skeleton: str = "body22",
+    cache_sequences: int = 2,
+    cache_dir: str | Path | None = None,
 ) -> AnnotatedDataset:
     """Index one ``seq_*.json`` or a folder of them (searched recursively).
 
     Poses are returned in ``skeleton`` (default ``body22``: JTA's spine4/spine2/spine0 are our
     pelvis/spine/chest; JTA has no face points, so those stay NaN). ``frames_root`` is the
     folder holding ``<split>/<seq>/<frame>.jpg``; by default ``frames/`` beside ``annotations/``.
+    ``cache_dir`` keeps every parsed sequence as ``<split>_<seq>.npy`` (memory-mapped afterwards),
+    which makes shuffled access over the whole dataset cheap; without it, keep samplers within a
+    sequence (``dataset.groups()``) or raise ``cache_sequences``.
     """
     path = Path(path)
     if path.is_dir():
@@ -203,7 +227,8 @@ def read_jta(
     else:
         raise FileNotFoundError(f"annotation file or folder not found: {path}")
     get_skeleton(skeleton)
-    sequences = [_Sequence(f, _frames_dir(f, frames_root)) for f in files]
+    cache = Path(cache_dir) if cache_dir is not None else None
+    sequences = [_Sequence(f, _frames_dir(f, frames_root), cache) for f in files]
     index = _Index(sequences, skeleton, cache_sequences)
     return AnnotatedDataset(f"jta:{path.name}", index.records, index.decode, group=index.sequence_name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import cv2
 import numpy as np
@@ -91,6 +92,22 @@ def test_reads_the_real_layout_into_body22(tmp_path):
     np.testing.assert_allclose(persons.distances[0], np.linalg.norm(frame_rows[JTA22.index("spine4"), 5:8]), rtol=1e-6)
     raw = read_jta(tmp_path / "annotations", skeleton="jta22")[0].annotation.persons
     assert raw.skeleton == "jta22" and raw.keypoint_states[0, 5] == JointState.SELF_OCCLUDED
+
+
+def test_npy_cache_is_used_once_written(tmp_path):
+    _real_layout(tmp_path)
+    annotation_file = tmp_path / "annotations/train/seq_7.json"
+    cache = tmp_path / "cache"
+    first = read_jta(annotation_file, cache_dir=cache)[1].annotation.persons
+    assert (cache / "train_seq_7.npy").is_file()
+    old = annotation_file.stat().st_mtime - 10
+    annotation_file.write_text("not json any more")
+    os.utime(annotation_file, (old, old))  # older than the cache: the cache answers
+    again = read_jta(annotation_file, cache_dir=cache)[1].annotation.persons
+    np.testing.assert_array_equal(again.keypoints, first.keypoints)
+    os.utime(annotation_file)  # newer than the cache: parsed again (and found broken)
+    with pytest.raises(FormatError, match="not valid JSON"):
+        read_jta(annotation_file, cache_dir=cache)[1]
 
 
 @pytest.mark.parametrize(
