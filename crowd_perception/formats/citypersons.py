@@ -5,7 +5,8 @@ JSON: ``images`` ``{id, im_name, height, width}``; ``annotations`` ``{bbox, vis_
 (``category_id`` in ``person_classes``, default 1) with ``ignore == 0`` become persons; every
 other annotation (riders, sitting people, groups, fake people: class 0 or ``ignore == 1``)
 becomes an ignore region, which is what the CityPersons evaluation does with them.
-``vis_ratio`` (visible-box area / full-box area) becomes ``visible_fractions``.
+``vis_ratio`` (visible-box area / full-box area) becomes ``visible_fractions``; joints stay
+unknown under the ``body22`` skeleton.
 
 ``.mat``: one cell per image with ``cityname``, ``im_name`` and ``bbs`` rows
 ``[class, x, y, w, h, instance_id, x_vis, y_vis, w_vis, h_vis]``; Cityscapes images are 2048x1024.

@@ -6,7 +6,8 @@ Each record has an ``ID`` (image ``Images/<ID>.jpg``) and ``gtboxes``, each with
 rows (crowds, reflections, posters) become ignore regions (their ``fbox``), which is how the
 CrowdHuman evaluation treats them.
 
-Reading fills ``boxes`` (fbox), ``visible_boxes`` (vbox) and ``visible_fractions`` as the
+Reading fills ``boxes`` (fbox), ``visible_boxes`` (vbox; joints stay unknown under the
+``body22`` skeleton) and ``visible_fractions`` as the
 visible-box area over the full-box area (the CityPersons definition of visibility; the odgt
 has no pixel-level visibility). ``meta`` carries ``head_boxes`` (``(N, 4)`` xyxy, NaN where
 absent), ``occluded`` (``extra.occ``) and ``head_occluded`` (``head_attr.occ``), aligned with
