@@ -69,8 +69,8 @@ def memory_profile(
     samples: int = 10,
     seed: int = 0,
     embedding_dim: int = 128,
-) -> list[tuple[int, int, int]]:
-    """``(frame, traced bytes, live tracks)`` at ``samples`` evenly spaced frames of a churning stream."""
+) -> list[tuple[int, int, int, int]]:
+    """``(frame, traced bytes, live tracks, removed ids kept)`` at ``samples`` evenly spaced frames."""
     rng = np.random.default_rng(seed)
     table = rng.normal(size=(1024, embedding_dim))
     table /= np.linalg.norm(table, axis=1, keepdims=True)
@@ -84,7 +84,7 @@ def memory_profile(
             tracks = tracker.update(Detections(f.boxes, np.full(len(f.ids), 0.9), embeddings=emb), f.stamp_ns)
             if i in marks:
                 gc.collect()
-                out.append((i + 1, tracemalloc.get_traced_memory()[0], len(tracks)))
+                out.append((i + 1, tracemalloc.get_traced_memory()[0], len(tracks), len(tracker.removed_ids)))
     finally:
         tracemalloc.stop()
     return out
