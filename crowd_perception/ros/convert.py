@@ -38,6 +38,8 @@ __all__ = [
     "compressed_image_from_msg",
     "camera_to_msg",
     "camera_from_msg",
+    "homography_to_msg",
+    "homography_from_msg",
 ]
 
 _NAN_BOX = np.full(4, np.nan, dtype=np.float32)
@@ -417,3 +419,23 @@ def camera_to_msg(camera: PinholeCamera, header: Header, kit: MessageKit) -> Any
         binning_y=0,
         roi=roi,
     )
+
+
+# ------------------------------------------------------------------------------------ homography
+
+
+def homography_to_msg(matrix: np.ndarray, header: Header, kit: MessageKit) -> Any:
+    """``Homography``: previous image -> current image, row-major."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.shape != (3, 3):
+        raise ValueError(f"expected a 3x3 homography, got shape {matrix.shape}")
+    return kit.make("crowd_perception/msg/Homography", header=header_to_msg(header, kit),
+                    matrix=kit.fixed(matrix, np.float64))
+
+
+def homography_from_msg(msg: Any) -> tuple[Header, np.ndarray]:
+    """Header and the 3x3 matrix; a non-finite or singular matrix is an error."""
+    matrix = np.asarray(msg.matrix, dtype=np.float64).reshape(3, 3)
+    if not np.isfinite(matrix).all() or abs(np.linalg.det(matrix)) < 1e-12:
+        raise ValueError(f"invalid homography {matrix.ravel().tolist()}")
+    return header_from_msg(msg.header), matrix

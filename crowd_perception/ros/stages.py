@@ -28,6 +28,8 @@ __all__ = [
     "PoseConfig",
     "Pose3DConfig",
     "TrackerNodeConfig",
+    "VisualizerConfig",
+    "NODE_CONFIGS",
     "DetectionStage",
     "PoseStage",
     "Pose3DStage",
@@ -133,6 +135,22 @@ class TrackerNodeConfig(NodeConfig):
         "subscribe to an image-plane homography (crowd_perception/Homography) per image"))
     sync_capacity: int = field(default=10, metadata=param(
         "stamps kept while waiting for the poses of a detection message", low=1, high=1000))
+
+
+@dataclass(frozen=True)
+class VisualizerConfig(NodeConfig):
+    confirmed_only: bool = field(default=True, metadata=param("draw confirmed tracks only", dynamic=True))
+    sync_capacity: int = field(default=10, metadata=param(
+        "stamps kept while waiting for the image / tracks partner message", low=1, high=1000))
+
+
+NODE_CONFIGS = {
+    "detector_node": DetectorConfig,
+    "occluded_pose_node": PoseConfig,
+    "pose3d_node": Pose3DConfig,
+    "tracker_node": TrackerNodeConfig,
+    "visualizer_node": VisualizerConfig,
+}
 
 
 def model_path(config: Any, kind: str) -> Path:
@@ -248,6 +266,9 @@ class Pose3DStage:
 class TrackerStage:
     config: TrackerNodeConfig
     tracker: Any
+
+    def __post_init__(self) -> None:
+        self.tracker.config = tracker_config(self.config)  # the node's parameters are authoritative
 
     def reconfigure(self, config: TrackerNodeConfig) -> None:
         """Apply run-time threshold changes to the running tracker (its tracks are kept)."""

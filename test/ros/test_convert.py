@@ -246,3 +246,12 @@ def test_joint_state_constants_survive_messages(kit):
     poses = Poses2D("ped13", np.zeros((1, 13, 2)), states=np.full((1, 13), JointState.OCCLUDED_BY_PERSON))
     msg = convert.poses2d_to_msg(poses, HEADER, kit)
     assert msg.poses[0].keypoints[0].state == type(msg.poses[0].keypoints[0]).OCCLUDED_BY_PERSON
+
+
+def test_homography_round_trip_and_invalid(kit):
+    h = np.array([[1.0, 0.01, 3.0], [0.0, 1.0, -2.0], [0.0, 0.0, 1.0]])
+    header, back = convert.homography_from_msg(_cdr(kit, convert.homography_to_msg(h, HEADER, kit)))
+    assert header == HEADER
+    np.testing.assert_array_equal(back, h)
+    with pytest.raises(ValueError, match="invalid homography"):
+        convert.homography_from_msg(convert.homography_to_msg(np.zeros((3, 3)), HEADER, kit))

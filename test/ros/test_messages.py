@@ -18,10 +18,10 @@ from crowd_perception.ros.messages import PACKAGE, message_files, msg_dir, types
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 EXPECTED = {
-    "BoundingBox", "Detection", "DetectionArray", "Keypoint2D", "Skeleton", "Pose2D", "Pose2DArray",
+    "BoundingBox", "Detection", "DetectionArray", "Homography", "Keypoint2D", "Skeleton", "Pose2D", "Pose2DArray",
     "Pose3D", "Pose3DArray", "Track", "TrackArray",
 }
-ARRAYS = ("DetectionArray", "Pose2DArray", "Pose3DArray", "TrackArray")
+ARRAYS = ("DetectionArray", "Homography", "Pose2DArray", "Pose3DArray", "TrackArray")
 
 # Runs under the system Python that has Debian's python3-rosidl: parses each .idl and prints
 # {type: {"members": [[name, idl type class]], "constants": {name: value}}} as JSON.

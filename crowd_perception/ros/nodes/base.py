@@ -36,7 +36,7 @@ __all__ = ["StageNode", "descriptor", "run_node"]
 _TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
           float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
 _WORKER_PERIOD_S = 0.002
-_THROTTLE_S = 5.0
+THROTTLE_S = 5.0
 
 
 def descriptor(spec: ParamSpec) -> ParameterDescriptor:
@@ -124,7 +124,7 @@ class StageNode(Node):
             policy = getattr(event, "last_policy_kind", "?")
             self.get_logger().warning(
                 f"{role} {topic}: incompatible QoS with a peer (policy {policy}); check the qos_* parameters",
-                throttle_duration_sec=_THROTTLE_S,
+                throttle_duration_sec=THROTTLE_S,
             )
 
         return warn
@@ -161,7 +161,7 @@ class StageNode(Node):
         except Exception as exc:  # one bad frame must not kill a vehicle's node; counted and logged
             self.stats.errors += 1
             self.get_logger().error(f"{self.STAGE_NAME} failed: {type(exc).__name__}: {exc}",
-                                    throttle_duration_sec=_THROTTLE_S)
+                                    throttle_duration_sec=THROTTLE_S)
 
     def decode_image(self, msg: Any) -> Any:
         """BGR image of an Image / CompressedImage, or None (counted, throttled error) when unusable."""
@@ -171,7 +171,7 @@ class StageNode(Node):
             return convert.compressed_image_from_msg(msg)
         except ValueError as exc:
             self.stats.rejected += 1
-            self.get_logger().error(f"rejected image: {exc}", throttle_duration_sec=_THROTTLE_S)
+            self.get_logger().error(f"rejected image: {exc}", throttle_duration_sec=THROTTLE_S)
             return None
 
     def publish(self, publisher: Any, msg: Any, header: Header, started_ns: int) -> None:
