@@ -29,6 +29,8 @@ __all__ = [
     "PARTS",
     "PART_SPHERES",
     "PART_COLOUR_ROLE",
+    "OPTIONAL_PARTS",
+    "part_enabled",
     "JOINT_PARTS",
     "FACE_JOINTS",
     "NUM_SPHERES",
@@ -54,6 +56,8 @@ class BodyShapes:
     girth: np.ndarray
     head: np.ndarray
     long_sleeves: np.ndarray
+    skirt: np.ndarray
+    backpack: np.ndarray
 
     def __len__(self) -> int:
         return len(self.height)
@@ -78,6 +82,8 @@ def sample_shapes(rng: np.random.Generator, n: int) -> BodyShapes:
         girth=rng.uniform(0.85, 1.25, n),
         head=rng.uniform(0.95, 1.05, n) * np.where(child, 1.15, 1.0),
         long_sleeves=rng.random(n) < 0.6,
+        skirt=rng.random(n) < 0.15,
+        backpack=rng.random(n) < 0.2,
     )
 
 
@@ -92,7 +98,7 @@ def pose_joints(shapes: BodyShapes, gait: np.ndarray, phase: np.ndarray) -> np.n
     h = shapes.height
     walk, run, stand = gait == Gait.WALK, gait == Gait.RUN, gait == Gait.STAND
     # Gait amplitudes (rad) per mode.
-    hip_amp = np.select([walk, run], [0.42, 0.75], 0.0)
+    hip_amp = np.select([walk, run], [0.3, 0.7], 0.0)
     knee_amp = np.select([walk, run], [0.95, 1.7], 0.0)
     arm_amp = np.select([walk, run], [0.35, 0.7], 0.0)
     elbow_base = np.select([walk, run], [0.3, 1.45], 0.12)
@@ -110,7 +116,7 @@ def pose_joints(shapes: BodyShapes, gait: np.ndarray, phase: np.ndarray) -> np.n
     legs = {}
     for side, offset in (("left", 0.0), ("right", np.pi)):
         ph = phase + offset
-        hip_angle = hip_amp * np.sin(ph) + sway
+        hip_angle = hip_amp * np.sin(ph) + np.where(stand, sway, 0.06)
         knee_flex = knee_amp * np.clip(np.cos(ph), 0.0, None) ** 1.5 + 0.05 + np.where(run, 0.25, 0.0)
         knee_off = _sagittal(hip_angle, thigh)
         ankle_off = knee_off + _sagittal(hip_angle - knee_flex, shank)
@@ -177,6 +183,7 @@ _SPHERE_NAMES = (
     "neck", "head", "hair",
     "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand", "right_hand",
     "left_knee", "right_knee", "left_ankle", "right_ankle", "left_toe", "right_toe",
+    "skirt_left", "skirt_right", "pack_top", "pack_bottom",
 )
 S = {name: i for i, name in enumerate(_SPHERE_NAMES)}
 NUM_SPHERES = len(_SPHERE_NAMES)
@@ -201,7 +208,11 @@ _PART_DEFS = (
     ("right_shank", ("right_knee", "right_ankle"), "bottom"),
     ("left_foot", ("left_ankle", "left_toe"), "shoe"),
     ("right_foot", ("right_ankle", "right_toe"), "shoe"),
+    ("skirt", ("pelvis", "left_hip", "right_hip", "skirt_left", "skirt_right"), "bottom"),
+    ("backpack", ("pack_top", "pack_bottom"), "bag"),
 )
+OPTIONAL_PARTS = {"skirt": "skirt", "backpack": "backpack"}
+"""Parts only some identities have: part name -> the ``BodyShapes`` flag that enables it."""
 PARTS: tuple[str, ...] = tuple(p[0] for p in _PART_DEFS)
 P = {name: i for i, name in enumerate(PARTS)}
 PART_SPHERES: tuple[tuple[int, ...], ...] = tuple(tuple(S[s] for s in p[1]) for p in _PART_DEFS)
@@ -209,7 +220,7 @@ PART_COLOUR_ROLE: tuple[str, ...] = tuple(p[2] for p in _PART_DEFS)
 
 # For every BODY22 joint, the parts that contain it: a joint is visible where one of them is seen.
 _JOINT_PART_NAMES = {
-    "pelvis": ("hips", "torso"),
+    "pelvis": ("hips", "torso", "skirt"),
     "spine": ("torso", "hips"),
     "chest": ("torso",),
     "neck": ("torso", "neck", "head", "hair"),
@@ -225,8 +236,8 @@ _JOINT_PART_NAMES = {
     "right_elbow": ("right_upper_arm", "right_forearm"),
     "left_wrist": ("left_forearm", "left_hand"),
     "right_wrist": ("right_forearm", "right_hand"),
-    "left_hip": ("hips", "left_thigh", "torso"),
-    "right_hip": ("hips", "right_thigh", "torso"),
+    "left_hip": ("hips", "left_thigh", "torso", "skirt"),
+    "right_hip": ("hips", "right_thigh", "torso", "skirt"),
     "left_knee": ("left_thigh", "left_shank"),
     "right_knee": ("right_thigh", "right_shank"),
     "left_ankle": ("left_shank", "left_foot"),
@@ -285,4 +296,23 @@ def body_spheres(joints: np.ndarray, shapes: BodyShapes) -> np.ndarray:
         # Foot points forward, perpendicular to the shin in the sagittal plane, resting near the ground.
         foot_dir = np.stack([np.zeros(n), shin[:, 2], -shin[:, 1]], axis=-1)
         c[:, S[f"{side}_toe"]] = ankle + foot_dir * (0.15 * scale) + np.array([0.0, -0.02, 0.0]) * scale
+    # Skirt: flares from the hips to above the knees, fixed to the pelvis (the legs swing under it).
+    pelvis = joints[:, J["pelvis"]]
+    h = shapes.height[:, None]
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        c[:, S[f"skirt_{side}"]] = pelvis + np.concatenate([sign * 0.085 * h, -0.17 * h, 0.0 * h], axis=1)
+        r[:, S[f"skirt_{side}"]] = 0.07 * scale[:, 0] * g[:, 0]
+    # Backpack: on the back between the shoulder blades and the waist.
+    chest, spine = joints[:, J["chest"]], joints[:, J["spine"]]
+    back = np.array([0.0, 0.0, -1.0]) * (0.17 * scale * g)
+    c[:, S["pack_top"]], c[:, S["pack_bottom"]] = chest + back, spine + back
+    r[:, S["pack_top"]] = r[:, S["pack_bottom"]] = 0.12 * scale[:, 0]
     return np.concatenate([c, r[..., None]], axis=-1)
+
+
+def part_enabled(shapes: BodyShapes) -> np.ndarray:
+    """``(N, num_parts)`` whether each person has each part (optional parts per identity)."""
+    enabled = np.ones((len(shapes), len(PARTS)), bool)
+    for part, flag in OPTIONAL_PARTS.items():
+        enabled[:, P[part]] = getattr(shapes, flag)
+    return enabled

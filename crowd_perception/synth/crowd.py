@@ -51,7 +51,7 @@ class Crowd:
         self.gait = np.zeros(0, np.int64)
         self.phase = np.zeros(0)
         self.shapes = sample_shapes(rng, 0)
-        self.colours = np.zeros((0, 5, 3))  # top, bottom, shoe, skin, hair
+        self.colours = np.zeros((0, 6, 3))  # top, bottom, shoe, skin, hair, bag
         self._spawn(self.target, camera_z, initial=True)
 
     def __len__(self) -> int:
@@ -67,8 +67,8 @@ class Crowd:
         side = rng.choice([-1.0, 1.0], size=count)
         near, far = camera_z + 2.0, camera_z + self.max_distance
         x = side * (lay.road_half + rng.uniform(0.4, max(lay.pavement - 0.4, 0.5), count))
-        if initial:
-            z = rng.uniform(near, far, count)
+        if initial:  # denser near the camera than uniform on the ground: more large, detailed people
+            z = near + (far - near) * rng.random(count) ** 1.5
         else:  # enter at the far end, from behind the camera, or (crossers) from a doorway
             z = np.where(rng.random(count) < 0.7, far - rng.uniform(0.0, 3.0, count), camera_z - 1.0)
         heading = np.where(rng.random(count) < 0.5, 0.0, np.pi) + rng.normal(0.0, 0.05, count)
@@ -77,7 +77,8 @@ class Crowd:
         crossing = behaviour == 1
         if crossing.any():
             at_zebra = rng.random(count) < 0.5
-            cz = np.where(at_zebra, lay.crossing_z + rng.uniform(-1.8, 1.8, count), rng.uniform(near, far, count))
+            anywhere = near + (far - near) * rng.random(count) ** 2
+            cz = np.where(at_zebra, lay.crossing_z + rng.uniform(-1.8, 1.8, count), anywhere)
             z = np.where(crossing, cz, z)
             start = lay.facade_x - 0.3 if not initial else rng.uniform(0.0, lay.facade_x, count)
             x = np.where(crossing, side * start, x)
@@ -88,7 +89,7 @@ class Crowd:
                                                                    rng.uniform(2.5, 4.0, count)], 0.0)
         heading = np.where(gait == Gait.STAND, rng.uniform(-np.pi, np.pi, count), heading)
         position = np.stack([x, z], axis=-1)
-        position, heading, speed, gait = self._groups(position, heading, speed, gait)
+        position, heading, speed, gait = (a[:count] for a in self._groups(position, heading, speed, gait))
         n = len(position)
         self.ids = np.concatenate([self.ids, np.arange(self.next_id, self.next_id + n)])
         self.next_id += n
@@ -100,7 +101,8 @@ class Crowd:
         self.shapes = BodyShapes.concat([self.shapes, sample_shapes(rng, n)])
         pal = self.palette
         colours = np.stack([pick_colours(rng, base, n) for base in (pal.tops, pal.bottoms, pal.shoes)]
-                           + [pick_colours(rng, pal.skin, n, 8.0), pick_colours(rng, pal.hair, n, 8.0)], axis=1)
+                           + [pick_colours(rng, pal.skin, n, 8.0), pick_colours(rng, pal.hair, n, 8.0),
+                              pick_colours(rng, pal.bottoms, n, 25.0)], axis=1)
         self.colours = np.concatenate([self.colours, colours])
 
     def _behaviour_p(self) -> np.ndarray:
@@ -108,7 +110,7 @@ class Crowd:
         return p / p.sum() if p.sum() > 0 else np.array([1.0, 0.0, 0.0])
 
     def _groups(self, position: np.ndarray, heading: np.ndarray, speed: np.ndarray, gait: np.ndarray):
-        """Turn about a third of the newcomers into small groups that share heading and speed."""
+        """Give about a third of the newcomers 1-3 companions sharing heading and speed (leaders first)."""
         rng = self.rng
         rows = [np.arange(len(position))]
         for i in range(len(position)):

@@ -15,13 +15,13 @@ import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
 from ..core.camera import PinholeCamera
-from .body import HEAD_SPHERE, PART_COLOUR_ROLE, body_spheres, pose_joints
+from .body import HEAD_SPHERE, PART_COLOUR_ROLE, body_spheres, part_enabled, pose_joints
 from .config import SequenceConfig, SynthConfig
 from .crowd import Crowd
 from .effects import sample_effects
 from .labels import instance_map, joint_states, visible_boxes
 from .palette import get_palette
-from .raster import rasterise
+from .raster import draw_shadows, rasterise
 from .rig import EgoMotion
 from .world import NEAR, StreetLayout, build_street
 
@@ -30,7 +30,7 @@ __all__ = ["Sample", "generate", "sequence_names"]
 SKELETON = "body22"
 _EPOCH_NS = 1_700_000_000 * 10**9
 _MIN_ROOT_DEPTH = 1.0  # metres; closer people would fill the frame and cross the near plane
-_ROLE_INDEX = {"top": 0, "bottom": 1, "shoe": 2, "skin": 3, "hair": 4}
+_ROLE_INDEX = {"top": 0, "bottom": 1, "shoe": 2, "skin": 3, "hair": 4, "bag": 5}
 
 
 @dataclass
@@ -92,7 +92,7 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
         pavement=rng.uniform(2.5, 6.0),
         z_start=-30.0,
         z_end=ego.speed * duration + spec.max_distance_m + 150.0,
-        crossing_z=rng.uniform(8.0, 35.0),
+        crossing_z=rng.uniform(6.0, 30.0),
     )
     pose = ego.pose(0.0)
     street = build_street(rng, palette, layout, pose, int(rng.integers(spec.occluders[0], spec.occluders[1] + 1)),
@@ -118,7 +118,9 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
         colours[:, sleeve] = np.where(long_sleeves[:, None, None], crowd.colours[keep][:, None, 0],
                                       crowd.colours[keep][:, None, 3])
         image = street.render_background(pose)
-        raster = rasterise(image, pose, spheres_cam[keep], colours, crowd.position[keep], street.occluders)
+        draw_shadows(image, pose, crowd.position[keep])
+        raster = rasterise(image, pose, spheres_cam[keep], colours, part_enabled(crowd.shapes.take(keep)),
+                           crowd.position[keep], street.occluders)
         instances = instance_map(raster)
         vis_boxes, vis_pixels = visible_boxes(instances, raster.boxes)
         kept_joints = joints_cam[keep]

@@ -20,16 +20,18 @@ from .body import PART_SPHERES
 from .rig import CameraPose
 from .world import Occluder, clip_polygon_near
 
-__all__ = ["Raster", "rasterise", "CIRCLE_POINTS", "MIN_RADIUS_PX"]
+__all__ = ["Raster", "rasterise", "draw_shadows", "CIRCLE_POINTS", "MIN_RADIUS_PX"]
 
-CIRCLE_POINTS = 12
+CIRCLE_POINTS = 16
 MIN_RADIUS_PX = 0.75
 _SHIFT = 4
 _SCALE = float(1 << _SHIFT)
 _ANGLES = np.linspace(0.0, 2 * np.pi, CIRCLE_POINTS, endpoint=False)
-# Circle polygon radius so that the inscribed polygon covers the true circle's area.
-_UNIT_CIRCLE = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], axis=-1) / np.sqrt(
-    np.sin(2 * np.pi / CIRCLE_POINTS) * CIRCLE_POINTS / (2 * np.pi))
+_DIRECTIONS = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], axis=-1)
+# Radius scale so that the inscribed polygon has the area of the true circle.
+_AREA_SCALE = 1.0 / np.sqrt(np.sin(2 * np.pi / CIRCLE_POINTS) * CIRCLE_POINTS / (2 * np.pi))
+# Part -> its spheres, padded to a fixed width by repeating the last one.
+_PART_INDEX = np.array([list(s) + [s[-1]] * (max(map(len, PART_SPHERES)) - len(s)) for s in PART_SPHERES])
 _FACE_SHADE = np.array([0.8, 0.8, 0.6, 1.1, 0.9, 0.9])  # -X, +X, -Y, +Y, -Z, +Z
 
 
@@ -51,15 +53,21 @@ class Raster:
     amodal_pixels: np.ndarray
 
 
-def _part_polygons(spheres_px: np.ndarray) -> list[list[np.ndarray]]:
-    """Fixed-point convex hull of every part of every person: ``[person][part] -> (M, 1, 2) int32``."""
-    centres, radii = spheres_px[..., :2], np.maximum(spheres_px[..., 2], MIN_RADIUS_PX)
-    circles = centres[:, :, None, :] + radii[:, :, None, None] * _UNIT_CIRCLE  # (N, S, K, 2)
-    fixed = np.round(circles * _SCALE).astype(np.int32)
-    polygons = []
-    for person in fixed:
-        polygons.append([cv2.convexHull(person[list(spheres)].reshape(-1, 2)) for spheres in PART_SPHERES])
-    return polygons
+def _part_polygons(spheres_px: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> np.ndarray:
+    """Fixed-point convex polygon of every part of every person: ``(N, parts, CIRCLE_POINTS, 2)`` int32.
+
+    The convex hull of a union of circles is traced by its support points: for each of the
+    ``CIRCLE_POINTS`` directions ``d``, the circle maximising ``c . d + r`` contributes the vertex
+    ``c + r d``. The vertices come out convex and ordered, for all parts at once, without a hull call.
+    """
+    centres = spheres_px[:, _PART_INDEX, :2]  # (N, P, M, 2)
+    radii = np.maximum(spheres_px[:, _PART_INDEX, 2], min_radius) * _AREA_SCALE  # (N, P, M)
+    support = np.einsum("npmk,dk->npmd", centres, _DIRECTIONS) + radii[..., None]  # (N, P, M, D)
+    best = np.argmax(support, axis=2)  # (N, P, D)
+    c = np.take_along_axis(centres, best[..., None], axis=2)  # (N, P, D, 2)
+    r = np.take_along_axis(radii, best, axis=2)[..., None]
+    vertices = c + r * _DIRECTIONS
+    return np.round(vertices * _SCALE).astype(np.int32)
 
 
 def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -82,7 +90,7 @@ def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarr
     """Depth key per occluder: between the people behind it and those in front (painter's order)."""
     keys = np.zeros(len(occluders))
     cam = pose.centre[[0, 2]]
-    zmin, zmax = part_depth.min(axis=1, initial=np.inf), part_depth.max(axis=1, initial=-np.inf)
+    zmin, zmax = np.nanmin(part_depth, axis=1, initial=np.inf), np.nanmax(part_depth, axis=1, initial=-np.inf)
     for o, occ in enumerate(occluders):
         x0, x1, z0, z1 = occ.footprint
         centre = np.array([0.5 * (x0 + x1), 0.0, 0.5 * (z0 + z1)])
@@ -107,12 +115,14 @@ def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarr
 
 
 def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part_colours: np.ndarray,
-              ground: np.ndarray, occluders: list[Occluder]) -> Raster:
+              enabled: np.ndarray, ground: np.ndarray, occluders: list[Occluder]) -> Raster:
     """Draw people and occluders onto ``image`` (in place, BGR uint8) and return what owns each pixel.
 
     ``spheres_cam`` (N, S, 4): sphere centres in the camera frame and radii (metres), every sphere
-    in front of the camera; ``part_colours`` (N, num_parts, 3) BGR; ``ground`` (N, 2) ``(x, z)``
-    world ground positions of the people (for ordering against occluders).
+    in front of the camera; ``part_colours`` (N, num_parts, 3) BGR; ``enabled`` (N, num_parts)
+    which parts each person has; ``ground`` (N, 2) ``(x, z)`` world ground positions of the people
+    (for ordering against occluders). Parts at least ``_HIGHLIGHT_MIN_PX`` wide get a lit
+    highlight (image only), so near people look rounded.
     """
     height, width = image.shape[:2]
     k = pose.intrinsics
@@ -120,11 +130,12 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     z = spheres_cam[..., 2]
     spheres_px = np.stack([k.fx * spheres_cam[..., 0] / z + k.cx, k.fy * spheres_cam[..., 1] / z + k.cy,
                            k.fx * spheres_cam[..., 3] / z], axis=-1) if n else np.zeros((0, 0, 3))
-    polygons = _part_polygons(spheres_px) if n else []
-    boxes = np.array([_hull_box(p) for p in polygons]).reshape(-1, 4)
+    polygons = _part_polygons(spheres_px) if n else np.zeros((0, num_parts, CIRCLE_POINTS, 2), np.int32)
+    boxes = _boxes(polygons, enabled)
     part_depth = np.stack([z[:, list(s)].mean(axis=1) for s in PART_SPHERES], axis=1) if n else np.zeros((0, num_parts))
     faces = [_occluder_faces(o, pose) for o in occluders]
-    occ_keys = _occluder_keys(occluders, pose, ground, part_depth, boxes, faces)
+    occ_keys = _occluder_keys(occluders, pose, ground, np.where(enabled, part_depth, np.nan), boxes, faces)
+    highlights, lit = _highlights(spheres_px)
 
     # Codes: 1 + row * num_parts + part for body parts, then one code per occluder.
     num_codes = 1 + n * num_parts + len(occluders)
@@ -135,37 +146,95 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     code_part[1 : 1 + n * num_parts] = np.tile(np.arange(num_parts), n)
     code_object[1 + n * num_parts :] = True
 
-    keys = np.concatenate([part_depth.ravel(), occ_keys])
+    keys = np.concatenate([np.where(enabled, part_depth, np.nan).ravel(), occ_keys])
     order = np.argsort(-keys, kind="stable")
+    order = order[np.isfinite(keys[order])]  # disabled parts are not drawn
     code_map = np.zeros((height, width), np.int32)
     colours = part_colours.reshape(-1, 3)
     for item in order:
         if item < n * num_parts:
             row, part = divmod(int(item), num_parts)
-            polygon = polygons[row][part]
+            polygon = polygons[row, part]
             cv2.fillConvexPoly(image, polygon, colours[item].tolist(), cv2.LINE_8, _SHIFT)
             cv2.fillConvexPoly(code_map, polygon, int(item) + 1, cv2.LINE_8, _SHIFT)
+            if lit[row, part]:
+                cv2.fillConvexPoly(image, highlights[row, part], _lighter(colours[item]), cv2.LINE_8, _SHIFT)
         else:
             code = int(item) + 1
             for polygon, colour in faces[item - n * num_parts]:
                 cv2.fillConvexPoly(image, polygon, colour.tolist(), cv2.LINE_8, _SHIFT)
                 cv2.fillConvexPoly(code_map, polygon, code, cv2.LINE_8, _SHIFT)
-    amodal = np.array([_silhouette_pixels(p) for p in polygons], dtype=np.int64)
+    amodal = np.array([_silhouette_pixels(p[e]) for p, e in zip(polygons, enabled, strict=True)], dtype=np.int64)
     return Raster(code_map, code_row, code_part, code_object, boxes, amodal)
 
 
-def _hull_box(parts: list[np.ndarray]) -> np.ndarray:
-    pts = np.concatenate(parts).reshape(-1, 2) / _SCALE
-    return np.concatenate([pts.min(0), pts.max(0)])
+def _boxes(polygons: np.ndarray, enabled: np.ndarray) -> np.ndarray:
+    """Amodal xyxy boxes: extent of every enabled part's polygon."""
+    if not len(polygons):
+        return np.zeros((0, 4))
+    pts = polygons / _SCALE
+    big = np.where(enabled[..., None, None], pts, np.inf).reshape(len(pts), -1, 2)
+    small = np.where(enabled[..., None, None], pts, -np.inf).reshape(len(pts), -1, 2)
+    return np.concatenate([big.min(axis=1), small.max(axis=1)], axis=1)
 
 
-def _silhouette_pixels(parts: list[np.ndarray]) -> int:
-    """Pixels of one person drawn alone (unclipped by the image, unoccluded)."""
-    pts = np.concatenate(parts).reshape(-1, 2)
-    lo = (pts.min(0) >> _SHIFT) - 1
-    hi = (pts.max(0) >> _SHIFT) + 2
+_HIGHLIGHT_MIN_PX = 2.5
+_LIGHT = np.array([-0.3, -0.35])  # highlight offset (fraction of the radius): light from the upper left
+
+
+def _highlights(spheres_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smaller, offset copies of the part polygons (the lit side) and which parts are big enough."""
+    if not len(spheres_px):
+        return np.zeros((0, len(PART_SPHERES), CIRCLE_POINTS, 2), np.int32), np.zeros((0, len(PART_SPHERES)), bool)
+    r = spheres_px[..., 2:3]
+    shrunk = np.concatenate([spheres_px[..., :2] + _LIGHT * r, r * 0.55], axis=-1)
+    lit = spheres_px[:, _PART_INDEX, 2].max(axis=2) >= _HIGHLIGHT_MIN_PX
+    return _part_polygons(shrunk, min_radius=0.0), lit
+
+
+def _lighter(colour: np.ndarray) -> list[float]:
+    return np.clip(colour * 1.12 + 6.0, 0.0, 255.0).tolist()
+
+
+def _silhouette_pixels(parts: np.ndarray) -> int:
+    """Pixels of one person drawn alone (unclipped by the image, unoccluded); ``parts`` (P, D, 2) fixed point."""
+    lo = (parts.reshape(-1, 2).min(0) >> _SHIFT) - 1
+    hi = (parts.reshape(-1, 2).max(0) >> _SHIFT) + 2
     mask = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
-    offset = lo << _SHIFT
-    for polygon in parts:
-        cv2.fillConvexPoly(mask, polygon - offset, 1, cv2.LINE_8, _SHIFT)
+    shifted = parts - (lo << _SHIFT)
+    for polygon in shifted:
+        cv2.fillConvexPoly(mask, polygon, 1, cv2.LINE_8, _SHIFT)
     return int(cv2.countNonZero(mask))
+
+
+def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, radius: float = 0.4,
+                 strength: int = 45) -> None:
+    """Darken a disc on the ground under every person (``ground`` (N, 2) world ``(x, z)``), in place.
+
+    The discs are projected as polygons into one mask, which is subtracted from the image inside
+    the rows it covers; they are drawn before the people, so they only darken the ground.
+    """
+    if not len(ground):
+        return
+    rim = np.stack([np.cos(_ANGLES), np.zeros_like(_ANGLES), np.sin(_ANGLES)], axis=-1) * radius
+    world = np.stack([ground[:, 0], np.zeros(len(ground)), ground[:, 1]], axis=-1)[:, None] + rim  # (N, D, 3)
+    cam = pose.to_camera(world)
+    front = (cam[..., 2] > 0.5).all(axis=1)
+    if not front.any():
+        return
+    pixels = np.round(pose.project(cam[front]) * _SCALE)
+    height, width = image.shape[:2]
+    inside = (pixels[..., 0].max(1) > 0) & (pixels[..., 0].min(1) < width * _SCALE) & (pixels[..., 1].max(1) > 0) & (
+        pixels[..., 1].min(1) < height * _SCALE) & (np.abs(pixels).max(axis=(1, 2)) < 2**30)
+    if not inside.any():
+        return
+    pixels = pixels[inside].astype(np.int32)
+    y0 = int(np.clip(pixels[..., 1].min() // _SCALE, 0, height - 1))
+    y1 = int(np.clip(pixels[..., 1].max() // _SCALE + 2, y0 + 1, height))
+    mask = np.zeros((y1 - y0, width), np.uint8)
+    offset = np.array([0, y0 << _SHIFT], np.int32)
+    for polygon in pixels:
+        cv2.fillConvexPoly(mask, polygon - offset, strength, cv2.LINE_8, _SHIFT)
+    mask = cv2.GaussianBlur(mask, (5, 5), 0)
+    roi = image[y0:y1]
+    cv2.subtract(roi, cv2.merge([mask, mask, mask]), dst=roi)

@@ -90,12 +90,17 @@ def clip_polygon_near(points: np.ndarray, near: float = NEAR) -> np.ndarray:
 
 @dataclass
 class _TexturedPlane:
-    """A textured world rectangle: ``world(u, v) = origin + u * du + v * dv`` for texture pixel (u, v)."""
+    """A textured world rectangle: ``world(u, v) = origin + u * du + v * dv`` for texture pixel (u, v).
 
-    texture: np.ndarray  # (H, W, 4) BGRA; alpha 0 = not part of the surface (above the roofline)
+    ``alpha`` (same size, uint8) marks the texels that belong to the surface (facades end at their
+    roofline); ``None`` means the whole rectangle.
+    """
+
+    texture: np.ndarray
     origin: np.ndarray
     du: np.ndarray
     dv: np.ndarray
+    alpha: np.ndarray | None = None
 
     def corners(self) -> np.ndarray:
         h, w = self.texture.shape[:2]
@@ -117,11 +122,13 @@ class _TexturedPlane:
         r, t = pose.rotation, pose.rotation @ (self.origin - pose.centre)
         h = pose.intrinsics.matrix @ np.stack([r @ self.du, r @ self.dv, t], axis=1)
         h = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]]) @ h
-        warped = cv2.warpPerspective(self.texture, h, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+        size = (x1 - x0, y1 - y0)
+        warped = cv2.warpPerspective(self.texture, h, size, flags=cv2.INTER_LINEAR)
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillConvexPoly(mask, np.round((pixels - (x0, y0)) * 16).astype(np.int32), 255, cv2.LINE_8, 4)
-        keep = (mask > 0) & (warped[..., 3] > 127)
-        np.copyto(image[y0:y1, x0:x1], warped[..., :3], where=keep[..., None])
+        if self.alpha is not None:
+            cv2.bitwise_and(mask, cv2.warpPerspective(self.alpha, h, size, flags=cv2.INTER_NEAREST), dst=mask)
+        cv2.copyTo(warped, mask, image[y0:y1, x0:x1])
 
 
 class Street:
@@ -187,8 +194,7 @@ def _ground_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
     zebra_z = np.abs(zs - layout.crossing_z) < 2.0
     stripes = on_road & (np.mod(xs, 1.0) < 0.5) & ~edge
     tex[np.ix_(zebra_z, stripes)] = white * 0.95
-    tex = np.clip(tex, 0, 255).astype(np.uint8)
-    texture = np.concatenate([tex, np.full((length, width, 1), 255, np.uint8)], axis=-1)
+    texture = np.clip(tex, 0, 255).astype(np.uint8)
     return _TexturedPlane(texture, np.array([x_lo, 0.0, layout.z_start]), np.array([1.0 / rx, 0.0, 0.0]),
                           np.array([0.0, 0.0, 1.0 / rz]))
 
@@ -198,7 +204,8 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
     res = _FACADE_RES
     length = int(np.ceil((layout.z_end - layout.z_start) * res))
     height = int(_FACADE_HEIGHT * res)
-    tex = np.zeros((height, length, 4), np.uint8)
+    tex = np.zeros((height, length, 3), np.uint8)
+    alpha = np.zeros((height, length), np.uint8)
     z = 0.0
     total = layout.z_end - layout.z_start
     while z < total:
@@ -222,12 +229,12 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
         shop_col = np.mod(cols / res, rng.uniform(4.0, 7.0)) < rng.uniform(2.0, 3.5)
         block[np.ix_(shop, shop_col)] = glass * 0.8
         block[:3] *= 0.7  # roof edge
-        tex[top:, c0:c1, :3] = np.clip(block, 0, 255).astype(np.uint8)
-        tex[top:, c0:c1, 3] = 255
+        tex[top:, c0:c1] = np.clip(block, 0, 255).astype(np.uint8)
+        alpha[top:, c0:c1] = 255
         z += w + (rng.uniform(0.0, 4.0) if rng.random() < 0.25 else 0.0)
     x = side * layout.facade_x
     origin = np.array([x, _FACADE_HEIGHT, layout.z_start])
-    return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]))
+    return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]), alpha)
 
 
 def _sky(rng: np.random.Generator, palette: Palette, pose: CameraPose) -> np.ndarray:
@@ -248,17 +255,17 @@ def _occluders(rng: np.random.Generator, palette: Palette, layout: StreetLayout,
                lane_x: float) -> list[Occluder]:
     """Parked cars along the kerb, poles at the pavement edge, bins, benches and bollards."""
     occluders: list[Occluder] = []
-    z_lo, z_hi = max(layout.z_start + 5.0, 3.0), layout.z_end - 100.0
+    z_lo, z_hi = 3.0, layout.z_end - 150.0  # from just ahead of the camera to the end of its path + view
     kinds = rng.choice(["car", "pole", "bin", "bench", "bollard"], size=count, p=[0.4, 0.25, 0.12, 0.1, 0.13])
     taken: list[np.ndarray] = []
     for kind in kinds:
         for _ in range(10):  # rejection sampling: footprints must not overlap
             side = rng.choice([-1.0, 1.0])
-            z = rng.uniform(z_lo, z_hi)
+            z = z_lo + (z_hi - z_lo) * rng.random() ** 1.5
             if kind == "car":
                 x = side * (layout.road_half - 1.15)
-                if abs(x - lane_x) < 2.0:
-                    continue
+                if abs(x - lane_x) < 2.0 or abs(z - layout.crossing_z) < 5.0:
+                    continue  # not in the vehicle's lane, not on the zebra crossing
                 occluder = _car(rng, palette, x, z)
             else:
                 x = side * (layout.road_half + rng.uniform(0.35, 0.8 if kind != "bench" else 1.2))
