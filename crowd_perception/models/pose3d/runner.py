@@ -9,6 +9,7 @@ a default camera and flagged ``placed_with_intrinsics = False``.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,11 @@ class TorchBackend:
 
 
 class Pose3DEstimator:
-    """``estimate(image_bgr, camera) -> Poses3D`` for every person in the image, in one forward pass."""
+    """``estimate(image_bgr, camera) -> Poses3D`` for every person in the image, in one forward pass.
+
+    ``last_timing`` holds the wall time of the last call (``total_ms``, and ``network_ms`` for the
+    backend's forward pass alone).
+    """
 
     def __init__(
         self,
@@ -63,6 +68,7 @@ class Pose3DEstimator:
         torch_model: Any = None,
     ) -> None:
         self.postprocess_config = postprocess_config or PostprocessConfig()
+        self.last_timing: dict[str, float] = {}
         if torch_model is not None:
             self.backend, self.config = TorchBackend(torch_model), torch_model.config
         elif model_path is None:
@@ -100,8 +106,11 @@ class Pose3DEstimator:
 
     def estimate(self, image_bgr: np.ndarray, camera: PinholeCamera | None = None) -> Poses3D:
         """3D poses of everyone in ``image_bgr`` (``(H, W, 3)`` uint8 BGR); ``camera`` for this image size."""
+        start = time.perf_counter()
         batch, (transform,) = prepare_batch([image_bgr], self.input_size, NORMALIZATION)
+        network_start = time.perf_counter()
         out = self.backend.run({INPUT_NAME: batch})
+        network_end = time.perf_counter()
         readout = postprocess(
             out["scores"][0], out["boxes"][0], out["pose2d"][0], out["pose3d"][0], self.anchors, self.postprocess_config
         )
@@ -114,7 +123,7 @@ class Pose3DEstimator:
         keypoints = transform.points_to_source(readout.keypoints)
         joints_camera = place_poses(keypoints, readout.poses, camera, self.prior.mean_m)
         n, k = len(readout), readout.poses.shape[1]
-        return Poses3D(
+        poses = Poses3D(
             self.config.skeleton,
             readout.poses * self.prior.mean_m,
             joints_camera=joints_camera,
@@ -123,3 +132,6 @@ class Pose3DEstimator:
             person_scores=readout.scores,
             placed_with_intrinsics=np.full(n, placed_with_intrinsics),
         )
+        end = time.perf_counter()
+        self.last_timing = {"total_ms": 1000 * (end - start), "network_ms": 1000 * (network_end - network_start)}
+        return poses

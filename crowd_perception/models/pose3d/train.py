@@ -1,8 +1,9 @@
-"""Training entry of PandaNet on the shared loop (``crowd_perception.training``), and ONNX export.
+"""Training entry of PandaNet on the shared loop (``crowd_perception.training``).
 
 Before the first step the anchors (k-means, ``anchors.kmeans_anchors``) and the body-size prior
 (``placement.BodySizePrior``) are measured on the first training frames and written into the
-model config, so every checkpoint and exported model carries them.
+model config, so every checkpoint and exported model carries them. Training ends by exporting
+``model.onnx`` beside the weights (``export.export_pose3d``).
 """
 
 from __future__ import annotations
@@ -11,30 +12,18 @@ import dataclasses
 import itertools
 import logging
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from ...core.skeletons import get_skeleton
-from ...runtime.export import ExportSpec, export_onnx
-from ...runtime.metadata import ModelMetadata
-from ...training import (
-    TrainResult,
-    config_from_dict,
-    cycle,
-    init_distributed,
-    load_weights,
-    make_loader,
-    read_config,
-    train,
-)
-from .data import NORMALIZATION, Pose3DStream, collate, fit_anchors_and_prior, frames
+from ...training import TrainResult, config_from_dict, cycle, init_distributed, make_loader, read_config, train
+from .data import Pose3DStream, collate, fit_anchors_and_prior, frames
+from .export import export_pose3d
 from .loss import PandaNetLoss, Targets
-from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet, Pose3DConfig
+from .model import OUTPUT_NAMES, PandaNet, Pose3DConfig
 
-__all__ = ["Pose3DTask", "prepare_config", "build_task", "run_training", "load_model", "export_model", "quick_eval"]
+__all__ = ["Pose3DTask", "prepare_config", "build_task", "run_training", "quick_eval"]
 
 _log = logging.getLogger(__name__)
 
@@ -104,51 +93,5 @@ def run_training(cfg: Pose3DConfig, out_dir: Path | str, resume: Path | str | No
     result = train(task, cycle(loader), cfg.train, cfg, out_dir, ctx, resume=resume,
                    evaluate=lambda model: quick_eval(model, cfg))
     if ctx.is_main and result.weights is not None:
-        export_model(result.weights, Path(out_dir) / "model.onnx")
+        export_pose3d(result.weights, Path(out_dir) / "model.onnx")
     return result
-
-
-def load_model(weights: Path | str) -> tuple[PandaNet, Pose3DConfig]:
-    """A ``PandaNet`` and its full config from a weights file (or a training checkpoint)."""
-    prefix = "model." if "trainer" in _metadata_keys(weights) else ""
-    state, config = load_weights(weights, prefix=prefix)
-    cfg = config_from_dict(Pose3DConfig, config)
-    model = PandaNet(cfg.model)
-    model.load_state_dict(state)
-    return model.eval(), cfg
-
-
-def _metadata_keys(path: Path | str) -> set[str]:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        return set((f.metadata() or {}).keys())
-
-
-def export_model(weights: Path | str, onnx_path: Path | str, check_parity: bool = True) -> ModelMetadata:
-    """ONNX (+ metadata JSON carrying the model config) of a trained model; checks ONNX Runtime parity."""
-    model, cfg = load_model(weights)
-    example = torch.from_numpy(np.random.default_rng(0).normal(size=(1, 3, cfg.model.input_height, cfg.model.input_width)).astype(np.float32))
-    extra: dict[str, Any] = {"model": dataclasses.asdict(cfg.model), "selection": cfg.selection, "weighting": cfg.weighting}
-    spec = ExportSpec(
-        name="pose3d",
-        module=model,
-        example_inputs=(example,),
-        input_names=[INPUT_NAME],
-        output_names=list(OUTPUT_NAMES),
-        dynamic_batch={INPUT_NAME: (1, 1, 4)},
-        input_size=(cfg.model.input_height, cfg.model.input_width),
-        normalization=NORMALIZATION,
-        skeleton=cfg.model.skeleton,
-        extra=extra,
-    )
-    metadata = export_onnx(spec, onnx_path)
-    if check_parity:
-        from ...runtime import create_backend
-        from ...runtime.export import parity
-
-        report = parity(model, create_backend(onnx_path, "onnxruntime"), [example.numpy()])
-        if not report.ok:
-            raise RuntimeError(f"ONNX export of {weights} disagrees with PyTorch: {report}")
-        _log.info("ONNX parity: %s", report)
-    return metadata

@@ -4,10 +4,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from crowd_perception.models.pose3d.data import SampleEncoder, collate  # noqa: E402
+from crowd_perception.models.pose3d.export import export_pose3d  # noqa: E402
 from crowd_perception.models.pose3d.model import DataConfig, PandaNet, Pose3DConfig  # noqa: E402
 from crowd_perception.models.pose3d.postprocess import PostprocessConfig  # noqa: E402
 from crowd_perception.models.pose3d.runner import Pose3DEstimator  # noqa: E402
-from crowd_perception.models.pose3d.train import build_task, export_model  # noqa: E402
+from crowd_perception.models.pose3d.train import build_task  # noqa: E402
 from crowd_perception.training import save_weights  # noqa: E402
 
 from .conftest import make_frame  # noqa: E402
@@ -43,7 +44,7 @@ def test_training_step_then_onnx_export_matches_torch(tiny_config, tmp_path):
     assert task.loss.weights.log_weights["pose3d"].grad.abs().sum() > 0
 
     weights = save_weights(tmp_path / "model.safetensors", task.model, cfg)
-    export_model(weights, tmp_path / "model.onnx")
+    export_pose3d(weights, tmp_path / "model.onnx")
     image, ann = make_frame(2, seed=5)
     by_torch = Pose3DEstimator(weights)
     by_onnx = Pose3DEstimator(tmp_path / "model.onnx", postprocess_config=LOW)

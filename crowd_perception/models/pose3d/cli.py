@@ -1,0 +1,136 @@
+"""``crowd-perception train pose3d``, ``evaluate pose3d``, ``evaluate pose3d-latency`` and ``evaluate pose3d-ablation``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from ...cli import Command
+
+_log = logging.getLogger(__name__)
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "weights" / "pose3d.onnx"
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("runs/pose3d"), help="output folder (checkpoints, log.csv, model.*)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. train.steps=2000, selection=box, weighting=fixed, model.input_width=448")
+    p.add_argument("--resume", type=Path, default=None, help="resume from a training checkpoint (last.safetensors)")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from ...training import apply_overrides
+    from .model import Pose3DConfig
+    from .train import run_training
+
+    cfg = apply_overrides(Pose3DConfig(), args.overrides)
+    result = run_training(cfg, args.out, resume=args.resume)
+    _log.info("trained %d steps in %.0f s -> %s; %s", result.steps, result.seconds, result.weights, result.eval_metrics)
+    return 0
+
+
+def _model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="pose3d .onnx (with its .json) or .safetensors")
+    p.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto (ONNX models only)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads of the backend")
+    p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
+
+
+def _estimator(args: argparse.Namespace):
+    from .runner import Pose3DEstimator
+
+    return Pose3DEstimator(args.model, backend=args.backend, threads=args.threads)
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    _model_arguments(p)
+    p.add_argument("--split", default="bench", help="synthetic preset to evaluate on (bench: four crowd densities)")
+    p.add_argument("--frames-per-sequence", type=int, default=0, help="only the first N frames of each sequence")
+    p.add_argument("--max-frames", type=int, default=0, help="stop after N frames (0: all)")
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from ...utils.results import update_results_section
+    from .evaluate import accuracy_markdown, evaluate_by_group
+
+    estimator = _estimator(args)
+    results = evaluate_by_group(estimator, args.split, args.max_frames, frames_per_sequence=args.frames_per_sequence)
+    note = (
+        f"Model `{args.model.name}` on {args.backend}, synthetic split `{args.split}` (groups = crowd density). "
+        "AP: VOC, IoU 0.5. MPJPE: root-aligned, over detected people, root joint excluded, poses scaled by the "
+        "body-size prior. 3DPCK@150 mm: a missed person counts as all joints wrong. Root error: camera-frame "
+        "placement from the intrinsics and the body-size prior, over detected people."
+    )
+    text = accuracy_markdown(results, note)
+    print(text)
+    if args.results:
+        update_results_section("pose3d-accuracy", "3D pose (PandaNet): accuracy by crowd density", text)
+    return 0
+
+
+def _latency_arguments(p: argparse.ArgumentParser) -> None:
+    _model_arguments(p)
+    p.add_argument("--people", default="1,10,20,40,80", help="comma-separated crowd sizes of the test scenes")
+    p.add_argument("--frames", type=int, default=20, help="frames per crowd size (median time reported)")
+
+
+def _run_latency(args: argparse.Namespace) -> int:
+    from ...utils.results import update_results_section
+    from .evaluate import latency_by_crowd, latency_markdown
+
+    rows = latency_by_crowd(_estimator(args), tuple(int(n) for n in args.people.split(",")), args.frames)
+    note = (
+        f"Model `{args.model.name}` on {args.backend} with {args.threads} thread(s), 960x540 `bench`-camera frames; "
+        "total = letterbox + network + score threshold/NMS/readout + camera placement, per image."
+    )
+    text = latency_markdown(rows, note)
+    print(text)
+    if args.results:
+        update_results_section("pose3d-latency", "3D pose (PandaNet): latency vs. number of people (CPU)", text)
+    return 0
+
+
+def _ablation_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", nargs="+", required=True, metavar="LABEL=WEIGHTS",
+                   help="trained variants, e.g. pose=runs/abl_pose/model.safetensors none=runs/abl_none/model.safetensors")
+    p.add_argument("--split", default="val_a")
+    p.add_argument("--max-frames", type=int, default=200)
+    p.add_argument("--title", default="3D pose (PandaNet): ablations")
+    p.add_argument("--section", default="pose3d-ablation")
+    p.add_argument("--note", default="", help="text above the table (budget, what differs)")
+    p.add_argument("--results", action="store_true", help="write the table into docs/RESULTS.md")
+
+
+def _run_ablation(args: argparse.Namespace) -> int:
+    from ...utils.results import markdown_table, update_results_section
+    from .evaluate import evaluate_by_group
+    from .runner import Pose3DEstimator
+
+    rows = []
+    for item in args.runs:
+        label, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--runs entries are LABEL=WEIGHTS, got {item!r}")
+        estimator = Pose3DEstimator(Path(path), threads=1)
+        r = evaluate_by_group(estimator, args.split, args.max_frames)["all"]
+        rows.append([label, r["ap"], r["recall"], r["mpjpe_mm"], r["pck"], r["root_error_m"]])
+    text = (f"{args.note}\n\n" if args.note else "") + markdown_table(
+        ["variant", "AP@0.5", "recall", "MPJPE (mm)", "3DPCK@150", "root error (m)"], rows
+    )
+    print(text)
+    if args.results:
+        update_results_section(args.section, args.title, text)
+    return 0
+
+
+COMMANDS = [
+    Command(("train", "pose3d"), "train the PandaNet 3D pose network on synthetic (or JTA) data", _train_arguments,
+            _run_train),
+    Command(("evaluate", "pose3d"), "3D pose AP / MPJPE / 3DPCK / root error by crowd density", _eval_arguments,
+            _run_eval),
+    Command(("evaluate", "pose3d-latency"), "3D pose latency as the crowd grows (CPU, incl. post-processing)",
+            _latency_arguments, _run_latency),
+    Command(("evaluate", "pose3d-ablation"), "evaluate trained ablation variants side by side", _ablation_arguments,
+            _run_ablation),
+]

@@ -1,0 +1,125 @@
+"""Benchmarks of a trained PandaNet: accuracy on a synthetic split by crowd density, and latency
+as the crowd grows (the single-shot claim: the cost should not depend on the number of people).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import numpy as np
+
+from ...eval.pose3d import DISTANCE_BINS, JOINT_GROUPS, Pose3DEvaluator, bin_label
+from ...utils.results import markdown_table
+from .runner import Pose3DEstimator
+
+__all__ = ["evaluate_by_group", "accuracy_markdown", "latency_by_crowd", "latency_markdown"]
+
+
+def _group(sequence: str, split: str) -> str:
+    """``bench_very_dense_001`` -> ``very_dense`` (the sequence group of the split)."""
+    return sequence[len(split) + 1 : sequence.rfind("_")] or sequence
+
+
+def evaluate_by_group(
+    estimator: Pose3DEstimator, split: str = "bench", max_frames: int = 0, min_visible_fraction: float = 0.1,
+    frames_per_sequence: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Metrics per sequence group of a synthetic split (crowd density for ``bench``) and ``all``.
+
+    ``frames_per_sequence`` > 0 keeps only the first frames of each sequence (a faster, still
+    density-balanced subset); ``max_frames`` > 0 stops after that many frames.
+    """
+    from ...synth import generate, get_preset
+
+    config = get_preset(split)
+    if frames_per_sequence:
+        config = config.with_frames(frames=frames_per_sequence)
+    evaluators: dict[str, Pose3DEvaluator] = {}
+    overall = Pose3DEvaluator(estimator.config.skeleton, min_visible_fraction=min_visible_fraction)
+    samples = generate(config, seed=0)
+    for sample in itertools.islice(samples, max_frames or None):
+        ann = sample.annotation
+        poses = estimator.estimate(sample.image, ann.camera)
+        group = _group(ann.sequence, config.name)
+        evaluators.setdefault(group, Pose3DEvaluator(estimator.config.skeleton, min_visible_fraction=min_visible_fraction))
+        evaluators[group].add(ann, poses)
+        overall.add(ann, poses)
+    results = {g: e.summary() for g, e in evaluators.items()}
+    results["all"] = overall.summary()
+    return results
+
+
+def accuracy_markdown(results: dict[str, dict[str, float]], note: str = "") -> str:
+    """Tables: headline figures per group, then by distance and by joint group over all frames."""
+    head = ["group", "GT people", "AP@0.5", "recall", "MPJPE (mm)", "3DPCK@150", "root error (m, mean)", "root error (m, median)"]
+    rows = [
+        [g, int(r["num_gt"]), r["ap"], r["recall"], r["mpjpe_mm"], r["pck"], r["root_error_m"], r["root_error_median_m"]]
+        for g, r in results.items()
+    ]
+    overall = results["all"]
+    bins = [bin_label(lo, hi) for lo, hi in DISTANCE_BINS]
+    by_distance = markdown_table(
+        ["metric", *bins],
+        [
+            ["GT people", *[int(overall[f"count/{b}"]) for b in bins]],
+            ["MPJPE (mm)", *[overall[f"mpjpe_mm/{b}"] for b in bins]],
+            ["3DPCK@150", *[overall[f"pck/{b}"] for b in bins]],
+        ],
+    )
+    groups = list(JOINT_GROUPS)
+    by_joint = markdown_table(
+        ["metric", *groups],
+        [["MPJPE (mm)", *[overall[f"mpjpe_mm/{g}"] for g in groups]], ["3DPCK@150", *[overall[f"pck/{g}"] for g in groups]]],
+    )
+    return (
+        f"{note}\n\n{markdown_table(head, rows)}\n\nBy distance to the camera (all groups):\n\n{by_distance}\n\n"
+        f"By joint group (all groups):\n\n{by_joint}\n"
+    )
+
+
+def latency_by_crowd(
+    estimator: Pose3DEstimator, people: tuple[int, ...] = (1, 10, 20, 40, 80), frames: int = 20, split: str = "bench"
+) -> list[dict[str, float]]:
+    """Wall time of ``estimate`` (pre-processing, network, post-processing, placement) per scene crowd size.
+
+    Scenes come from ``split``'s camera and street with every sequence group set to ``n`` people;
+    the network and the rest are timed separately (median over ``frames`` images, after one warm-up).
+    """
+    from ...synth import generate, get_preset
+
+    base = get_preset(split)
+    rows = []
+    for n in people:
+        group = replace(base.sequences[0], name=f"n{n}", count=1, frames=frames, people=(n, n))
+        config = replace(base, sequences=(group,))
+        samples = list(generate(config, seed=0))
+        estimator.estimate(samples[0].image, samples[0].annotation.camera)  # warm-up
+        total, network, detected = [], [], []
+        for sample in samples:
+            detected.append(len(estimator.estimate(sample.image, sample.annotation.camera)))
+            total.append(estimator.last_timing["total_ms"])
+            network.append(estimator.last_timing["network_ms"])
+        visible = [int(np.sum(np.nan_to_num(s.annotation.persons.visible_fractions) > 0.1)) for s in samples]
+        rows.append({
+            "people": n,
+            "visible": float(np.mean(visible)),
+            "detected": float(np.mean(detected)),
+            "total_ms": float(np.median(total)),
+            "network_ms": float(np.median(network)),
+            "other_ms": float(np.median(np.subtract(total, network))),
+        })
+    return rows
+
+
+def latency_markdown(rows: list[dict[str, float]], note: str = "") -> str:
+    reference = rows[0]["total_ms"]
+    table = markdown_table(
+        ["people in scene", "visible (>10 %)", "detected", "total (ms, median)", "network (ms)",
+         "pre + post + placement (ms)", "vs. 1 person"],
+        [[int(r["people"]), r["visible"], r["detected"], r["total_ms"], r["network_ms"], r["other_ms"],
+          f"{100 * (r['total_ms'] / reference - 1):+.1f} %"] for r in rows],
+    )
+    spread = max(abs(r["total_ms"] / reference - 1) for r in rows)
+    verdict = "within" if spread <= 0.10 else "outside"
+    return f"{note}\n\n{table}\n\nLargest deviation from the 1-person time: {100 * spread:.1f} % ({verdict} the ±10 % goal).\n"
