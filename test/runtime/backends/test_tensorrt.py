@@ -72,3 +72,87 @@ def test_profiles_from_metadata_or_static_onnx(tiny_model, tiny_copy):
 def test_default_cache_dir_env(monkeypatch, tmp_path):
     monkeypatch.setenv("CROWD_PERCEPTION_ENGINE_CACHE", str(tmp_path))
     assert default_cache_dir() == tmp_path
+
+
+# -- the whole backend on a CPU stand-in for TensorRT + cuda-python ---------------------------------
+
+from .fake_tensorrt import FakeCudart, FakeTensorRT  # noqa: E402
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """Install the fake ``tensorrt`` and ``cuda.cudart``; returns the cudart fake (swap it to change GPU)."""
+    cudart = FakeCudart()
+    monkeypatch.setitem(sys.modules, "tensorrt", FakeTensorRT())
+    monkeypatch.setitem(sys.modules, "cuda", types.SimpleNamespace(cudart=cudart))
+    monkeypatch.setitem(sys.modules, "cuda.bindings", None)
+    return cudart
+
+
+def test_fake_gpu_build_cache_run_and_rebuild(tiny_model, tmp_path, fake_gpu, monkeypatch, caplog, rng):
+    import numpy as np
+
+    from crowd_perception.runtime.backends.onnxruntime import OrtBackend
+
+    from .fake_tensorrt import _Builder
+
+    path, _ = tiny_model
+    meta = ModelMetadata.load(metadata_path(path))
+    progress = []
+    backend = TensorRTBackend(path, metadata=meta, cache_dir=tmp_path, precision="fp32", progress=lambda *a: progress.append(a))
+    assert backend.built and backend.engine_path == tmp_path / "tiny.fp32.engine" and backend.engine_path.is_file()
+    assert backend.key.gpu_name == "Fake GPU" and backend.key.compute_capability == "9.0"
+    assert progress[0] == ("Building engine", 0, 2) and progress[-1] == ("Building engine", 2, 2)
+    assert list(tmp_path.glob("timing-*.cache"))
+    assert backend.input_names == ["image"] and backend.output_names == ["heatmaps", "embedding"]  # ONNX order
+    reference = OrtBackend(path)
+    for batch in (1, 5, 8):
+        x = rng.standard_normal((batch, 3, 16, 24)).astype(np.float32)
+        got, want = backend.run({"image": x}), reference.run({"image": x})
+        for name in want:
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="outside the engine profile"):
+        backend.run({"image": np.zeros((9, 3, 16, 24), np.float32)})
+    with pytest.raises(ValueError, match="outside the engine profile"):
+        backend.run({"image": np.zeros((1, 3, 16, 25), np.float32)})
+    device_buffers = len(fake_gpu.buffers)
+    backend.run({"image": np.zeros((2, 3, 16, 24), np.float32)})
+    assert len(fake_gpu.buffers) == device_buffers  # nothing allocated per call
+    backend.close()
+    assert len(fake_gpu.freed) == device_buffers
+
+    builds = _Builder.builds
+    again = TensorRTBackend(path, metadata=meta, cache_dir=tmp_path, precision="fp32")
+    assert not again.built and _Builder.builds == builds  # cache hit
+
+    other_gpu = FakeCudart(gpu_name="Orin", capability=(8, 7))
+    monkeypatch.setitem(sys.modules, "cuda", types.SimpleNamespace(cudart=other_gpu))
+    with caplog.at_level("WARNING"):
+        moved = TensorRTBackend(path, metadata=meta, cache_dir=tmp_path, precision="fp32")
+    assert moved.built and "gpu_name: 'Fake GPU' != 'Orin'" in caplog.text
+
+
+def test_fake_gpu_fp16_build_from_converted_onnx(tiny_model, tmp_path, fake_gpu, rng):
+    import numpy as np
+
+    from crowd_perception.runtime.backends.onnxruntime import OrtBackend
+
+    path, _ = tiny_model
+    backend = create_backend(path, "tensorrt", cache_dir=tmp_path)  # metadata found beside the model
+    assert backend.name == "tensorrt" and backend.engine_path.name == "tiny.fp16.engine"
+    x = rng.standard_normal((3, 3, 16, 24)).astype(np.float32)
+    got, want = backend.run({"image": x}), OrtBackend(path).run({"image": x})
+    for name in want:
+        assert got[name].dtype == np.float32
+        np.testing.assert_allclose(got[name], want[name], atol=2e-2)
+        assert not np.array_equal(got[name], want[name])  # really the half-precision graph
+
+
+def test_fake_gpu_corrupt_engine_is_rebuilt(tiny_model, tmp_path, fake_gpu):
+    path, _ = tiny_model
+    first = TensorRTBackend(path, metadata=ModelMetadata.load(metadata_path(path)), cache_dir=tmp_path, precision="fp32")
+    data = bytearray(first.engine_path.read_bytes())
+    data[-10] ^= 0xFF
+    first.engine_path.write_bytes(bytes(data))
+    second = TensorRTBackend(path, metadata=ModelMetadata.load(metadata_path(path)), cache_dir=tmp_path, precision="fp32")
+    assert second.built
