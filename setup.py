@@ -16,8 +16,11 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["crowd_perception", "crowd_perception.*"]),
     include_package_data=True,
-    # the .msg files, where crowd_perception.ros.messages finds them outside a checkout
-    data_files=[("share/crowd_perception/msg", sorted(str(p) for p in Path("msg").glob("*.msg")))],
+    # the .msg files and node parameters, where crowd_perception.ros finds them outside a checkout
+    data_files=[
+        ("share/crowd_perception/msg", sorted(str(p) for p in Path("msg").glob("*.msg"))),
+        ("share/crowd_perception/config", ["config/crowd_perception.yaml"]),
+    ],
     install_requires=[
         "numpy>=1.24",
         "scipy>=1.10",

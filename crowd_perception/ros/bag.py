@@ -40,6 +40,7 @@ __all__ = [
     "GT_DETECTIONS_TOPIC",
     "GT_TRACKS_TOPIC",
     "OUTPUT_TOPICS",
+    "HOMOGRAPHY_TYPE",
     "BagError",
     "BagFrame",
     "BagReader",
@@ -62,6 +63,7 @@ OUTPUT_TOPICS = {
 }
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
+HOMOGRAPHY_TYPE = "crowd_perception/msg/Homography"
 SEQUENCES_KEY = "crowd_perception.frames"  # bag custom data: stamp -> [sequence, frame index, domain]
 
 
@@ -123,6 +125,23 @@ class BagWriter:
     def set_custom_data(self, key: str, value: str) -> None:
         """A key/value string stored in ``metadata.yaml`` (written on close)."""
         self._custom[key] = value
+
+    def copy_connection(self, connection: Any) -> None:
+        """Add an input bag's topic unchanged: its type, definition, hash, serialization and QoS."""
+        if connection.topic in self._connections:
+            raise BagError(f"topic {connection.topic} is already in {self.path}")
+        self._connections[connection.topic] = self._writer.add_connection(
+            connection.topic,
+            connection.msgtype,
+            msgdef=connection.msgdef.data,
+            rihs01=connection.digest or self.kit.store.hash_rihs01(connection.msgtype),
+            serialization_format=connection.ext.serialization_format,
+            offered_qos_profiles=connection.ext.offered_qos_profiles,
+        )
+
+    def write_raw(self, topic: str, data: bytes, stamp_ns: int) -> None:
+        """Write already serialised bytes to a topic added by :meth:`copy_connection`."""
+        self._writer.write(self._connections[topic], int(stamp_ns), data)
 
     def write(self, topic: str, msg: Any, stamp_ns: int) -> None:
         """Serialise ``msg`` (CDR) onto ``topic`` with receive time ``stamp_ns``."""
@@ -235,6 +254,17 @@ class BagReader:
             return IMAGE_TOPIC
         raise BagError(f"bag {self.path}: choose an image topic among {images}" if images else
                        f"bag {self.path} has no sensor_msgs/Image or CompressedImage topic")
+
+    @property
+    def connections(self) -> list[Any]:
+        return list(self._reader.connections)
+
+    def raw_messages(self) -> Iterator[tuple[Any, int, bytes]]:
+        """Every message undecoded, in bag order: ``(connection, receive time ns, bytes)``."""
+        try:
+            yield from self._reader.messages()
+        except Exception as exc:
+            raise BagError(f"bag {self.path} is corrupt or truncated: {type(exc).__name__}: {exc}") from exc
 
     def read(self, topic: str) -> Iterator[tuple[int, Any]]:
         """``(receive time ns, message)`` of one topic, in bag order."""
