@@ -59,6 +59,8 @@ class BankConfig:
     min_visible: float = 0.15  # visible fraction (when known)
     min_joints: int = 4  # labelled joints needed for a keypoint-supervised crop
     max_others: int = 8  # other people's keypoints kept per crop (nearest first)
+    max_per_frame: int = 12  # crops taken from one frame (diversity: video frames are correlated)
+    frame_stride: int = 3  # use every n-th frame of the stream
 
     def bank_size(self, input_size: tuple[int, int]) -> tuple[int, int]:
         """Bank crop ``(h, w)`` for a network input of ``input_size``."""
@@ -144,7 +146,9 @@ def build_crop_bank(
     hb, wb = cfg.bank_size(input_size)
     chunks: dict[str, list[np.ndarray]] = {key: [] for key in _BANK_ARRAYS}
     total = 0
-    for image, frame in frames:
+    for number, (image, frame) in enumerate(frames):
+        if number % cfg.frame_stride:
+            continue
         supervised = frame.domain in keypoints_for
         persons = frame.persons
         kpts = convert_keypoints(persons.keypoints, persons.skeleton, skeleton)
@@ -154,7 +158,7 @@ def build_crop_bank(
         chosen = _usable(frame, cfg, kpts, supervised)
         if len(chosen) == 0:
             continue
-        chosen = rng.permutation(chosen)[: max_crops - total]
+        chosen = rng.permutation(chosen)[: min(max_crops - total, cfg.max_per_frame)]
         centers, sizes = boxes_to_center_size(persons.boxes[chosen], input_size[1] / input_size[0], ASPECT_PADDING * cfg.margin)
         transforms = crop_transforms(centers, sizes, (hb, wb))
         chunks["images"].append(warp_crops(image, transforms, (hb, wb)))

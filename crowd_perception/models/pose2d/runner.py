@@ -3,8 +3,8 @@
 One pose per input box, in the input order. All crops of a frame go through the network in one
 batched call (the mirrored crops too when ``flip_test`` is on). The model file is an ONNX export
 (:mod:`.export`; run on ``onnxruntime`` / ``tensorrt`` / ``auto`` through
-:func:`crowd_perception.runtime.create_backend`) or, with ``backend="torch"``, the training
-``.safetensors`` weights (for evaluating checkpoints without exporting them).
+:func:`crowd_perception.runtime.create_backend`) or the training ``.safetensors`` weights, which
+always run on PyTorch (``backend="torch"``; for evaluating checkpoints without exporting them).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class OccludedPoseEstimator:
             raise FileNotFoundError(f"pose model not found: {model_path}")
         self.flip_test, self.refine, self.occlusion_threshold = flip_test, refine, occlusion_threshold
         self.max_batch = max_batch
-        if backend == "torch":
+        if backend == "torch" or model_path.suffix == ".safetensors":
             self._load_torch(model_path, threads)
         else:
             self._load_onnx(model_path, backend, threads)

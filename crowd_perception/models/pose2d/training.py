@@ -54,7 +54,10 @@ class PoseTrainingConfig:
 
 def _cpu() -> PoseTrainingConfig:
     return PoseTrainingConfig(
-        train=TrainConfig(steps=1600, batch_size=32, lr=2e-3, warmup_steps=50, threads=2, log_every=20, checkpoint_every=200)
+        data=DataConfig(bank_cache="runs/pose2d/bank_cpu.npz"),
+        train=TrainConfig(
+            steps=1100, batch_size=32, lr=2e-3, warmup_steps=50, threads=1, log_every=20, checkpoint_every=100, max_minutes=32
+        ),
     )
 
 

@@ -8,7 +8,7 @@ from crowd_perception.models.pose2d.decode import decode_heatmaps
 
 
 def _bank(frames):
-    return build_crop_bank(frames, BankConfig(), "coco17", (64, 64), 100, np.random.default_rng(0))
+    return build_crop_bank(frames, BankConfig(frame_stride=1), "coco17", (64, 64), 100, np.random.default_rng(0))
 
 
 def test_bank_keeps_source_keypoints_and_drops_target_domain_keypoints(toy_frames, tmp_path):

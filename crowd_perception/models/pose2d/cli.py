@@ -1,0 +1,125 @@
+"""``crowd-perception train pose`` / ``evaluate pose`` (torch imported lazily in ``run``).
+
+ONNX export of the shipped weights goes through the runtime's ``crowd-perception export --models
+pose2d`` (registered in :mod:`crowd_perception.runtime.models`), or ``train pose --export``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ...cli import Command
+
+__all__ = ["COMMANDS"]
+
+_log = logging.getLogger(__name__)
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="cpu", help="cpu (compact 128x96, shipped), gpu (256x192) or smoke")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field, e.g. model.use_trp=false or train.steps=500 (repeatable)")
+    parser.add_argument("--out", type=Path, default=Path("runs/pose2d"), help="output folder (weights, CSV log)")
+    parser.add_argument("--resume", type=Path, default=None, help="training checkpoint to continue from")
+    parser.add_argument("--export", action="store_true", help="also write <out>/pose2d.onnx (+ .json metadata)")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from ...training import apply_overrides
+    from .training import PRESETS, run_training
+
+    if args.preset not in PRESETS:
+        raise SystemExit(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")
+    cfg = apply_overrides(PRESETS[args.preset](), args.overrides)
+    result = run_training(cfg, args.out, resume=args.resume)
+    _log.info("trained %d steps in %.0f s -> %s", result.steps, result.seconds, result.weights)
+    if args.export and result.weights is not None:
+        from .export import export_pose
+
+        export_pose(result.weights, args.out / "pose2d.onnx")
+    return 0
+
+
+def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, action="append", required=True,
+                        help="pose model (.onnx, or .safetensors with --backend torch); repeat to compare models")
+    parser.add_argument("--label", action="append", default=[], help="name of each --model in the tables")
+    parser.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto | torch")
+    parser.add_argument("--data", default="bench",
+                        help="synthetic preset (bench, val_a, val_b, ...) or a COCO-style keypoints JSON "
+                             "(COCO, CrowdPose, OCHuman)")
+    parser.add_argument("--image-root", type=Path, default=None, help="image folder of a COCO-style JSON")
+    parser.add_argument("--frames", type=int, default=0, help="evaluate only this many frames (0: all)")
+    parser.add_argument("--frame-stride", type=int, default=1, help="use every n-th frame (synthetic video)")
+    parser.add_argument("--skeleton", default="", help="evaluation skeleton (default: the model's)")
+    parser.add_argument("--min-height", type=float, default=32.0, help="evaluate people at least this tall (px)")
+    parser.add_argument("--flip-test", action="store_true")
+    parser.add_argument("--occlusion-table", action="store_true", help="AP at 0-70 %% synthetic part occlusion")
+    parser.add_argument("--latency", action="store_true", help="latency vs number of people (1, 10, 30, 60, 80)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--results", default="", help="write the tables into docs/RESULTS.md under this section name")
+    parser.add_argument("--title", default="", help="section title for --results")
+    parser.add_argument("--json", type=Path, default=None, help="also write every metric as JSON here")
+
+
+def _frames(args: argparse.Namespace) -> list:
+    from itertools import islice
+
+    if args.data.endswith(".json"):
+        from .data import coco_frames
+
+        stream = coco_frames(args.data, args.image_root)
+    else:
+        from .data import synthetic_frames
+
+        stream = synthetic_frames(args.data)
+    stream = islice(stream, 0, None, max(args.frame_stride, 1))
+    return list(islice(stream, args.frames) if args.frames > 0 else stream)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .evaluate import evaluate_frames, latency_vs_people, occlusion_table
+    from .report import render_report
+    from .runner import OccludedPoseEstimator
+
+    labels = args.label or [m.stem for m in args.model]
+    if len(labels) != len(args.model):
+        raise SystemExit(f"{len(args.model)} models but {len(labels)} labels")
+    frames = _frames(args)
+    if not frames:
+        raise SystemExit(f"no frames in {args.data}")
+    metrics: dict[str, dict] = {}
+    for label, path in zip(labels, args.model, strict=True):
+        est = OccludedPoseEstimator(path, args.backend, threads=args.threads, flip_test=args.flip_test)
+        skeleton = args.skeleton or est.skeleton
+        entry: dict = {"frames": evaluate_frames(est, frames, skeleton, args.min_height)}
+        if args.occlusion_table:
+            entry["occlusion_table"] = {str(k): v for k, v in occlusion_table(est, frames, skeleton=skeleton).items()}
+        if args.latency:
+            image, frame = max(frames, key=lambda f: len(f[1].persons))
+            boxes = frame.persons.boxes[np.isfinite(frame.persons.boxes).all(axis=1)]
+            entry["latency_ms"] = {str(k): v for k, v in latency_vs_people(est, image, boxes).items()}
+        metrics[label] = entry
+        _log.info("%s: AP %.3f", label, entry["frames"]["all"]["AP"])
+    body = render_report(metrics, data=args.data, frames=len(frames), backend=args.backend, flip=args.flip_test)
+    print(body)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    if args.results:
+        from ...utils.results import update_results_section
+
+        update_results_section(args.results, args.title or f"2D pose ({args.data})", body)
+    return 0
+
+
+COMMANDS = [
+    Command(("train", "pose"), "train the occluded 2D pose network (RSGNet + Das et al.)", _train_arguments, _run_train),
+    Command(("evaluate", "pose"), "OKS AP by density / occlusion / crowd index, occlusion table, latency",
+            _evaluate_arguments, _run_evaluate),
+]

@@ -1,0 +1,168 @@
+"""Benchmarks of an :class:`OccludedPoseEstimator` on annotated frames (ground-truth boxes, top-down).
+
+* :func:`evaluate_frames` - OKS AP overall, per crowd density (the frame's ``sequence``), per
+  occlusion level of the person (1 - visible fraction), per CrowdPose crowd-index level, PCK on
+  occluded joints and accuracy of the predicted occlusion states;
+* :func:`occlusion_table` - the seed's table: AP of nearly unoccluded people after hiding 0-70 %
+  of their body parts with the curriculum's occluder (:func:`~.curriculum.occlude_parts`);
+* :func:`latency_vs_people` - wall time of one ``estimate`` call for 1, 10, 30, 60, 80 people.
+
+Only people with an amodal box at least ``min_height`` pixels tall are evaluated (smaller ones are
+removed from both ground truth and predictions), since a 17-joint pose of a 20-pixel person is
+not meaningful.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ...core.annotations import FrameAnnotation
+from ...core.skeletons import convert_keypoints
+from ...core.types import Poses2D
+from ...eval.pose2d import coco_visibility, crowd_index, crowd_level, occlusion_state_accuracy, oks_ap, pck
+from .crops import transform_points
+from .curriculum import occlude_parts
+from .runner import OccludedPoseEstimator
+
+__all__ = ["OCCLUSION_BINS", "evaluate_frames", "occlusion_table", "latency_vs_people"]
+
+OCCLUSION_BINS = {"0-20%": (0.0, 0.2), "20-50%": (0.2, 0.5), "50-80%": (0.5, 0.8), ">80%": (0.8, 1.01)}
+
+
+def _select(frame: FrameAnnotation, keep: np.ndarray) -> FrameAnnotation:
+    return replace(frame, persons=frame.persons.select(keep), instance_map=None)
+
+
+def _evaluable(frame: FrameAnnotation, min_height: float) -> np.ndarray:
+    boxes = frame.persons.boxes
+    return np.isfinite(boxes).all(axis=1) & (boxes[:, 3] - boxes[:, 1] >= min_height)
+
+
+def _density(frame: FrameAnnotation) -> str:
+    return frame.sequence or "all"
+
+
+def evaluate_frames(
+    estimator: OccludedPoseEstimator,
+    frames: Iterable[tuple[np.ndarray, FrameAnnotation]],
+    skeleton: str = "coco17",
+    min_height: float = 32.0,
+) -> dict[str, dict[str, float]]:
+    """Metrics ``{group: {metric: value}}`` with groups ``all``, ``density/<seq>``, ``occlusion/<bin>``, ``crowd/<level>``."""
+    gts: list[FrameAnnotation] = []
+    preds: list[Poses2D] = []
+    for image, frame in frames:
+        gt = _select(frame, _evaluable(frame, min_height))
+        gts.append(gt)
+        preds.append(estimator.estimate(image, gt.persons.boxes))
+    results = {"all": _metrics(gts, preds, skeleton)}
+    for density in sorted({_density(f) for f in gts}):
+        idx = [i for i, f in enumerate(gts) if _density(f) == density]
+        results[f"density/{density}"] = _metrics([gts[i] for i in idx], [preds[i] for i in idx], skeleton)
+    for name, (lo, hi) in OCCLUSION_BINS.items():
+        sub_g, sub_p = [], []
+        for gt, pred in zip(gts, preds, strict=True):
+            occlusion = 1.0 - gt.persons.visible_fractions
+            keep = (occlusion >= lo) & (occlusion < hi)
+            sub_g.append(_select(gt, keep))
+            sub_p.append(_select_poses(pred, keep))
+        if sum(len(g.persons) for g in sub_g):
+            results[f"occlusion/{name}"] = _metrics(sub_g, sub_p, skeleton)
+    levels = [crowd_level(crowd_index(g, skeleton)) for g in gts]
+    for level in ("easy", "medium", "hard"):
+        idx = [i for i, lv in enumerate(levels) if lv == level]
+        if idx:
+            results[f"crowd/{level}"] = _metrics([gts[i] for i in idx], [preds[i] for i in idx], skeleton)
+    return results
+
+
+def _select_poses(poses: Poses2D, keep: np.ndarray) -> Poses2D:
+    return Poses2D(poses.skeleton, poses.keypoints[keep], poses.scores[keep], poses.states[keep], poses.boxes[keep], poses.person_scores[keep])
+
+
+def _metrics(gts: Sequence[FrameAnnotation], preds: Sequence[Poses2D], skeleton: str) -> dict[str, float]:
+    out = oks_ap(gts, preds, skeleton)
+    out["people"] = float(sum(len(g.persons) for g in gts))
+    gt_k, gt_s, pr_k, pr_s, boxes = [], [], [], [], []
+    for gt, pred in zip(gts, preds, strict=True):
+        gt_k.append(convert_keypoints(gt.persons.keypoints, gt.persons.skeleton, skeleton))
+        states = convert_keypoints(gt.persons.keypoint_states[..., None].astype(np.float32), gt.persons.skeleton, skeleton, fill=0)
+        gt_s.append(states[..., 0].astype(np.uint8))
+        pr_k.append(convert_keypoints(pred.keypoints, pred.skeleton, skeleton))
+        pr_s.append(convert_keypoints(pred.states[..., None].astype(np.float32), pred.skeleton, skeleton, fill=0)[..., 0])
+        boxes.append(gt.persons.boxes)
+    gk, gs, pk, ps, bx = (np.concatenate(a) for a in (gt_k, gt_s, pr_k, pr_s, boxes))
+    out["PCK@0.1 occluded"] = pck(gk, pk, bx, coco_visibility(gs, gk) == 1)
+    out["PCK@0.1 visible"] = pck(gk, pk, bx, coco_visibility(gs, gk) == 2)
+    out["occlusion acc"] = occlusion_state_accuracy(gs, ps.astype(np.uint8))
+    return out
+
+
+def occlusion_table(
+    estimator: OccludedPoseEstimator,
+    frames: Iterable[tuple[np.ndarray, FrameAnnotation]],
+    fractions: Sequence[float] = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+    skeleton: str = "coco17",
+    min_visible: float = 0.9,
+    min_height: float = 48.0,
+    seed: int = 0,
+) -> dict[float, dict[str, float]]:
+    """AP of nearly unoccluded people (visible fraction >= ``min_visible``) with ``fraction`` of their parts hidden.
+
+    The occluder is painted on each person's crop (the network input), the true keypoints stay the
+    ground truth, and the same random parts are hidden for every model (``seed``).
+    """
+    people = []
+    for image, frame in frames:
+        vis = np.nan_to_num(frame.persons.visible_fractions, nan=1.0)
+        keep = _evaluable(frame, min_height) & (vis >= min_visible)
+        if keep.any():
+            gt = _select(frame, keep)
+            crops, transforms = estimator.crops(image, gt.persons.boxes)
+            people.append((gt, crops, transforms))
+    table: dict[float, dict[str, float]] = {}
+    for fraction in fractions:
+        rng = np.random.default_rng(seed)
+        gts, preds = [], []
+        for gt, crops, transforms in people:
+            kpts = convert_keypoints(gt.persons.keypoints, gt.persons.skeleton, estimator.skeleton)
+            states = convert_keypoints(gt.persons.keypoint_states[..., None].astype(np.float32), gt.persons.skeleton, estimator.skeleton, fill=0)
+            crop_kpts = transform_points(kpts, transforms)
+            edited = np.stack([
+                occlude_parts(c, k, s[:, 0].astype(np.uint8), estimator.skeleton, fraction, rng)[0]
+                for c, k, s in zip(crops, crop_kpts, states, strict=True)
+            ])
+            gts.append(gt)
+            preds.append(estimator.estimate_crops(edited, transforms, gt.persons.boxes))
+        table[fraction] = {**oks_ap(gts, preds, skeleton), "people": float(sum(len(g.persons) for g in gts))}
+    return table
+
+
+def latency_vs_people(
+    estimator: OccludedPoseEstimator,
+    image: np.ndarray,
+    boxes: np.ndarray,
+    counts: Sequence[int] = (1, 10, 30, 60, 80),
+    repeats: int = 5,
+    seed: int = 0,
+) -> dict[int, float]:
+    """Median milliseconds of ``estimate(image, n boxes)``; boxes are drawn (with jitter) from ``boxes``."""
+    rng = np.random.default_rng(seed)
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(boxes) == 0:
+        raise ValueError("latency needs at least one person box to draw from")
+    out = {}
+    for n in counts:
+        chosen = boxes[rng.integers(0, len(boxes), n)] + rng.normal(0, 2, (n, 4))
+        estimator.estimate(image, chosen)  # warm-up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            estimator.estimate(image, chosen)
+            times.append((time.perf_counter() - start) * 1e3)
+        out[n] = float(np.median(times))
+    return out

@@ -1,0 +1,50 @@
+"""Benchmark plumbing on hand-made frames with an oracle estimator (perfect heatmaps)."""
+
+import numpy as np
+import pytest
+
+from crowd_perception.core.types import Poses2D
+from crowd_perception.models.pose2d.evaluate import evaluate_frames, latency_vs_people, occlusion_table
+from crowd_perception.models.pose2d.report import render_report
+
+from .conftest import make_frame
+
+
+class _Oracle:
+    """Returns the ground-truth pose of the person whose box matches (stands in for a network)."""
+
+    skeleton = "coco17"
+
+    def __init__(self, frames):
+        self.lookup = {tuple(np.round(b, 3)): k for _, f in frames for b, k in zip(f.persons.boxes, f.persons.keypoints, strict=True)}
+
+    def estimate(self, image, boxes):
+        kpts = np.stack([self.lookup.get(tuple(np.round(b, 3)), np.zeros((17, 2))) for b in boxes]) if len(boxes) else np.zeros((0, 17, 2))
+        return Poses2D("coco17", kpts, np.ones(kpts.shape[:2]), boxes=boxes, person_scores=np.ones(len(kpts)))
+
+    def crops(self, image, boxes):
+        return np.zeros((len(boxes), 8, 8, 3), np.uint8), np.tile(np.eye(2, 3), (len(boxes), 1, 1))
+
+    def estimate_crops(self, crops, transforms, boxes):
+        return self.estimate(None, boxes)
+
+
+def test_groups_and_perfect_scores():
+    frames = [make_frame(0), make_frame(1)]
+    frames[1][1].sequence = "dense"
+    results = evaluate_frames(_Oracle(frames), frames)
+    assert results["all"]["AP"] == pytest.approx(1.0) and results["all"]["people"] == 6
+    assert {"density/dense", "density/all", "occlusion/0-20%", "crowd/easy"} <= set(results)
+    assert results["all"]["PCK@0.1 occluded"] == 1.0
+    table = occlusion_table(_Oracle(frames), frames, fractions=(0.0, 0.5))
+    assert table[0.5]["AP"] == pytest.approx(1.0)  # the oracle ignores pixels
+    text = render_report({"oracle": {"frames": results, "occlusion_table": {str(k): v for k, v in table.items()}}},
+                         "toy", 2, "none", False)
+    assert "| oracle | all | 1.000" in text and "50% hidden" in text
+
+
+def test_latency_counts():
+    frames = [make_frame(0)]
+    image, frame = frames[0]
+    out = latency_vs_people(_Oracle(frames), image, frame.persons.boxes[:1], counts=(1, 3), repeats=1)
+    assert set(out) == {1, 3} and all(v >= 0 for v in out.values())
