@@ -31,7 +31,7 @@ NEIGHBOURS = np.array([(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1)
 def instance_map(raster: Raster) -> np.ndarray:
     """(H, W) int32: 0 background or occluder, ``row + 1`` for the visible pixels of person ``row``."""
     lut = (raster.code_row + 1).astype(np.int32)
-    return lut[raster.code_map]
+    return np.take(lut, raster.code_map)
 
 
 def visible_boxes(instances: np.ndarray, amodal_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,10 +44,9 @@ def visible_boxes(instances: np.ndarray, amodal_boxes: np.ndarray) -> tuple[np.n
     n = len(amodal_boxes)
     boxes = np.full((n, 4), np.nan, np.float32)
     counts = np.zeros(n, np.int64)
-    for row in range(n):
-        x0, y0 = np.clip(np.floor(amodal_boxes[row, :2]).astype(int) - 1, 0, None)
-        x1 = min(int(np.ceil(amodal_boxes[row, 2])) + 2, width)
-        y1 = min(int(np.ceil(amodal_boxes[row, 3])) + 2, height)
+    lo = np.maximum(np.floor(amodal_boxes[:, :2]).astype(np.int64) - 1, 0).tolist()
+    hi = np.minimum(np.ceil(amodal_boxes[:, 2:]).astype(np.int64) + 2, [width, height]).tolist()
+    for row, ((x0, y0), (x1, y1)) in enumerate(zip(lo, hi, strict=True)):
         if x1 <= x0 or y1 <= y0:
             continue
         mask = instances[y0:y1, x0:x1] == row + 1

@@ -42,10 +42,10 @@ _STREET = SequenceConfig(name="street", count=1, frames=10, people=(3, 45), cros
 
 # Bench: fixed sequences at four crowd densities (people in the region in front of the camera).
 BENCH_DENSITIES: dict[str, tuple[int, int]] = {
-    "sparse": (5, 5),
-    "medium": (20, 20),
-    "dense": (40, 40),
-    "very_dense": (70, 70),
+    "sparse": (6, 6),
+    "medium": (25, 25),
+    "dense": (52, 52),
+    "very_dense": (90, 90),
 }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .body import PART_SPHERES
 from .rig import CameraPose
-from .world import Occluder, clip_polygon_near
+from .world import NEAR, Cuboid, Occluder, clip_polygon_near
 
 __all__ = ["Raster", "rasterise", "draw_shadows", "CIRCLE_POINTS", "MIN_RADIUS_PX"]
 
@@ -62,26 +62,41 @@ def _part_polygons(spheres_px: np.ndarray, min_radius: float = MIN_RADIUS_PX) ->
     """
     centres = spheres_px[:, _PART_INDEX, :2]  # (N, P, M, 2)
     radii = np.maximum(spheres_px[:, _PART_INDEX, 2], min_radius) * _AREA_SCALE  # (N, P, M)
-    support = np.einsum("npmk,dk->npmd", centres, _DIRECTIONS) + radii[..., None]  # (N, P, M, D)
+    support = centres @ _DIRECTIONS.T + radii[..., None]  # (N, P, M, D)
     best = np.argmax(support, axis=2)  # (N, P, D)
-    c = np.take_along_axis(centres, best[..., None], axis=2)  # (N, P, D, 2)
-    r = np.take_along_axis(radii, best, axis=2)[..., None]
-    vertices = c + r * _DIRECTIONS
-    return np.round(vertices * _SCALE).astype(np.int32)
+    n, p = np.ogrid[: best.shape[0], : best.shape[1]]
+    c = centres[n[..., None], p[..., None], best]  # (N, P, D, 2)
+    r = radii[n[..., None], p[..., None], best][..., None]
+    return np.round((c + r * _DIRECTIONS) * _SCALE).astype(np.int32)
 
 
-def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Front-facing faces of an occluder as ``(fixed-point polygon, shaded colour)`` in draw order."""
+def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
+    """Front-facing faces of an occluder as ``(fixed-point polygon, shaded colour)`` in draw order.
+
+    Occluders entirely behind the near plane or outside the view are skipped; only faces that
+    cross the near plane are clipped.
+    """
+    k = pose.intrinsics
+    corners = np.stack([c.faces()[0] for c in occluder.cuboids])  # (C, 6, 4, 3)
+    cam = pose.to_camera(corners)
+    z = cam[..., 2]
+    if z.max() < NEAR:
+        return []
+    safe = np.where(z > NEAR, z, NEAR)
+    u = k.fx * cam[..., 0] / safe + k.cx
+    if (u.max() < 0 and (cam[..., 0] < 0).all()) or (u.min() >= k.width and (cam[..., 0] > 0).all()):
+        return []
+    normals = Cuboid.NORMALS
     faces = []
-    for cuboid in occluder.cuboids:
-        corners, normals = cuboid.faces()
-        centres = corners.mean(axis=1)
+    for c, cuboid in enumerate(occluder.cuboids):
+        centres = corners[c].mean(axis=1)
         facing = np.einsum("fk,fk->f", normals, pose.centre - centres) > 0
         for f in np.flatnonzero(facing):
-            polygon = clip_polygon_near(pose.to_camera(corners[f]))
+            polygon = cam[c, f] if z[c, f].min() >= NEAR else clip_polygon_near(cam[c, f])
             if len(polygon) >= 3:
                 pixels = pose.project(polygon)
-                faces.append((np.round(pixels * _SCALE).astype(np.int32), np.clip(cuboid.colour * _FACE_SHADE[f], 0, 255)))
+                colour = np.clip(cuboid.colour * _FACE_SHADE[f], 0, 255).tolist()
+                faces.append((np.round(pixels * _SCALE).astype(np.int32), colour))
     return faces
 
 
@@ -150,19 +165,20 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     order = np.argsort(-keys, kind="stable")
     order = order[np.isfinite(keys[order])]  # disabled parts are not drawn
     code_map = np.zeros((height, width), np.int32)
-    colours = part_colours.reshape(-1, 3)
+    colours = part_colours.reshape(-1, 3).tolist()
+    lighter = np.clip(part_colours.reshape(-1, 3) * 1.12 + 6.0, 0.0, 255.0).tolist()
     for item in order:
         if item < n * num_parts:
             row, part = divmod(int(item), num_parts)
             polygon = polygons[row, part]
-            cv2.fillConvexPoly(image, polygon, colours[item].tolist(), cv2.LINE_8, _SHIFT)
+            cv2.fillConvexPoly(image, polygon, colours[item], cv2.LINE_8, _SHIFT)
             cv2.fillConvexPoly(code_map, polygon, int(item) + 1, cv2.LINE_8, _SHIFT)
             if lit[row, part]:
-                cv2.fillConvexPoly(image, highlights[row, part], _lighter(colours[item]), cv2.LINE_8, _SHIFT)
+                cv2.fillConvexPoly(image, highlights[row, part], lighter[item], cv2.LINE_8, _SHIFT)
         else:
             code = int(item) + 1
             for polygon, colour in faces[item - n * num_parts]:
-                cv2.fillConvexPoly(image, polygon, colour.tolist(), cv2.LINE_8, _SHIFT)
+                cv2.fillConvexPoly(image, polygon, colour, cv2.LINE_8, _SHIFT)
                 cv2.fillConvexPoly(code_map, polygon, code, cv2.LINE_8, _SHIFT)
     amodal = np.array([_silhouette_pixels(p[e]) for p, e in zip(polygons, enabled, strict=True)], dtype=np.int64)
     return Raster(code_map, code_row, code_part, code_object, boxes, amodal)
@@ -172,10 +188,9 @@ def _boxes(polygons: np.ndarray, enabled: np.ndarray) -> np.ndarray:
     """Amodal xyxy boxes: extent of every enabled part's polygon."""
     if not len(polygons):
         return np.zeros((0, 4))
-    pts = polygons / _SCALE
-    big = np.where(enabled[..., None, None], pts, np.inf).reshape(len(pts), -1, 2)
-    small = np.where(enabled[..., None, None], pts, -np.inf).reshape(len(pts), -1, 2)
-    return np.concatenate([big.min(axis=1), small.max(axis=1)], axis=1)
+    lo = np.where(enabled[..., None], polygons.min(axis=2), np.iinfo(np.int32).max).min(axis=1)
+    hi = np.where(enabled[..., None], polygons.max(axis=2), np.iinfo(np.int32).min).max(axis=1)
+    return np.concatenate([lo, hi], axis=1) / _SCALE
 
 
 _HIGHLIGHT_MIN_PX = 2.5
@@ -190,10 +205,6 @@ def _highlights(spheres_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     shrunk = np.concatenate([spheres_px[..., :2] + _LIGHT * r, r * 0.55], axis=-1)
     lit = spheres_px[:, _PART_INDEX, 2].max(axis=2) >= _HIGHLIGHT_MIN_PX
     return _part_polygons(shrunk, min_radius=0.0), lit
-
-
-def _lighter(colour: np.ndarray) -> list[float]:
-    return np.clip(colour * 1.12 + 6.0, 0.0, 255.0).tolist()
 
 
 def _silhouette_pixels(parts: np.ndarray) -> int:

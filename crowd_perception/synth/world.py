@@ -47,6 +47,9 @@ class Cuboid:
     hi: np.ndarray
     colour: np.ndarray
 
+    NORMALS = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]], dtype=float)
+    """Outward normals of the faces, in the order of :meth:`faces`."""
+
     def faces(self) -> tuple[np.ndarray, np.ndarray]:
         """``(6, 4, 3)`` face corners and ``(6, 3)`` outward normals."""
         (x0, y0, z0), (x1, y1, z1) = self.lo, self.hi
@@ -60,8 +63,7 @@ class Cuboid:
                 [[x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]],  # +Z
             ]
         )
-        normals = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]], dtype=float)
-        return corners, normals
+        return corners, self.NORMALS
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,16 @@ def clip_polygon_near(points: np.ndarray, near: float = NEAR) -> np.ndarray:
 class _TexturedPlane:
     """A textured world rectangle: ``world(u, v) = origin + u * du + v * dv`` for texture pixel (u, v).
 
-    ``alpha`` (same size, uint8) marks the texels that belong to the surface (facades end at their
-    roofline); ``None`` means the whole rectangle.
+    ``outlines`` (B, 4, 3) are world quads of the parts of the rectangle that exist (the buildings
+    of a facade, each up to its roofline); ``None`` means the whole rectangle. Masking with their
+    projections is cheaper than warping an alpha channel.
     """
 
     texture: np.ndarray
     origin: np.ndarray
     du: np.ndarray
     dv: np.ndarray
-    alpha: np.ndarray | None = None
+    outlines: np.ndarray | None = None
 
     def corners(self) -> np.ndarray:
         h, w = self.texture.shape[:2]
@@ -125,10 +128,22 @@ class _TexturedPlane:
         size = (x1 - x0, y1 - y0)
         warped = cv2.warpPerspective(self.texture, h, size, flags=cv2.INTER_LINEAR)
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillConvexPoly(mask, np.round((pixels - (x0, y0)) * 16).astype(np.int32), 255, cv2.LINE_8, 4)
-        if self.alpha is not None:
-            cv2.bitwise_and(mask, cv2.warpPerspective(self.alpha, h, size, flags=cv2.INTER_NEAREST), dst=mask)
+        shapes = [polygon] if self.outlines is None else self._visible_outlines(pose)
+        for shape in shapes:
+            fixed = np.round((pose.project(shape) - (x0, y0)) * 16).astype(np.int32)
+            cv2.fillConvexPoly(mask, fixed, 255, cv2.LINE_8, 4)
         cv2.copyTo(warped, mask, image[y0:y1, x0:x1])
+
+    def _visible_outlines(self, pose: CameraPose) -> list[np.ndarray]:
+        """Camera-frame outlines in front of the near plane (clipped where they cross it)."""
+        cam = pose.to_camera(self.outlines)
+        z = cam[..., 2]
+        shapes = []
+        for quad, depth in zip(cam[z.max(axis=1) > NEAR], z[z.max(axis=1) > NEAR], strict=True):
+            shape = quad if depth.min() >= NEAR else clip_polygon_near(quad)
+            if len(shape) >= 3:
+                shapes.append(shape)
+        return shapes
 
 
 class Street:
@@ -205,7 +220,8 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
     length = int(np.ceil((layout.z_end - layout.z_start) * res))
     height = int(_FACADE_HEIGHT * res)
     tex = np.zeros((height, length, 3), np.uint8)
-    alpha = np.zeros((height, length), np.uint8)
+    x = side * layout.facade_x
+    outlines = []
     z = 0.0
     total = layout.z_end - layout.z_start
     while z < total:
@@ -230,11 +246,13 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
         block[np.ix_(shop, shop_col)] = glass * 0.8
         block[:3] *= 0.7  # roof edge
         tex[top:, c0:c1] = np.clip(block, 0, 255).astype(np.uint8)
-        alpha[top:, c0:c1] = 255
+        z0, z1 = layout.z_start + c0 / res, layout.z_start + (c1 - 1) / res
+        roof = (height - top - 0.5) / res  # the top texel row, so no texel above the roof is sampled
+        outlines.append([[x, 0.0, z0], [x, 0.0, z1], [x, roof, z1], [x, roof, z0]])
         z += w + (rng.uniform(0.0, 4.0) if rng.random() < 0.25 else 0.0)
-    x = side * layout.facade_x
     origin = np.array([x, _FACADE_HEIGHT, layout.z_start])
-    return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]), alpha)
+    return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]),
+                          np.array(outlines))
 
 
 def _sky(rng: np.random.Generator, palette: Palette, pose: CameraPose) -> np.ndarray:
