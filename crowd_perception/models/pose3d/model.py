@@ -96,6 +96,15 @@ class Pose3DConfig:
     selection: str = "pose"  # anchor selection: none | box | pose
     weighting: str = "joint"  # fixed | task | anchor | joint
 
+    def __post_init__(self) -> None:
+        from .loss import WEIGHTING_MODES
+        from .targets import SELECTION_MODES
+
+        if self.selection not in SELECTION_MODES:
+            raise ValueError(f"unknown anchor selection {self.selection!r}; choose from {SELECTION_MODES}")
+        if self.weighting not in WEIGHTING_MODES:
+            raise ValueError(f"unknown weighting {self.weighting!r}; choose from {WEIGHTING_MODES}")
+
 
 def _conv(c_in: int, c_out: int, lite: bool) -> nn.Module:
     return DepthwiseSeparable(c_in, c_out, 3) if lite else ConvBNAct(c_in, c_out, 3)
