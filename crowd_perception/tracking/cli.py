@@ -1,4 +1,4 @@
-"""``crowd-perception evaluate tracking``, ``bench-tracking`` and ``ablate tracking``."""
+"""``crowd-perception evaluate tracking``, ``bench-tracking`` and ``ablation tracking``."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- ablate tracking
+# ---------------------------------------------------------------- ablation tracking
 def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
@@ -225,5 +225,5 @@ COMMANDS = [
     ),
     # ``bench`` alone is the runtime's model benchmark (a leaf command), hence one word here.
     Command(("bench-tracking",), "association time per frame and memory of the tracker", _bench_arguments, _bench),
-    Command(("ablate", "tracking"), "effect of each tracker switch on GT-fed association", _ablate_arguments, _ablate),
+    Command(("ablation", "tracking"), "effect of each tracker switch on GT-fed association", _ablate_arguments, _ablate),
 ]

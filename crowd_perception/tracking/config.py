@@ -1,7 +1,7 @@
 """Tracker configuration and the named profiles ``jde`` (the published tracker) and ``default``.
 
 Every departure from JDE is one switch, so that each can be measured on its own (see
-``crowd-perception ablate tracking``):
+``crowd-perception ablation tracking``):
 
 - ``time_based``: Kalman steps and the lost-track buffer use the timestamps (dt in seconds,
   process noise scaled by dt) instead of counting calls, so dropped frames and other frame rates

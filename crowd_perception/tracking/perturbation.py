@@ -14,7 +14,8 @@ The model, per frame, with ``v`` the visible fraction of a person (1 when unknow
 - **identity embeddings**: each identity has a unit prototype drawn from a generator seeded by
   ``(seed, identity)``, mixing a component shared by everybody (``identity_similarity``, people
   look alike) with a private one; a detection's embedding is the prototype plus isotropic noise of
-  norm about ``embedding_noise * (1 + occlusion_embedding_noise * (1 - v))``, renormalised.
+  norm about ``embedding_noise * (1 + occlusion_embedding_noise * (1 - v)) * exp(N(0, embedding_spread))``
+  (pose, light and crop vary from frame to frame), renormalised.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ class PerturbationConfig:
     score_noise: float = 0.1
     false_positives: float = 1.0
     embedding_dim: int = 128
-    identity_similarity: float = 0.4
-    embedding_noise: float = 0.6
+    identity_similarity: float = 0.5
+    embedding_noise: float = 0.7
     occlusion_embedding_noise: float = 1.0
+    embedding_spread: float = 0.35
 
 
 class DetectionPerturbation:
@@ -87,6 +89,7 @@ class DetectionPerturbation:
             cfg.score_base + cfg.score_visibility * vis + rng.normal(0, cfg.score_noise, len(vis)), 0.01, 0.99
         )
         sigma = cfg.embedding_noise * (1 + cfg.occlusion_embedding_noise * (1 - vis))
+        sigma = sigma * np.exp(rng.normal(0, cfg.embedding_spread, len(vis)))
         protos = np.array([self.prototype(i) for i in ids]).reshape(len(ids), cfg.embedding_dim)
         emb = protos + rng.normal(size=protos.shape) * (sigma / np.sqrt(cfg.embedding_dim))[:, None]
 
