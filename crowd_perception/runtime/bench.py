@@ -87,25 +87,31 @@ class StageSamples:
         return out
 
 
-def measure(calls: Sequence[Callable[[], Any]], clock: StageClock | None, warmup: int = 1) -> StageSamples:
-    """Time each of ``calls`` (after ``warmup`` untimed ones) split by ``clock`` into pre/infer/post.
+def measure(
+    calls: Sequence[Callable[[], Any]], clock: StageClock | Sequence[StageClock] | None, warmup: int = 1
+) -> StageSamples:
+    """Time each of ``calls`` (after ``warmup`` untimed ones) split by the clock(s) into pre/infer/post.
 
-    Without a clock (a stage that runs no network, e.g. the tracker) everything counts as *post*.
+    *infer* is the time inside any clocked backend, *pre* the time before the first inference starts,
+    *post* the rest. Without a clock (a stage that runs no network, e.g. the tracker) everything
+    counts as *post*.
     """
+    clocks = [] if clock is None else [clock] if isinstance(clock, StageClock) else list(clock)
     for call in calls[:warmup]:
         call()
     samples = StageSamples()
     for call in calls[warmup:] if len(calls) > warmup else calls:
-        if clock is not None:
-            clock.calls.clear()
+        for c in clocks:
+            c.calls.clear()
         start = time.perf_counter()
         call()
         total = time.perf_counter() - start
-        if clock is None or not clock.calls:
+        spans = [span for c in clocks for span in c.calls]
+        if not spans:
             samples.add(0.0, 0.0, total)
             continue
-        pre = clock.calls[0][0] - start
-        infer = sum(end - begin for begin, end in clock.calls)
+        pre = min(begin for begin, _ in spans) - start
+        infer = sum(end - begin for begin, end in spans)
         samples.add(pre, infer, max(total - pre - infer, 0.0))
     return samples
 

@@ -36,6 +36,7 @@ def _run_export(args: argparse.Namespace) -> int:
     from .models import resolve
 
     torch.set_num_threads(args.threads)
+    logging.getLogger("onnx_ir").setLevel(logging.WARNING)  # its INFO lines list every graph pass
     out_dir = args.out_dir or args.weights_dir
     failed = []
     for name in args.models:
