@@ -102,3 +102,31 @@ def test_pck_and_occlusion_accuracy():
 def test_length_mismatch_raises():
     with pytest.raises(ValueError):
         oks_ap([], [Poses2D.empty("coco17")])
+
+
+@pytest.mark.parametrize(
+    "relative, skeleton",
+    [
+        ("coco_keypoints/coco/test_coco.json", "coco17"),
+        ("crowdpose/crowdpose/test_crowdpose.json", "crowdpose14"),
+        ("ochuman/ochuman/test_ochuman.json", "coco17"),
+    ],
+)
+def test_real_fixtures(fixtures_dir, relative, skeleton):
+    """On real COCO / CrowdPose / OCHuman ground truth: GT as prediction scores 1, a 10 % box-size shift much less."""
+    from crowd_perception.formats.coco import read_coco
+
+    frames = [item.annotation for item in read_coco(fixtures_dir / relative)]
+    assert frames and frames[0].persons.skeleton == skeleton
+
+    def as_pred(frame, shift=0.0):
+        kp = frame.persons.keypoints.copy()
+        size = np.maximum(frame.persons.boxes[:, 2] - frame.persons.boxes[:, 0], frame.persons.boxes[:, 3] - frame.persons.boxes[:, 1])
+        kp[..., 0] += shift * size[:, None]
+        centres = (frame.persons.boxes[:, None, :2] + frame.persons.boxes[:, None, 2:]) / 2
+        kp = np.where(np.isfinite(kp), kp, centres)  # unlabelled people: a pose inside their box (matched, ignored)
+        return Poses2D(skeleton, kp, np.ones(kp.shape[:2]), person_scores=np.ones(len(kp)))
+
+    assert oks_ap(frames, [as_pred(f) for f in frames], skeleton)["AP"] == pytest.approx(1.0)
+    assert oks_ap(frames, [as_pred(f, 0.1) for f in frames], skeleton)["AP"] < 0.8
+    assert all(crowd_index(f, skeleton) >= 0 for f in frames)

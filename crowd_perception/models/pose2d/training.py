@@ -56,7 +56,7 @@ def _cpu() -> PoseTrainingConfig:
     return PoseTrainingConfig(
         data=DataConfig(bank_cache="runs/pose2d/bank_cpu.npz"),
         train=TrainConfig(
-            steps=1100, batch_size=32, lr=2e-3, warmup_steps=50, threads=1, log_every=20, checkpoint_every=100, max_minutes=32
+            steps=600, batch_size=32, lr=2e-3, warmup_steps=50, threads=1, log_every=20, checkpoint_every=100, max_minutes=32
         ),
     )
 
