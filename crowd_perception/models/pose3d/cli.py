@@ -32,15 +32,22 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="pose3d .onnx (with its .json) or .safetensors")
+    _backend_arguments(p)
+
+
+def _backend_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto (ONNX models only)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads of the backend")
+    p.add_argument("--score-threshold", type=float, default=0.2, help="readout score threshold (operating point)")
     p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
 
 
-def _estimator(args: argparse.Namespace):
+def _estimator(args: argparse.Namespace, model: Path | None = None):
+    from .postprocess import PostprocessConfig
     from .runner import Pose3DEstimator
 
-    return Pose3DEstimator(args.model, backend=args.backend, threads=args.threads)
+    return Pose3DEstimator(model or args.model, backend=args.backend, threads=args.threads,
+                           postprocess_config=PostprocessConfig(score_threshold=args.score_threshold))
 
 
 def _eval_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,7 +64,8 @@ def _run_eval(args: argparse.Namespace) -> int:
     estimator = _estimator(args)
     results = evaluate_by_group(estimator, args.split, args.max_frames, frames_per_sequence=args.frames_per_sequence)
     note = (
-        f"Model `{args.model.name}` on {args.backend}, synthetic split `{args.split}` (groups = crowd density). "
+        f"Model `{args.model.name}` on {args.backend}, synthetic split `{args.split}` (groups = crowd density), "
+        f"score threshold {args.score_threshold}. "
         "AP: VOC, IoU 0.5. MPJPE: root-aligned, over detected people, root joint excluded, poses scaled by the "
         "body-size prior. 3DPCK@150 mm: a missed person counts as all joints wrong. Root error: camera-frame "
         "placement from the intrinsics and the body-size prior, over detected people."
@@ -92,6 +100,7 @@ def _run_latency(args: argparse.Namespace) -> int:
 
 
 def _ablation_arguments(p: argparse.ArgumentParser) -> None:
+    _backend_arguments(p)
     p.add_argument("--runs", nargs="+", required=True, metavar="LABEL=WEIGHTS",
                    help="trained variants, e.g. pose=runs/abl_pose/model.safetensors none=runs/abl_none/model.safetensors")
     p.add_argument("--split", default="val_a")
@@ -99,23 +108,22 @@ def _ablation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", default="3D pose (PandaNet): ablations")
     p.add_argument("--section", default="pose3d-ablation")
     p.add_argument("--note", default="", help="text above the table (budget, what differs)")
-    p.add_argument("--results", action="store_true", help="write the table into docs/RESULTS.md")
 
 
 def _run_ablation(args: argparse.Namespace) -> int:
     from ...utils.results import markdown_table, update_results_section
     from .evaluate import evaluate_by_group
-    from .runner import Pose3DEstimator
 
     rows = []
     for item in args.runs:
         label, sep, path = item.partition("=")
         if not sep:
             raise SystemExit(f"--runs entries are LABEL=WEIGHTS, got {item!r}")
-        estimator = Pose3DEstimator(Path(path), threads=1)
-        r = evaluate_by_group(estimator, args.split, args.max_frames)["all"]
+        r = evaluate_by_group(_estimator(args, Path(path)), args.split, args.max_frames)["all"]
         rows.append([label, r["ap"], r["recall"], r["mpjpe_mm"], r["pck"], r["root_error_m"]])
-    text = (f"{args.note}\n\n" if args.note else "") + markdown_table(
+    note = f"{args.note} " if args.note else ""
+    note += f"Evaluated on the first {args.max_frames} frames of `{args.split}`, score threshold {args.score_threshold}."
+    text = f"{note}\n\n" + markdown_table(
         ["variant", "AP@0.5", "recall", "MPJPE (mm)", "3DPCK@150", "root error (m)"], rows
     )
     print(text)
