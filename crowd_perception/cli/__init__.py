@@ -40,6 +40,7 @@ PROVIDERS: tuple[str, ...] = (
     "crowd_perception.runtime.cli",
     "crowd_perception.models.pose3d.cli",
     "crowd_perception.tracking.cli",
+    "crowd_perception.ros.cli",
 )
 
 
@@ -59,16 +60,21 @@ def build_parser(commands: Sequence[Command] | None = None) -> argparse.Argument
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {(): parser.add_subparsers(dest="command")}
     parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+    leaves: dict[tuple[str, ...], argparse.ArgumentParser] = {}
     for command in sorted(commands if commands is not None else _commands(), key=lambda c: c.path):
         for depth in range(1, len(command.path)):
             prefix = command.path[:depth]
             if prefix not in groups:
-                group_parser = groups[prefix[:-1]].add_parser(prefix[-1], help=f"{prefix[-1]} subcommands")
+                # a command may also head a group (``evaluate --bag OUT`` next to ``evaluate pose``)
+                group_parser = leaves.get(prefix) or groups[prefix[:-1]].add_parser(
+                    prefix[-1], help=f"{prefix[-1]} subcommands"
+                )
                 parsers[prefix] = group_parser
-                groups[prefix] = group_parser.add_subparsers(dest="_".join(prefix), required=True)
+                groups[prefix] = group_parser.add_subparsers(dest="_".join(prefix), required=prefix not in leaves)
         leaf = groups[command.path[:-1]].add_parser(command.path[-1], help=command.help, description=command.help)
         command.add_arguments(leaf)
         leaf.set_defaults(_run=command.run)
+        leaves[command.path] = leaf
     return parser
 
 

@@ -1,0 +1,84 @@
+"""``crowd-perception replay``, ``evaluate`` (all metrics of a bag) and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..cli import Command
+
+
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bag", required=True, type=Path, help="input rosbag2 (folder, .mcap or .db3)")
+    parser.add_argument("--out", required=True, type=Path, help="output bag folder (must not exist)")
+    parser.add_argument("--config", type=Path, help="ROS 2 params file (default: config/crowd_perception.yaml)")
+    parser.add_argument("--backend", choices=("onnxruntime", "tensorrt", "auto"), help="override the config's backend")
+    parser.add_argument("--stages", default="detector,occluded_pose,pose3d,tracker",
+                        help="comma-separated stages to run (detector first)")
+    parser.add_argument("--image-topic", help="image topic (default: the bag's only image topic)")
+    parser.add_argument("--camera-info-topic", help="CameraInfo topic (default: the bag's only one)")
+    parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from .replay import Pipeline, replay_bag
+
+    pipeline = Pipeline.from_config(args.config, [s.strip() for s in args.stages.split(",") if s.strip()],
+                                    backend=args.backend)
+    report = replay_bag(args.bag, args.out, pipeline, image_topic=args.image_topic,
+                        camera_info_topic=args.camera_info_topic, storage=args.storage)
+    print(report.summary())
+    for index, reason in report.failed:
+        print(f"  frame {index} failed: {reason}")
+    return 0 if not report.failed else 1
+
+
+def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    # not argparse-required: `evaluate` also heads the per-area `evaluate <area>` commands
+    parser.add_argument("--bag", type=Path, help="replayed bag with our outputs (and ground truth)")
+    parser.add_argument("--gt", type=Path, help="bag with the ground truth, when --bag has none")
+    parser.add_argument("--out", type=Path, help="folder for metrics.json, metrics.txt and plots")
+    parser.add_argument("--fps", type=float, help="frame rate for the tracking files (default: from the stamps)")
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    if args.bag is None:
+        raise SystemExit("crowd-perception evaluate: --bag is required (or use `evaluate <area>`)")
+    from .evaluate import evaluate_bag
+
+    result = evaluate_bag(args.bag, args.gt, args.out, args.fps)
+    print(f"{result.frames} frames with ground truth")
+    print(result.table())
+    if args.out:
+        print(f"report: {args.out}/metrics.json, metrics.txt, {len(result.plots)} plots")
+    return 0
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default: out/demo)")
+    parser.add_argument("--preset", default="demo", help="synthetic preset (default: demo)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backend", choices=("onnxruntime", "tensorrt", "auto"), default="onnxruntime")
+    parser.add_argument("--config", type=Path, help="ROS 2 params file (default: config/crowd_perception.yaml)")
+    parser.add_argument("--frames", type=int, help="only the first N frames")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    result = run_demo(args.out, args.preset, args.seed, args.backend, args.config, args.frames)
+    print(f"generated {result.input_bag} in {result.generation_seconds:.1f} s")
+    print(result.replay.summary())
+    print(result.evaluation.table())
+    print(f"video: {result.video}\nsummary: {result.summary}")
+    return 0 if not result.replay.failed else 1
+
+
+COMMANDS = [
+    Command(("replay",), "run the node stages frame-locked over a rosbag2, write a bag with all outputs",
+            _replay_arguments, _run_replay),
+    Command(("evaluate",), "all metrics of a replayed bag (detection, 2D/3D pose, tracking): table, JSON, plots",
+            _evaluate_arguments, _run_evaluate),
+    Command(("demo",), "synthetic demo bag -> replay through the whole stack on CPU -> metrics, MP4, FPS",
+            _demo_arguments, _run_demo),
+]

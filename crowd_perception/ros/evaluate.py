@@ -1,0 +1,268 @@
+"""All metrics of a replayed bag in one report, computed by the areas' own metric modules.
+
+Ground truth comes from the bag's ``/ground_truth/*`` topics (or from a second bag, matched by
+image stamp); predictions from our output topics. Detection: AP and MR^-2
+(:mod:`crowd_perception.eval.detection`, CrowdHuman/Caltech protocol, "all" and "reasonable");
+2D pose: OKS AP (pycocotools) and PCK@0.1 on ground-truth occluded joints of the persons a pose
+matched (box IoU >= 0.5); 3D: AP, MPJPE and 3DPCK@150 mm overall and by camera distance
+(:mod:`crowd_perception.eval.pose3d`); tracking: HOTA / MOTA / IDF1 by TrackEval through
+MOTChallenge files (:mod:`crowd_perception.eval.tracking`). Outputs: a text table, JSON and PNG plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..core.annotations import FrameAnnotation
+from ..core.boxes import box_iou
+from ..core.skeletons import get_skeleton, joint_mapping
+from ..core.types import Detections, JointState, Poses2D, Poses3D, Tracks
+from . import convert
+from .bag import OUTPUT_TOPICS, BagError, BagReader, annotation_from_messages
+
+__all__ = ["BagEvaluation", "load_evaluation_frames", "evaluate_frames", "evaluate_bag"]
+
+
+@dataclass
+class _Frame:
+    annotation: FrameAnnotation
+    detections: Detections | None
+    poses_2d: Poses2D | None
+    poses_3d: Poses3D | None
+    tracks: Tracks | None
+
+
+@dataclass
+class BagEvaluation:
+    """Every metric by area (``None`` where the bag has no such output), plus why areas were skipped."""
+
+    frames: int
+    detection: dict[str, float] | None = None
+    pose2d: dict[str, float] | None = None
+    pose3d: dict[str, float] | None = None
+    tracking: dict[str, float] | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+    plots: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v)
+
+    def table(self) -> str:
+        """A plain-text summary table of the headline figures."""
+        rows: list[tuple[str, str, str]] = []
+        pick = {
+            "detection": [("ap", "AP@0.5"), ("mr2", "MR^-2"), ("reasonable_mr2", "MR^-2 reasonable"),
+                          ("recall", "recall")],
+            "pose2d": [("AP", "OKS AP"), ("AP50", "OKS AP50"), ("pck_occluded", "PCK@0.1 occluded joints"),
+                       ("pck_visible", "PCK@0.1 visible joints"), ("occlusion_accuracy", "occlusion state accuracy")],
+            "pose3d": [("ap", "AP@0.5"), ("mpjpe_mm", "MPJPE [mm]"), ("pck", "3DPCK@150mm"),
+                       ("root_error_m", "root error [m]")]
+                      + [(k, k.replace("pck/", "3DPCK ")) for k in (self.pose3d or {}) if k.startswith("pck/") and " m" in k],
+            "tracking": [("HOTA", "HOTA"), ("MOTA", "MOTA"), ("IDF1", "IDF1"), ("IDSW", "ID switches")],
+        }
+        for area, keys in pick.items():
+            values = getattr(self, area)
+            if values is None:
+                rows.append((area, "skipped", self.skipped.get(area, "")))
+                continue
+            for key, label in keys:
+                if key in values:
+                    rows.append((area, label, _fmt(values[key])))
+        width = [max(len(r[i]) for r in rows) for i in range(2)]
+        return "\n".join(f"{a.ljust(width[0])}  {b.ljust(width[1])}  {c}" for a, b, c in rows)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def load_evaluation_frames(bag: str | Path, gt_bag: str | Path | None = None,
+                           topics: dict[str, str] | None = None) -> list[_Frame]:
+    """Ground truth and predictions per image of ``bag`` (ground truth from ``gt_bag`` when given)."""
+    topics = topics or OUTPUT_TOPICS
+    gt_by_stamp: dict[int, FrameAnnotation] = {}
+    if gt_bag is not None:
+        with BagReader(gt_bag) as reader:
+            labels = reader.frame_labels()
+            for frame in reader.frames():
+                annotation = annotation_from_messages(frame, labels)
+                if annotation is not None:
+                    gt_by_stamp[frame.header.stamp_ns] = annotation
+    frames = []
+    with BagReader(bag) as reader:
+        labels = reader.frame_labels()
+        for frame in reader.frames():
+            annotation = gt_by_stamp.get(frame.header.stamp_ns) if gt_bag else annotation_from_messages(frame, labels)
+            if annotation is None:
+                continue
+            get = frame.messages.get
+            frames.append(_Frame(
+                annotation,
+                convert.detections_from_msg(get(topics["detections"]))[1] if get(topics["detections"]) else None,
+                convert.poses2d_from_msg(get(topics["poses_2d"]))[1] if get(topics["poses_2d"]) else None,
+                convert.poses3d_from_msg(get(topics["poses_3d"]))[1] if get(topics["poses_3d"]) else None,
+                convert.tracks_from_msg(get(topics["tracks"]))[1] if get(topics["tracks"]) else None,
+            ))
+    if not frames:
+        raise BagError(f"{bag}: no frame has ground truth (/ground_truth/* topics{' in ' + str(gt_bag) if gt_bag else ''})")
+    return frames
+
+
+def _all_have(frames: list[_Frame], name: str) -> bool:
+    return all(getattr(f, name) is not None for f in frames)
+
+
+def _detection(frames: list[_Frame]) -> dict[str, float]:
+    from ..eval.detection import evaluate_detections
+
+    dets = [f.detections for f in frames]
+    anns = [f.annotation for f in frames]
+    everyone = evaluate_detections(dets, anns, "all")
+    reasonable = evaluate_detections(dets, anns, "reasonable")
+    out = everyone.as_dict()
+    out["reasonable_mr2"] = reasonable.mr2
+    out["reasonable_ap"] = reasonable.ap
+    out["_curves"] = {"all": everyone, "reasonable": reasonable}
+    return out
+
+
+def _pose2d(frames: list[_Frame]) -> dict[str, float]:
+    from ..eval.pose2d import occlusion_state_accuracy, oks_ap, pck
+
+    skeleton = frames[0].poses_2d.skeleton
+    eval_skeleton = skeleton if get_skeleton(skeleton).sigmas is not None else "coco17"
+    out = dict(oks_ap([f.annotation for f in frames], [f.poses_2d for f in frames], eval_skeleton))
+    gt_kp, pred_kp, boxes, gt_states, pred_states = [], [], [], [], []
+    for f in frames:
+        gt, pred = f.annotation.persons, f.poses_2d
+        if len(gt) == 0 or len(pred) == 0:
+            continue
+        iou = box_iou(gt.boxes, pred.boxes)
+        rows, cols = linear_sum_assignment(-iou)
+        ok = iou[rows, cols] >= 0.5
+        rows, cols = rows[ok], cols[ok]
+        mapping = joint_mapping(gt.skeleton, pred.skeleton)  # gt joint index for each predicted joint
+        known = mapping >= 0
+        gt_kp.append(np.where(known[None, :, None], gt.keypoints[rows][:, np.maximum(mapping, 0)], np.nan))
+        gt_states.append(np.where(known[None], gt.keypoint_states[rows][:, np.maximum(mapping, 0)], JointState.UNKNOWN))
+        pred_kp.append(pred.keypoints[cols])
+        pred_states.append(pred.states[cols])
+        boxes.append(gt.boxes[rows])
+    if gt_kp:
+        gk, pk, bx = np.concatenate(gt_kp), np.concatenate(pred_kp), np.concatenate(boxes)
+        gs, ps = np.concatenate(gt_states), np.concatenate(pred_states)
+        out["pck_occluded"] = pck(gk, pk, bx, JointState.is_occluded(gs))
+        out["pck_visible"] = pck(gk, pk, bx, gs == JointState.VISIBLE)
+        out["occlusion_accuracy"] = occlusion_state_accuracy(gs, ps)
+        out["matched_persons"] = float(len(gk))
+    return out
+
+
+def _pose3d(frames: list[_Frame]) -> dict[str, float]:
+    from ..eval.pose3d import Pose3DEvaluator
+
+    evaluator = Pose3DEvaluator(skeleton=frames[0].poses_3d.skeleton)
+    for f in frames:
+        evaluator.add(f.annotation, f.poses_3d)
+    return evaluator.summary()
+
+
+def _tracking(frames: list[_Frame], fps: float) -> dict[str, float]:
+    from ..eval.tracking import evaluate_mot
+    from ..formats.mot import MotWriter, ResultsWriter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gt_root, pred_root = Path(tmp) / "gt", Path(tmp) / "pred"
+        writers: dict[str, ResultsWriter] = {}
+        with MotWriter(gt_root, split="replay", fps=fps) as gt_writer:
+            for f in frames:
+                annotation = f.annotation if f.annotation.sequence else dataclasses.replace(f.annotation, sequence="bag")
+                gt_writer.add_annotation(annotation)
+                seq = gt_writer.sequence_dir(annotation).name
+                writer = writers.setdefault(seq, ResultsWriter(pred_root / f"{seq}.txt"))
+                writer.add(annotation.frame_index + 1, f.tracks)
+        for writer in writers.values():
+            writer.close()
+        report = evaluate_mot(gt_root / "replay", pred_root)
+    return dict(report.combined)
+
+
+def _plots(result: BagEvaluation, curves: dict, out_dir: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..eval.detection import plot_curves
+
+    paths = [str(p) for p in plot_curves(curves, out_dir)] if curves else []
+    if result.pose3d is not None:
+        bins = [k.split("/", 1)[1] for k in result.pose3d if k.startswith("count/")]
+        values = [result.pose3d.get(f"pck/{b}", float("nan")) for b in bins]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.bar(bins, np.nan_to_num(values))
+        ax.set(ylim=(0, 1), xlabel="distance to the camera", ylabel="3DPCK@150mm")
+        ax.grid(True, axis="y", alpha=0.3)
+        fig.tight_layout()
+        paths.append(str(out_dir / "pose3d_pck_by_distance.png"))
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+    return paths
+
+
+def evaluate_frames(frames: list[_Frame], out_dir: str | Path | None = None, fps: float = 10.0) -> BagEvaluation:
+    """Metrics of loaded frames; with ``out_dir``, also ``metrics.json``, ``metrics.txt`` and plots."""
+    result = BagEvaluation(frames=len(frames))
+    curves: dict = {}
+    if _all_have(frames, "detections"):
+        result.detection = _detection(frames)
+        curves = result.detection.pop("_curves")
+    else:
+        result.skipped["detection"] = "no detections output in the bag"
+    if _all_have(frames, "poses_2d"):
+        result.pose2d = _pose2d(frames)
+    else:
+        result.skipped["pose2d"] = "no 2D poses output in the bag"
+    if not _all_have(frames, "poses_3d"):
+        result.skipped["pose3d"] = "no 3D poses output in the bag"
+    elif frames[0].annotation.persons.skeleton != frames[0].poses_3d.skeleton:
+        result.skipped["pose3d"] = (f"ground truth skeleton {frames[0].annotation.persons.skeleton} differs from "
+                                    f"the predictions' {frames[0].poses_3d.skeleton}")
+    else:
+        result.pose3d = _pose3d(frames)
+    if not _all_have(frames, "tracks"):
+        result.skipped["tracking"] = "no tracks output in the bag"
+    elif any((f.annotation.persons.ids < 0).any() for f in frames):
+        result.skipped["tracking"] = "ground truth without person ids"
+    else:
+        result.tracking = _tracking(frames, fps)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result.plots = _plots(result, curves, out_dir)
+        (out_dir / "metrics.json").write_text(result.to_json(), encoding="utf-8")
+        (out_dir / "metrics.txt").write_text(result.table() + "\n", encoding="utf-8")
+    return result
+
+
+def evaluate_bag(bag: str | Path, gt_bag: str | Path | None = None, out_dir: str | Path | None = None,
+                 fps: float | None = None) -> BagEvaluation:
+    """Load ``bag`` (and ``gt_bag``) and compute every metric; ``fps`` defaults to the image stamps' rate."""
+    frames = load_evaluation_frames(bag, gt_bag)
+    if fps is None:
+        stamps = np.array([f.annotation.stamp_ns for f in frames], dtype=np.float64)
+        steps = np.diff(stamps)
+        steps = steps[(steps > 0) & (steps < 10e9)]
+        fps = float(1e9 / np.median(steps)) if len(steps) else 10.0
+    return evaluate_frames(frames, out_dir, fps)
