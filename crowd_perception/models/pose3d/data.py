@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,17 +39,18 @@ Frame = tuple[np.ndarray, FrameAnnotation]
 def frames(data: DataConfig, split: str = "train", seed: int = 0) -> Iterator[Frame]:
     """BGR images and ground truth of the training (``split="train"``) or validation split.
 
-    Synthetic presets are endless per seed range; a JTA folder (``data.jta_root``) is read through
-    the formats reader, with sequences ``seq_*`` under ``annotations/<split>``.
+    Synthetic presets are endless (one seed after another); a JTA folder (``data.jta_root``, with
+    ``annotations/<split>/seq_*.json`` and ``frames/``) is read once through the formats reader,
+    sequence by sequence in a seeded random order (``Pose3DStream``'s buffer shuffles the frames).
     """
     if data.jta_root:
         from ...formats.jta import read_jta
 
-        dataset = read_jta(f"{data.jta_root}/annotations/{split}")
-        order = list(range(len(dataset)))
-        random.Random(seed).shuffle(order)
-        for i in order:
-            yield dataset.load(i)
+        dataset = read_jta(Path(data.jta_root) / "annotations" / split)
+        groups = list(dataset.groups().values())
+        random.Random(seed).shuffle(groups)  # whole sequences in random order: each is parsed once
+        for index in itertools.chain.from_iterable(groups):
+            yield dataset.load(index)
         return
     from ...synth import generate
 

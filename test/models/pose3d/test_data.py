@@ -44,3 +44,20 @@ def test_filters_and_collate_padding(tiny_config):
     images, targets = collate([sparse, encoder.encode(*make_frame(3, seed=3))])
     assert images.shape == (2, 3, 64, 96)
     assert targets.boxes.shape == (2, 3, 4) and targets.poses_valid.tolist() == [[True, True, False], [True] * 3]
+
+
+def test_jta_folder_is_a_training_source(tiny_config, tmp_path):
+    from crowd_perception.formats import open_writer
+    from crowd_perception.models.pose3d.data import frames
+
+    with open_writer("jta", tmp_path, split="train") as writer:
+        for i in range(3):
+            image, ann = make_frame(2, seed=i)
+            ann.sequence, ann.frame_index = f"seq_{i % 2}", i
+            ann.persons.ids[:] = [1, 2]
+            writer.write(ann, image)
+    data = DataConfig(jta_root=str(tmp_path), min_height_px=4)
+    loaded = list(frames(data, "train", seed=0))
+    assert len(loaded) == 3 and loaded[0][0].shape == (96, 128, 3)
+    sample = SampleEncoder(tiny_config, data).encode(*loaded[0])
+    assert len(sample["boxes"]) == 2 and sample["keypoints_valid"].all()
