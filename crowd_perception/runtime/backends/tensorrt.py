@@ -155,6 +155,10 @@ class TensorRTBackend(Backend):
         gpu_name = props.name.decode() if isinstance(props.name, bytes) else str(props.name)
         from ..fp16 import converter_version
 
+        if precision == "fp16" and metadata is not None and "quantization" in metadata.extra:
+            # A Q/DQ model already states its precision per tensor; converting it to FP16 would fight that.
+            log.info("%s is Q/DQ-quantised: building it as exported (no FP16 conversion)", onnx_path.name)
+            precision = "fp32"
         self.build_config = BuildConfig(
             precision=precision,
             profiles=static_profiles(onnx_path, metadata),
@@ -170,7 +174,7 @@ class TensorRTBackend(Backend):
             cpu_arch=platform.machine(),
         )
         cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self.engine_path = engine_path(cache_dir, metadata.name if metadata else onnx_path.stem, precision)
+        self.engine_path = engine_path(cache_dir, onnx_path.stem, precision)
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)
         try:

@@ -139,7 +139,7 @@ def test_fake_gpu_fp16_build_from_converted_onnx(tiny_model, tmp_path, fake_gpu,
 
     path, _ = tiny_model
     backend = create_backend(path, "tensorrt", cache_dir=tmp_path)  # metadata found beside the model
-    assert backend.name == "tensorrt" and backend.engine_path.name == "tiny.fp16.engine"
+    assert backend.name == "tensorrt" and backend.engine_path.name == "tiny.fp16.engine"  # named after the file
     x = rng.standard_normal((3, 3, 16, 24)).astype(np.float32)
     got, want = backend.run({"image": x}), OrtBackend(path).run({"image": x})
     for name in want:
@@ -156,3 +156,16 @@ def test_fake_gpu_corrupt_engine_is_rebuilt(tiny_model, tmp_path, fake_gpu):
     first.engine_path.write_bytes(bytes(data))
     second = TensorRTBackend(path, metadata=ModelMetadata.load(metadata_path(path)), cache_dir=tmp_path, precision="fp32")
     assert second.built
+
+
+def test_fake_gpu_qdq_model_is_not_fp16_converted(tiny_model, tmp_path, fake_gpu, rng):
+    import numpy as np
+
+    from crowd_perception.runtime.quantize import quantize_int8
+
+    calib = [{"image": rng.standard_normal((2, 3, 16, 24)).astype(np.float32)}]
+    int8 = tmp_path / "tiny.int8.onnx"
+    quantize_int8(tiny_model[0], int8, calib)
+    backend = create_backend(int8, "tensorrt", cache_dir=tmp_path)
+    assert backend.build_config.precision == "fp32" and backend.engine_path.name == "tiny.int8.fp32.engine"
+    assert backend.run({"image": calib[0]["image"]})["heatmaps"].shape == (2, 2, 32, 48)
