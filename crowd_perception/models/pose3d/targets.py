@@ -1,7 +1,7 @@
 """Anchor ↔ ground-truth matching, PONO, positives A+ and Pose-Aware Anchor Selection labels.
 
 Seed (PandaNet, section 3): every anchor is matched to the ground truth of highest IoU; its
-*Positive Overlap Normalised Overlap* (PONO) ``O`` is that IoU divided by the best IoU the same
+normalised overlap (the seed's PONO map) ``O`` is that IoU divided by the best IoU the same
 ground truth reaches over the anchors matched to it, so every person, however small, has an anchor
 with ``O = 1``. Anchors with ``O > 0.5`` are the positives A+ on which box and pose losses apply.
 The readout label of an anchor (what the score head learns) depends on the selection mode:
