@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CHI2INV95", "KalmanFilter"]
+__all__ = ["CHI2INV95", "KalmanFilter", "gate_candidates", "pair_gating_distance"]
 
 # 0.95 quantile of the chi-square distribution with N degrees of freedom (DeepSORT's table).
 CHI2INV95 = {1: 3.8415, 2: 5.9915, 3: 7.8147, 4: 9.4877, 5: 11.070, 6: 12.592, 7: 14.067, 8: 15.507, 9: 16.919}
@@ -96,43 +96,47 @@ class KalmanFilter:
         """
         z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
         rows, cols = np.divmod(np.arange(len(mean) * len(z)), max(len(z), 1))
-        return self.pair_gating_distance(mean, covariance, z, rows, cols, only_position).reshape(len(mean), len(z))
+        projected = self.project(mean, covariance)
+        return pair_gating_distance(*projected, z, rows, cols, only_position).reshape(len(mean), len(z))
 
-    def pair_gating_distance(
-        self,
-        mean: np.ndarray,
-        covariance: np.ndarray,
-        measurements: np.ndarray,
-        rows: np.ndarray,
-        cols: np.ndarray,
-        only_position: bool = False,
-    ) -> np.ndarray:
-        """Squared Mahalanobis distance of track ``rows[k]`` to measurement ``cols[k]``, ``(K,)``."""
-        k = 2 if only_position else _NDIM
-        if len(rows) == 0:
-            return np.zeros(0)
-        projected_mean, projected_cov = self.project(mean, covariance)
-        inv = np.linalg.inv(projected_cov[:, :k, :k])
-        diff = np.asarray(measurements, dtype=np.float64)[cols, :k] - projected_mean[rows, :k]
-        return np.einsum("ki,kij,kj->k", diff, inv[rows], diff)
 
-    def gate_candidates(
-        self, mean: np.ndarray, covariance: np.ndarray, measurements: np.ndarray, threshold: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs ``(rows, cols)`` that *may* pass the gate ``gating_distance <= threshold``.
+def pair_gating_distance(
+    projected_mean: np.ndarray,
+    projected_cov: np.ndarray,
+    measurements: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    only_position: bool = False,
+) -> np.ndarray:
+    """Squared Mahalanobis distance of track ``rows[k]`` to measurement ``cols[k]``, ``(K,)``.
 
-        A marginal Mahalanobis distance never exceeds the joint one, so a pair whose centre is
-        more than ``sqrt(threshold * S_xx)`` away in x (or in y) is certainly gated out. This cheap
-        test prunes the all-pairs work to the few plausible pairs; it never drops a valid one.
-        """
-        z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
-        if len(mean) == 0 or len(z) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        projected_mean, projected_cov = self.project(mean, covariance)
-        reach = np.sqrt(threshold * projected_cov[:, [0, 1], [0, 1]])  # (N, 2)
-        near = np.abs(z[None, :, 0] - projected_mean[:, None, 0]) <= reach[:, 0:1]
-        near &= np.abs(z[None, :, 1] - projected_mean[:, None, 1]) <= reach[:, 1:2]
-        return np.nonzero(near)
+    Takes the output of :meth:`KalmanFilter.project`, so that one projection serves both this
+    and :func:`gate_candidates`.
+    """
+    k = 2 if only_position else _NDIM
+    if len(rows) == 0:
+        return np.zeros(0)
+    inv = np.linalg.inv(projected_cov[:, :k, :k])
+    diff = np.asarray(measurements, dtype=np.float64)[cols, :k] - projected_mean[rows, :k]
+    return np.einsum("ki,kij,kj->k", diff, inv[rows], diff)
+
+
+def gate_candidates(
+    projected_mean: np.ndarray, projected_cov: np.ndarray, measurements: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(rows, cols)`` that *may* pass the gate ``gating_distance <= threshold``.
+
+    A marginal Mahalanobis distance never exceeds the joint one, so a pair whose centre is more
+    than ``sqrt(threshold * S_xx)`` away in x (or in y) is certainly gated out. This cheap test
+    prunes the all-pairs work to the few plausible pairs; it never drops a valid one.
+    """
+    z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
+    if len(projected_mean) == 0 or len(z) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    reach = np.sqrt(threshold * projected_cov[:, [0, 1], [0, 1]])  # (N, 2)
+    near = np.abs(z[None, :, 0] - projected_mean[:, None, 0]) <= reach[:, 0:1]
+    near &= np.abs(z[None, :, 1] - projected_mean[:, None, 1]) <= reach[:, 1:2]
+    return np.nonzero(near)
 
 
 def _diag(values: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from ..core.boxes import box_iou, cxcyah_to_xyxy, paired_iou, xyxy_to_cxcyah
 from ..core.types import Detections, Tracks, TrackState
 from .camera_motion import warp_states
 from .config import TrackerConfig, get_profile
-from .kalman import KalmanFilter
+from .kalman import KalmanFilter, gate_candidates, pair_gating_distance
 from .matching import fuse_motion, iou_distance, linear_assignment, paired_embedding_distance
 from .pool import LOST, TRACKED, TrackPool
 
@@ -50,6 +50,7 @@ class Tracker:
         self.frame_id = 0
         self.last_stamp_ns: int | None = None
         self._stamp_now = 0
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
 
     # ------------------------------------------------------------------ public API
     def update(self, detections: Detections, stamp_ns: int, homography: np.ndarray | None = None) -> Tracks:
@@ -94,6 +95,7 @@ class Tracker:
 
         # Unconfirmed tracks: IoU with a looser limit, removed when unmatched.
         u_unconfirmed, u_det = self._iou_stage(unconfirmed, high, u_det, cfg.unconfirmed_iou_limit)
+        self._commit()
         removed = np.zeros(len(pool), dtype=bool)
         removed[u_unconfirmed] = True
 
@@ -149,14 +151,16 @@ class Tracker:
         Without embeddings (size 0) the appearance term is the IoU distance.
         """
         cfg, pool = self.config, self.pool
-        mean, cov = pool.mean[rows], pool.cov[rows]
         cost = np.full((len(rows), len(dets)), np.inf)
-        r, c = self.kalman.gate_candidates(mean, cov, dets.xyah, cfg.gating_threshold)
+        if len(rows) == 0 or len(dets) == 0:
+            return cost
+        projected = self.kalman.project(pool.mean[rows], pool.cov[rows])
+        r, c = gate_candidates(*projected, dets.xyah, cfg.gating_threshold)
         if len(r) == 0:
             return cost
-        maha = self.kalman.pair_gating_distance(mean, cov, dets.xyah, r, c)
+        maha = pair_gating_distance(*projected, dets.xyah, r, c)
         if dets.features.shape[1] == 0:
-            appearance = 1.0 - paired_iou(cxcyah_to_xyxy(mean[r, :4]), dets.boxes[c])
+            appearance = 1.0 - paired_iou(cxcyah_to_xyxy(pool.mean[rows[r], :4]), dets.boxes[c])
         else:
             appearance = paired_embedding_distance(pool.features[rows[r]], dets.features[c], cfg.appearance_metric)
             if cfg.appearance_gate is not None:
@@ -176,23 +180,39 @@ class Tracker:
         return rows[u_rows], det_index[u_dets]
 
     def _apply(self, rows: np.ndarray, dets: _DetectionRows, det_rows: np.ndarray) -> None:
-        """Kalman update of matched tracks; they become tracked and confirmed (JDE update / re_activate).
+        """Matched tracks become tracked and confirmed (JDE ``update`` / ``re_activate``).
 
-        Detections without features (size 0) leave the appearance model untouched.
+        The Kalman and appearance updates are queued for :meth:`_commit` (a track takes part in
+        one association stage at most, so later stages never need them); detections without
+        features (size 0) leave the appearance model untouched.
         """
         if len(rows) == 0:
             return
         pool = self.pool
-        pool.mean[rows], pool.cov[rows] = self.kalman.update(pool.mean[rows], pool.cov[rows], dets.xyah[det_rows])
-        if dets.features.shape[1] and pool.embedding_dim:
-            m = self.config.embedding_momentum
-            pool.features[rows] = _normalise(m * pool.features[rows] + (1.0 - m) * dets.features[det_rows])
+        features = dets.features[det_rows] if dets.features.shape[1] and pool.embedding_dim else None
+        self._pending.append((rows, dets.xyah[det_rows], features))
         pool.state[rows] = TRACKED
         pool.activated[rows] = True
         pool.last_clock[rows] = self._clock(self._stamp_now)
         pool.last_stamp[rows] = self._stamp_now
         pool.hits[rows] += 1
         pool.score[rows] = dets.scores[det_rows]
+
+    def _commit(self) -> None:
+        """One batched Kalman update (and embedding EMA) for every match of this frame."""
+        if not self._pending:
+            return
+        pool = self.pool
+        rows = np.concatenate([p[0] for p in self._pending])
+        z = np.concatenate([p[1] for p in self._pending])
+        pool.mean[rows], pool.cov[rows] = self.kalman.update(pool.mean[rows], pool.cov[rows], z)
+        with_features = [p for p in self._pending if p[2] is not None]
+        if with_features:
+            rows = np.concatenate([p[0] for p in with_features])
+            feat = np.concatenate([p[2] for p in with_features])
+            m = self.config.embedding_momentum
+            pool.features[rows] = _normalise(m * pool.features[rows] + (1.0 - m) * feat)
+        self._pending = []
 
     def _start(self, dets: _DetectionRows, index: np.ndarray, stamp_ns: int) -> None:
         """New tracks from detections ``index`` (confirmed immediately only on the first frame)."""
