@@ -142,12 +142,12 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--people", type=int, nargs="+", default=[1, 5, 10, 20, 40, 80], help="scaling curve points")
     parser.add_argument("--scaling-repeats", type=int, default=5)
-    parser.add_argument("--json", type=Path, help="write the full results as JSON here")
-    parser.add_argument("--no-results", action="store_true", help="do not update docs/RESULTS.md")
+    parser.add_argument("--json", type=Path, help="full results as JSON (default: docs/runtime-bench-<backend>.json)")
+    parser.add_argument("--no-results", action="store_true", help="write neither docs/RESULTS.md nor the default JSON")
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from ..utils.results import update_results_section
+    from ..utils.results import DEFAULT_RESULTS, update_results_section
     from .benchmark import BenchConfig, render_markdown, run_benchmark
 
     config = BenchConfig(
@@ -162,9 +162,10 @@ def _run_bench(args: argparse.Namespace) -> int:
     result = run_benchmark(config, args.weights_dir)
     markdown = render_markdown(result)
     print(markdown)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    json_path = args.json or (None if args.no_results else DEFAULT_RESULTS.parent / f"runtime-bench-{args.backend}.json")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if not args.no_results:
         section = f"runtime-bench-{args.backend}"
         update_results_section(section, f"Runtime benchmark ({args.backend})", markdown)
