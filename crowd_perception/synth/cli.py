@@ -57,11 +57,12 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_bench(args: argparse.Namespace) -> int:
     from ..utils.results import update_results_section
-    from .bench import measure_demo, measure_throughput, pin_to_one_core, results_markdown
+    from .bench import load_description, measure_demo, measure_throughput, pin_to_one_core, results_markdown
 
     pinning = pin_to_one_core()
+    load = load_description()
     rows = measure_throughput(frames=args.frames, seed=args.seed) + [measure_demo(args.seed)]
-    body = results_markdown(rows, pinning)
+    body = results_markdown(rows, pinning, load)
     print(body)
     if not args.no_results:
         path = update_results_section("synth-throughput", "Synthetic data generation throughput", body)

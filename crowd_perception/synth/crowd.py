@@ -5,7 +5,7 @@ go along the street, crossers go across it (at the zebra crossing or anywhere), 
 run; groups walk together. Whoever leaves the region (behind the camera, past the far end,
 into a building) is replaced by a new identity entering at the far end, from behind the camera,
 or from a doorway, so identities stay stable while they are present and are never reused.
-A short-range repulsion keeps bodies from interpenetrating.
+A short-range repulsion keeps bodies from interpenetrating, and nobody walks through an occluder.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ class Crowd:
     """State of all pedestrians of one sequence (struct of arrays, one row per person)."""
 
     def __init__(self, rng: np.random.Generator, palette: Palette, layout: StreetLayout, spec: SequenceConfig,
-                 camera_z: float) -> None:
+                 camera_z: float, obstacles: np.ndarray | None = None) -> None:
         self.rng = rng
+        self.obstacles = np.zeros((0, 4)) if obstacles is None else np.asarray(obstacles, dtype=float).reshape(-1, 4)
         self.palette = palette
         self.layout = layout
         self.max_distance = spec.max_distance_m
@@ -53,6 +54,7 @@ class Crowd:
         self.shapes = sample_shapes(rng, 0)
         self.colours = np.zeros((0, 6, 3))  # top, bottom, shoe, skin, hair, bag
         self._spawn(self.target, camera_z, initial=True)
+        self._avoid_obstacles()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -135,6 +137,7 @@ class Crowd:
         direction = np.stack([np.sin(self.heading), np.cos(self.heading)], axis=-1)
         self.position = self.position + direction * (self.speed * dt)[:, None]
         self._separate()
+        self._avoid_obstacles()
         # Crossers who reached the far pavement turn to walk along it.
         across = np.abs(np.sin(self.heading)) > 0.7
         arrived = across & (np.abs(self.position[:, 0]) > lay.road_half + 0.8) & (
@@ -162,6 +165,27 @@ class Crowd:
             return
         push = (delta / np.maximum(dist, 1e-6)[..., None] * (0.5 * overlap)[..., None]).sum(axis=1)
         self.position = self.position + push
+
+    def _avoid_obstacles(self) -> None:
+        """Move anyone inside an occluder footprint (grown by a body radius) out through the nearest side."""
+        if not len(self) or not len(self.obstacles):
+            return
+        grown = self.obstacles + np.array([-1.0, 1.0, -1.0, 1.0]) * (0.5 * _MIN_GAP)  # (O, 4) x0 x1 z0 z1
+        x, z = self.position[:, 0:1], self.position[:, 1:2]
+        # Distance to push out through each side: left, right, near, far; inside only if all positive.
+        sides = np.stack([x - grown[:, 0], grown[:, 1] - x, z - grown[:, 2], grown[:, 3] - z], axis=-1)  # (N, O, 4)
+        inside = (sides > 0).all(axis=-1)
+        if not inside.any():
+            return
+        person, obstacle = np.nonzero(inside)
+        side = np.argmin(sides[person, obstacle], axis=-1)
+        depth = sides[person, obstacle, side]
+        step = np.zeros((len(person), 2))
+        step[side == 0, 0] = -depth[side == 0]
+        step[side == 1, 0] = depth[side == 1]
+        step[side == 2, 1] = -depth[side == 2]
+        step[side == 3, 1] = depth[side == 3]
+        np.add.at(self.position, person, step)
 
     def world_transform(self) -> tuple[np.ndarray, np.ndarray]:
         """Per person: ``(N, 3, 3)`` body-to-world rotation (columns right, up, forward) and ``(N, 3)`` origin."""

@@ -97,7 +97,8 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
     pose = ego.pose(0.0)
     street = build_street(rng, palette, layout, pose, int(rng.integers(spec.occluders[0], spec.occluders[1] + 1)),
                           lane_x)
-    crowd = Crowd(rng, palette, layout, spec, camera_z=pose.centre[2])
+    obstacles = np.array([o.footprint for o in street.occluders]).reshape(-1, 4)
+    crowd = Crowd(rng, palette, layout, spec, camera_z=pose.centre[2], obstacles=obstacles)
     effects = sample_effects(rng, domain, cam.width, cam.height)
     roles = np.array([_ROLE_INDEX.get(r, 0) for r in PART_COLOUR_ROLE])
     sleeve = np.array([r == "sleeve" for r in PART_COLOUR_ROLE])

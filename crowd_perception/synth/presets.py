@@ -37,8 +37,9 @@ DOMAINS: dict[str, DomainConfig] = {
     ),
 }
 
-_STREET = SequenceConfig(name="street", count=1, frames=10, people=(3, 45), crossing_fraction=(0.0, 0.4),
-                         ego_speed_mps=(0.0, 8.0), yaw_rate_dps=(-4.0, 4.0), occluders=(2, 12))
+_STREET = SequenceConfig(name="street", count=1, frames=10, people=(0, 100), max_distance_m=70.0,
+                         crossing_fraction=(0.0, 0.5), ego_speed_mps=(0.0, 8.0), yaw_rate_dps=(-4.0, 4.0),
+                         occluders=(2, 14))
 
 # Bench: fixed sequences at four crowd densities (people in the region in front of the camera).
 BENCH_DENSITIES: dict[str, tuple[int, int]] = {

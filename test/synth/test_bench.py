@@ -13,5 +13,6 @@ def test_measure_throughput_covers_every_density():
     # Denser groups put more people in the frame.
     people = [r.mean_people for r in rows]
     assert people[0] < people[-1]
-    text = results_markdown(rows, "test")
+    assert all(r.cpu_seconds > 0 for r in rows)
+    text = results_markdown(rows, "test", "load")
     assert "frames/s" in text and "very_dense" in text

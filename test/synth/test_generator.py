@@ -149,3 +149,13 @@ def test_ids_stable_over_a_sequence(tiny_samples):
 def test_bad_sequence_index_is_rejected():
     with pytest.raises(ValueError, match="out of range"):
         list(generate(tiny_config(), sequences=[5]))
+
+
+def test_full_hd_frames():
+    config = tiny_config(people=(20, 20), frames=1, count=1).with_image_size(1920, 1080)
+    sample = next(generate(config, seed=0))
+    assert sample.image.shape == (1080, 1920, 3)
+    a = sample.annotation
+    assert a.camera.width == 1920 and a.instance_map.shape == (1080, 1920)
+    projected = a.camera.project(a.persons.joints_3d.astype(np.float64))
+    assert np.abs(projected - a.persons.keypoints).max(initial=0.0) < 1e-2
