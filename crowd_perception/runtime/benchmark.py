@@ -36,6 +36,7 @@ class BenchConfig:
     scaling_repeats: int = 5
     models: tuple[str, ...] = tuple(MODELS)
     seed: int = 0
+    variant: str = ""  # "" for the float models, "int8" for <name>.int8.onnx
 
 
 def frame_boxes(annotation: Any, min_visible: float = 0.2) -> np.ndarray:
@@ -151,7 +152,7 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
     """Run the whole suite; models whose ONNX file is missing are skipped (listed in ``missing``)."""
     runners, missing = {}, []
     for name in config.models:
-        path = MODELS[name].onnx(weights_dir)
+        path = MODELS[name].onnx(weights_dir, config.variant)
         if not path.is_file():
             missing.append(name)
             log.warning("skipping %s: %s not found (run `crowd-perception export` first)", name, path)
@@ -199,7 +200,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     text = [
         f"{cfg['frames']} synthetic `bench` frames (spread over its density groups) after {cfg['warmup']} warm-up, "
         f"{cfg['threads']} thread(s), "
-        f"backend `{cfg['backend']}`. Pose 2D runs on the frame's ground-truth visible boxes.",
+        f"backend `{cfg['backend']}`, {cfg['variant'] or 'float'} models. "
+        "Pose 2D runs on the frame's ground-truth visible boxes.",
         "",
         markdown_table(header, rows),
     ]

@@ -140,6 +140,7 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads per model")
     parser.add_argument("--frames", type=int, default=20, help="timed frames of the synthetic bench suite")
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--variant", choices=("", "int8"), default="", help="int8: the <model>.int8.onnx files")
     parser.add_argument("--people", type=int, nargs="+", default=[1, 5, 10, 20, 40, 80], help="scaling curve points")
     parser.add_argument("--scaling-repeats", type=int, default=5)
     parser.add_argument("--json", type=Path, help="full results as JSON (default: docs/runtime-bench-<backend>.json)")
@@ -158,17 +159,19 @@ def _run_bench(args: argparse.Namespace) -> int:
         people=tuple(args.people),
         scaling_repeats=args.scaling_repeats,
         models=tuple(args.models),
+        variant=args.variant,
     )
     result = run_benchmark(config, args.weights_dir)
     markdown = render_markdown(result)
     print(markdown)
-    json_path = args.json or (None if args.no_results else DEFAULT_RESULTS.parent / f"runtime-bench-{args.backend}.json")
+    name = f"runtime-bench-{args.backend}" + (f"-{args.variant}" if args.variant else "")
+    json_path = args.json or (None if args.no_results else DEFAULT_RESULTS.parent / f"{name}.json")
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if not args.no_results:
-        section = f"runtime-bench-{args.backend}"
-        update_results_section(section, f"Runtime benchmark ({args.backend})", markdown)
+        title = f"Runtime benchmark ({args.backend}{', ' + args.variant if args.variant else ''})"
+        update_results_section(name, title, markdown)
     return 0 if result["models"] else 1
 
 

@@ -20,12 +20,7 @@ from .benchmark import runner_call
 from .models import MODELS, load_runner
 from .quantize import output_error, quantize_int8
 
-__all__ = ["int8_path", "recorded_feeds", "export_int8"]
-
-
-def int8_path(onnx_path: Path) -> Path:
-    """``model.onnx`` -> ``model.int8.onnx``."""
-    return onnx_path.with_name(f"{onnx_path.stem}.int8.onnx")
+__all__ = ["recorded_feeds", "export_int8"]
 
 
 def recorded_feeds(name: str, onnx_path: Path, preset: str, frames: int, threads: int, seed: int) -> list[dict[str, np.ndarray]]:
@@ -44,7 +39,7 @@ def export_int8(name: str, model_dir: Path, frames: int = 16, threads: int = 1, 
     onnx_path = MODELS[name].onnx(model_dir)
     calibration = recorded_feeds(name, onnx_path, "train_a", frames, threads, seed)
     evaluation = recorded_feeds(name, onnx_path, "val_a", max(frames // 2, 1), threads, seed + 1)
-    quantized = int8_path(onnx_path)
+    quantized = MODELS[name].onnx(model_dir, "int8")
     quantize_int8(onnx_path, quantized, calibration)
     fp32, int8 = create_backend(onnx_path, threads=threads), create_backend(quantized, threads=threads)
     errors = [output_error(fp32.run(feed), int8.run(feed)) for feed in evaluation]

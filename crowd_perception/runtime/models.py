@@ -33,8 +33,9 @@ class ModelEntry:
     def weights(self, weights_dir: Path | str = DEFAULT_WEIGHTS_DIR) -> Path:
         return Path(weights_dir) / f"{self.name}.safetensors"
 
-    def onnx(self, weights_dir: Path | str = DEFAULT_WEIGHTS_DIR) -> Path:
-        return Path(weights_dir) / f"{self.name}.onnx"
+    def onnx(self, weights_dir: Path | str = DEFAULT_WEIGHTS_DIR, variant: str = "") -> Path:
+        """``<name>.onnx``, or ``<name>.<variant>.onnx`` (e.g. ``int8``)."""
+        return Path(weights_dir) / (f"{self.name}.{variant}.onnx" if variant else f"{self.name}.onnx")
 
 
 MODELS: dict[str, ModelEntry] = {
