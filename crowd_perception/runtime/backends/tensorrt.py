@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..metadata import ModelMetadata, ShapeProfile, sha256_file
+from ..metadata import ModelMetadata, ShapeProfile, atomic_write_bytes, sha256_file
 from .base import Backend, BackendUnavailableError
 from .engine_cache import BuildConfig, EngineKey, engine_path, load_or_build, timing_cache_path
 
@@ -101,28 +101,29 @@ def static_profiles(onnx_path: Path, metadata: ModelMetadata | None) -> dict[str
     return profiles
 
 
-class _ProgressLog:
-    """Adapter giving TensorRT's builder progress to a callback ``(phase, step, steps)``; built lazily."""
+def _progress_monitor(trt: Any, callback: Any) -> Any:
+    """A ``trt.IProgressMonitor`` reporting builder progress to ``callback(phase, step, steps)``.
 
-    @staticmethod
-    def create(trt: Any, callback: Any) -> Any:
-        class Monitor(trt.IProgressMonitor):
-            def __init__(self) -> None:
-                trt.IProgressMonitor.__init__(self)
-                self.steps: dict[str, int] = {}
+    The class is defined here because its base only exists once TensorRT is imported.
+    """
 
-            def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
-                self.steps[phase_name] = num_steps
-                callback(phase_name, 0, num_steps)
+    class Monitor(trt.IProgressMonitor):
+        def __init__(self) -> None:
+            trt.IProgressMonitor.__init__(self)
+            self.steps: dict[str, int] = {}
 
-            def step_complete(self, phase_name: str, step: int) -> bool:
-                callback(phase_name, step + 1, self.steps.get(phase_name, 0))
-                return True
+        def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
+            self.steps[phase_name] = num_steps
+            callback(phase_name, 0, num_steps)
 
-            def phase_finish(self, phase_name: str) -> None:
-                self.steps.pop(phase_name, None)
+        def step_complete(self, phase_name: str, step: int) -> bool:
+            callback(phase_name, step + 1, self.steps.get(phase_name, 0))
+            return True  # False would cancel the build
 
-        return Monitor()
+        def phase_finish(self, phase_name: str) -> None:
+            self.steps.pop(phase_name, None)
+
+    return Monitor()
 
 
 class TensorRTBackend(Backend):
@@ -218,12 +219,10 @@ class TensorRTBackend(Backend):
             log.warning("timing cache %s does not fit this TensorRT/GPU; starting a new one", timing_path)
             config.set_timing_cache(config.create_timing_cache(b""), ignore_mismatch=False)
         if progress is not None and hasattr(trt, "IProgressMonitor"):
-            config.progress_monitor = _ProgressLog.create(trt, progress)
+            config.progress_monitor = _progress_monitor(trt, progress)
         serialized = builder.build_serialized_network(network, config)
         if serialized is None:
             raise RuntimeError(f"TensorRT failed to build an engine for {onnx_path.name} (see the TensorRT log)")
-        from ..metadata import atomic_write_bytes
-
         atomic_write_bytes(timing_path, bytes(config.get_timing_cache().serialize()))
         return bytes(serialized)
 
