@@ -43,6 +43,20 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ship_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", type=Path, help="a 'train pose --export' output folder")
+    parser.add_argument("--weights-dir", type=Path, default=Path(__file__).resolve().parents[2] / "weights")
+    parser.add_argument("--command", required=True, help="the training command line, recorded in the model card")
+
+
+def _run_ship(args: argparse.Namespace) -> int:
+    from .modelcard import ship_run
+
+    for path in ship_run(args.run, args.weights_dir, args.command):
+        print(path)
+    return 0
+
+
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, action="append", required=True,
                         help="pose model (.onnx, or .safetensors with --backend torch); repeat to compare models")
@@ -120,6 +134,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 COMMANDS = [
     Command(("train", "pose"), "train the occluded 2D pose network (RSGNet + Das et al.)", _train_arguments, _run_train),
+    Command(("ship", "pose"), "copy a pose run (weights, ONNX, metadata) into weights/ with a model card",
+            _ship_arguments, _run_ship),
     Command(("evaluate", "pose"), "OKS AP by density / occlusion / crowd index, occlusion table, latency",
             _evaluate_arguments, _run_evaluate),
 ]

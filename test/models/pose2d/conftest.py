@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,26 @@ def make_frame(seed: int = 0, people: int = 3, domain: str = "a") -> tuple[np.nd
         "coco17", np.array(boxes), keypoints=np.array(kpts), keypoint_states=states, visible_fractions=np.full(people, 0.9)
     )
     return image, FrameAnnotation(f"toy{seed}", w, h, persons, instance_map=instance, domain=domain)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> tuple[Path, Path]:
+    """A randomly initialised tiny network saved like a training run (weights + full config) and exported."""
+    import torch
+
+    from crowd_perception.models.pose2d.export import export_pose
+    from crowd_perception.models.pose2d.model import OccludedPoseNet
+    from crowd_perception.models.pose2d.training import PRESETS
+    from crowd_perception.training import save_weights
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("pose2d")
+    config = PRESETS["smoke"]()
+    model = OccludedPoseNet(config.model).eval()
+    weights = save_weights(folder / "model.safetensors", model, config)
+    onnx_path = folder / "pose2d.onnx"
+    export_pose(weights, onnx_path, max_batch=32)
+    return weights, onnx_path
 
 
 @pytest.fixture

@@ -2,25 +2,10 @@
 
 import numpy as np
 import pytest
-import torch
 
-from crowd_perception.models.pose2d.export import export_pose
-from crowd_perception.models.pose2d.model import OccludedPoseNet, PoseNetConfig
 from crowd_perception.models.pose2d.runner import OccludedPoseEstimator
-from crowd_perception.training import save_weights
 
 from .conftest import make_frame
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("pose2d")
-    model = OccludedPoseNet(PoseNetConfig(input_height=64, input_width=64, width=0.25, channels=16, type_dim=8))
-    weights = save_weights(folder / "model.safetensors", model.eval(), {"model": model.config.to_dict()})
-    onnx_path = folder / "pose2d.onnx"
-    export_pose(weights, onnx_path, max_batch=32)
-    return weights, onnx_path
 
 
 def test_one_pose_per_box_in_order(tiny_model):
