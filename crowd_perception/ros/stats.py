@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -26,16 +27,19 @@ class StageStats:
     _published_at: deque = field(default_factory=deque)
     _latency_ms: deque = field(default_factory=deque)
     _processing_ms: deque = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def on_receive(self, now_ns: int) -> None:
-        self.received += 1
-        self._push(self._received_at, now_ns)
+        with self._lock:
+            self.received += 1
+            self._push(self._received_at, now_ns)
 
     def on_publish(self, now_ns: int, stamp_ns: int, processing_ns: int) -> None:
-        self.published += 1
-        self._push(self._published_at, now_ns)
-        self._push(self._latency_ms, (now_ns - stamp_ns) * 1e-6)
-        self._push(self._processing_ms, processing_ns * 1e-6)
+        with self._lock:
+            self.published += 1
+            self._push(self._published_at, now_ns)
+            self._push(self._latency_ms, (now_ns - stamp_ns) * 1e-6)
+            self._push(self._processing_ms, processing_ns * 1e-6)
 
     def _push(self, queue: deque, value: float) -> None:
         queue.append(value)
@@ -48,17 +52,21 @@ class StageStats:
             return 0.0
         return (len(times) - 1) / ((times[-1] - times[0]) * 1e-9)
 
+    @staticmethod
+    def _mean(values: deque) -> float:
+        return sum(values) / len(values) if values else float("nan")
+
     def summary(self) -> dict[str, float | int]:
         """Key figures for the diagnostics: rates in Hz, times in ms (means over the window)."""
-        mean = lambda q: sum(q) / len(q) if q else float("nan")  # noqa: E731
-        return {
-            "received": self.received,
-            "published": self.published,
-            "rejected": self.rejected,
-            "errors": self.errors,
-            "missing_camera_info": self.missing_camera_info,
-            "input_rate_hz": self._rate(self._received_at),
-            "output_rate_hz": self._rate(self._published_at),
-            "latency_ms": mean(self._latency_ms),
-            "processing_ms": mean(self._processing_ms),
-        }
+        with self._lock:
+            return {
+                "received": self.received,
+                "published": self.published,
+                "rejected": self.rejected,
+                "errors": self.errors,
+                "missing_camera_info": self.missing_camera_info,
+                "input_rate_hz": self._rate(self._received_at),
+                "output_rate_hz": self._rate(self._published_at),
+                "latency_ms": self._mean(self._latency_ms),
+                "processing_ms": self._mean(self._processing_ms),
+            }

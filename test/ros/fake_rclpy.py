@@ -132,10 +132,6 @@ class MutuallyExclusiveCallbackGroup:
     pass
 
 
-class ReentrantCallbackGroup:
-    pass
-
-
 # ------------------------------------------------------------------------------ node internals
 
 
@@ -354,7 +350,7 @@ class Updater:
         out = {}
         for name, callback in self.tasks:
             stat = DiagnosticStatusWrapper()
-            out[name] = callback(stat) or stat
+            out[f"{self.node.get_name()}: {name}"] = callback(stat) or stat  # named like the real updater
         return out
 
 
@@ -379,8 +375,7 @@ def install(monkeypatch: Any) -> None:
         "rclpy.event_handler": _module("rclpy.event_handler", SubscriptionEventCallbacks=SubscriptionEventCallbacks,
                                        PublisherEventCallbacks=PublisherEventCallbacks),
         "rclpy.callback_groups": _module("rclpy.callback_groups",
-                                         MutuallyExclusiveCallbackGroup=MutuallyExclusiveCallbackGroup,
-                                         ReentrantCallbackGroup=ReentrantCallbackGroup),
+                                         MutuallyExclusiveCallbackGroup=MutuallyExclusiveCallbackGroup),
         "rclpy.parameter": _module("rclpy.parameter", Parameter=Parameter),
         "rclpy.executors": _module("rclpy.executors", MultiThreadedExecutor=lambda num_threads=None: None),
         "rcl_interfaces": _module("rcl_interfaces"),

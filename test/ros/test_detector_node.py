@@ -79,6 +79,9 @@ def test_live_mode_processes_the_newest_and_counts_drops(make_node):
     (msg,) = node.publishers["detections"].messages
     assert convert.header_from_msg(msg.header).stamp_ns == 1002
     assert node.dropped() == 2 and node.stats.received == 3
+    # inputs and the worker are in different callback groups, so a multi-threaded executor keeps
+    # receiving (and counting drops) while a frame is processed
+    assert node.subscriptions["image"].callback_group is not node.timers[0].callback_group
 
 
 @pytest.mark.parametrize("encoding", ["rgb8", "mono8", "bgra8", "rgba8"])

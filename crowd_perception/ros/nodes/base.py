@@ -14,7 +14,7 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticStatus
 from diagnostic_updater import Updater
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType, SetParametersResult
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
@@ -70,11 +70,11 @@ class StageNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.stats = StageStats()
         self.slot: LatestSlot = LatestSlot()
-        self.input_group = ReentrantCallbackGroup()
+        self.input_group = MutuallyExclusiveCallbackGroup()  # input callbacks one at a time (sync state)
         self.stage = self.make_stage(runner)
         self.diagnostics = Updater(self, period=self.config.diagnostics_period_s)
         self.diagnostics.setHardwareID(runner_identity(self.runner))
-        self.diagnostics.add(f"{node_name}: {self.STAGE_NAME}", self._diagnose)
+        self.diagnostics.add(self.STAGE_NAME, self._diagnose)  # the updater prefixes the node name
         self._reported = (0, 0, 0, 0)
         self.create_timer(_WORKER_PERIOD_S, self._work, callback_group=MutuallyExclusiveCallbackGroup())
 
