@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fp16 import convert_to_fp16, converter_version
 from ..metadata import ModelMetadata, ShapeProfile, atomic_write_bytes, sha256_file
 from .base import Backend, BackendUnavailableError
 from .engine_cache import BuildConfig, EngineKey, engine_path, load_or_build, timing_cache_path
@@ -154,8 +155,6 @@ class TensorRTBackend(Backend):
         except RuntimeError as exc:
             raise BackendUnavailableError(f"no usable CUDA device {device}: {exc}") from exc
         gpu_name = props.name.decode() if isinstance(props.name, bytes) else str(props.name)
-        from ..fp16 import converter_version
-
         if precision == "fp16" and metadata is not None and "quantization" in metadata.extra:
             # A Q/DQ model already states its precision per tensor; converting it to FP16 would fight that.
             log.info("%s is Q/DQ-quantised: building it as exported (no FP16 conversion)", onnx_path.name)
@@ -183,7 +182,7 @@ class TensorRTBackend(Backend):
                 self.engine_path,
                 self.key,
                 build=lambda: self._build(onnx_path, timing_cache_path(cache_dir, self.key), progress),
-                deserialize=self._runtime.deserialize_cuda_engine,
+                deserialize=self._deserialize,
                 rebuild=rebuild,
             )
         except RuntimeError as exc:
@@ -193,6 +192,14 @@ class TensorRTBackend(Backend):
 
     # -- build ------------------------------------------------------------------------------------
 
+    def _deserialize(self, payload: bytes) -> Any:
+        """The engine, or ``None`` when TensorRT refuses the bytes (it logs why), whatever way it refuses."""
+        try:
+            return self._runtime.deserialize_cuda_engine(payload)
+        except Exception as exc:  # some TensorRT versions raise instead of returning None
+            log.warning("TensorRT could not deserialise an engine: %s", exc)
+            return None
+
     def _build(self, onnx_path: Path, timing_path: Path, progress: Any) -> bytes:
         trt = self._trt
         builder = trt.Builder(self._logger)
@@ -201,8 +208,6 @@ class TensorRTBackend(Backend):
         with tempfile.TemporaryDirectory() as tmp:
             source = onnx_path
             if self.build_config.precision == "fp16":
-                from ..fp16 import convert_to_fp16
-
                 source = convert_to_fp16(onnx_path, Path(tmp) / f"{onnx_path.stem}.fp16.onnx")
             if not parser.parse_from_file(str(source)):
                 errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
