@@ -29,6 +29,7 @@ __all__ = [
     "occlusion_state_accuracy",
 ]
 
+_FAR = -1e6  # coordinate of joints a prediction does not have: never within any OKS tolerance
 CROWD_LEVELS = {"easy": (0.0, 0.1), "medium": (0.1, 0.8), "hard": (0.8, float("inf"))}
 
 
@@ -110,8 +111,10 @@ def oks_ap(
         pk = convert_keypoints(pred.keypoints, pred.skeleton, skeleton)
         ps = convert_keypoints(pred.scores[..., None], pred.skeleton, skeleton, fill=0)[..., 0]
         for k, s, score in zip(pk, ps, pred.person_scores, strict=True):
-            if not np.isfinite(k).all():
+            if not np.isfinite(k).any():
                 continue
+            # A joint the model's skeleton lacks (e.g. CrowdPose's neck from a COCO model) is a miss.
+            k = np.where(np.isfinite(k), k, _FAR)
             flat = np.concatenate([k, s[:, None]], axis=1).reshape(-1)
             results.append({"image_id": image_id, "category_id": 1, "keypoints": flat.tolist(), "score": float(score)})
     if not any(a["num_keypoints"] > 0 for a in annotations):

@@ -130,3 +130,16 @@ def test_real_fixtures(fixtures_dir, relative, skeleton):
     assert oks_ap(frames, [as_pred(f) for f in frames], skeleton)["AP"] == pytest.approx(1.0)
     assert oks_ap(frames, [as_pred(f, 0.1) for f in frames], skeleton)["AP"] < 0.8
     assert all(crowd_index(f, skeleton) >= 0 for f in frames)
+
+
+def test_joints_missing_from_the_model_skeleton_count_as_misses():
+    """A COCO-17 pose scored on CrowdPose-14: 12 shared joints exact, head_top/neck missing ->
+    OKS = 12/14 = 0.857 -> passes thresholds 0.50 ... 0.85 (8 of 10) -> AP 0.8."""
+    from crowd_perception.core.skeletons import convert_keypoints
+
+    rng = np.random.default_rng(5)
+    kp14 = rng.uniform(100, 300, size=(1, 14, 2))
+    frame = _frame(kp14, [[100, 100, 300, 300]], skeleton="crowdpose14")
+    kp17 = np.nan_to_num(convert_keypoints(kp14, "crowdpose14", "coco17"), nan=200.0)
+    pred = Poses2D("coco17", kp17, np.ones((1, 17)), person_scores=[1.0])
+    assert oks_ap([frame], [pred], skeleton="crowdpose14")["AP"] == pytest.approx(0.8)
