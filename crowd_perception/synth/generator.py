@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
 from ..core.camera import PinholeCamera
+from ..core.skeletons import BODY22
 from .body import HEAD_SPHERE, PART_COLOUR_ROLE, body_spheres, part_enabled, pose_joints
 from .config import SequenceConfig, SynthConfig
 from .crowd import Crowd
@@ -22,15 +23,17 @@ from .effects import sample_effects
 from .labels import instance_map, joint_states, visible_boxes
 from .palette import get_palette
 from .raster import draw_shadows, rasterise
-from .rig import EgoMotion
-from .world import NEAR, StreetLayout, build_street
+from .rig import CameraPose, EgoMotion
+from .world import NEAR, Street, StreetLayout, build_street
 
 __all__ = ["Sample", "generate", "sequence_names"]
 
 SKELETON = "body22"
 _EPOCH_NS = 1_700_000_000 * 10**9
 _MIN_ROOT_DEPTH = 1.0  # metres; closer people would fill the frame and cross the near plane
-_ROLE_INDEX = {"top": 0, "bottom": 1, "shoe": 2, "skin": 3, "hair": 4, "bag": 5}
+_ROLE_INDEX = {"top": 0, "bottom": 1, "shoe": 2, "skin": 3, "hair": 4, "bag": 5, "sleeve": 0}
+_ROLES = np.array([_ROLE_INDEX[r] for r in PART_COLOUR_ROLE])  # part -> index into Crowd.colours
+_SLEEVES = np.array([r == "sleeve" for r in PART_COLOUR_ROLE])  # forearms: top colour, or skin if short
 
 
 @dataclass
@@ -100,44 +103,13 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
     obstacles = np.array([o.footprint for o in street.occluders]).reshape(-1, 4)
     crowd = Crowd(rng, palette, layout, spec, camera_z=pose.centre[2], obstacles=obstacles)
     effects = sample_effects(rng, domain, cam.width, cam.height)
-    roles = np.array([_ROLE_INDEX.get(r, 0) for r in PART_COLOUR_ROLE])
-    sleeve = np.array([r == "sleeve" for r in PART_COLOUR_ROLE])
     for frame in range(spec.frames):
         t = frame / config.fps
         pose = ego.pose(t)
         if frame:
             crowd.step(1.0 / config.fps, pose.centre[2])
-        joints = pose_joints(crowd.shapes, crowd.gait, crowd.phase)
-        spheres = body_spheres(joints, crowd.shapes)
-        rotation, origin = crowd.world_transform()
-        joints_cam = pose.to_camera(np.einsum("nij,nkj->nki", rotation, joints) + origin[:, None])
-        sphere_cam = pose.to_camera(np.einsum("nij,nkj->nki", rotation, spheres[..., :3]) + origin[:, None])
-        spheres_cam = np.concatenate([sphere_cam, spheres[..., 3:]], axis=-1)
-        keep = _in_view(spheres_cam, joints_cam, intrinsics)
-        colours = crowd.colours[keep][:, roles]  # (N, parts, 3)
-        long_sleeves = crowd.shapes.long_sleeves[keep]
-        colours[:, sleeve] = np.where(long_sleeves[:, None, None], crowd.colours[keep][:, None, 0],
-                                      crowd.colours[keep][:, None, 3])
         image = street.render_background(pose)
-        draw_shadows(image, pose, crowd.position[keep])
-        raster = rasterise(image, pose, spheres_cam[keep], colours, part_enabled(crowd.shapes.take(keep)),
-                           crowd.position[keep], street.occluders)
-        instances = instance_map(raster)
-        vis_boxes, vis_pixels = visible_boxes(instances, raster.boxes)
-        kept_joints = joints_cam[keep]
-        keypoints = intrinsics.project(kept_joints)
-        states = joint_states(raster, keypoints, kept_joints, spheres_cam[keep][:, HEAD_SPHERE, :3])
-        persons = PersonAnnotations(
-            SKELETON,
-            raster.boxes,
-            visible_boxes=vis_boxes,
-            ids=crowd.ids[keep],
-            keypoints=keypoints,
-            keypoint_states=states,
-            joints_3d=kept_joints,
-            distances=np.linalg.norm(kept_joints[:, 0], axis=-1),
-            visible_fractions=vis_pixels / np.maximum(raster.amodal_pixels, 1),
-        )
+        persons, instances = _render_people(image, pose, crowd, street)
         annotation = FrameAnnotation(
             image_id=f"{name}/{frame:06d}",
             width=cam.width,
@@ -151,6 +123,46 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
             domain=domain.name,
         )
         yield Sample(effects.apply(image, rng), annotation)
+
+
+def _part_colours(crowd: Crowd, keep: np.ndarray) -> np.ndarray:
+    """``(N, parts, 3)`` BGR of every body part from each identity's clothing, skin and hair colours."""
+    identity = crowd.colours[keep]
+    colours = identity[:, _ROLES]
+    sleeves = np.where(crowd.shapes.long_sleeves[keep][:, None], identity[:, 0], identity[:, 3])
+    colours[:, _SLEEVES] = sleeves[:, None]
+    return colours
+
+
+def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: Street
+                   ) -> tuple[PersonAnnotations, np.ndarray]:
+    """Pose, place, cull and draw everybody onto ``image``; returns their ground truth and instance map."""
+    joints = pose_joints(crowd.shapes, crowd.gait, crowd.phase)
+    spheres = body_spheres(joints, crowd.shapes)
+    rotation, origin = crowd.world_transform()
+    joints_cam = pose.to_camera(np.einsum("nij,nkj->nki", rotation, joints) + origin[:, None])
+    centres_cam = pose.to_camera(np.einsum("nij,nkj->nki", rotation, spheres[..., :3]) + origin[:, None])
+    spheres_cam = np.concatenate([centres_cam, spheres[..., 3:]], axis=-1)
+    keep = _in_view(spheres_cam, joints_cam, pose.intrinsics)
+    spheres_cam, joints_cam = spheres_cam[keep], joints_cam[keep]
+    draw_shadows(image, pose, crowd.position[keep])
+    raster = rasterise(image, pose, spheres_cam, _part_colours(crowd, keep), part_enabled(crowd.shapes.take(keep)),
+                       crowd.position[keep], street.occluders)
+    instances = instance_map(raster)
+    vis_boxes, vis_pixels = visible_boxes(instances, raster.boxes)
+    keypoints = pose.intrinsics.project(joints_cam)
+    persons = PersonAnnotations(
+        SKELETON,
+        raster.boxes,
+        visible_boxes=vis_boxes,
+        ids=crowd.ids[keep],
+        keypoints=keypoints,
+        keypoint_states=joint_states(raster, keypoints, joints_cam, spheres_cam[:, HEAD_SPHERE, :3]),
+        joints_3d=joints_cam,
+        distances=np.linalg.norm(joints_cam[:, BODY22.root], axis=-1),
+        visible_fractions=vis_pixels / np.maximum(raster.amodal_pixels, 1),
+    )
+    return persons, instances
 
 
 def _in_view(spheres_cam: np.ndarray, joints_cam: np.ndarray, k: PinholeCamera) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Painter's-algorithm rasteriser for people (sphere-hull parts) and occluders (cuboid faces).
 
-Every primitive is drawn with ``cv2.fillConvexPoly`` twice in the same pass: its colour into the
-image and its *code* into an int32 code map, so the code map says exactly which primitive (person
-row and body part, or occluder) owns every pixel of the rendered image. Primitives are sorted far to
+Every primitive is drawn with ``cv2.fillConvexPoly`` in one pass: its colour into the image (plus
+a lighter, offset copy on parts large enough to show shading) and its *code* into an int32 code
+map, so the code map says exactly which primitive (person row and body part, or occluder) owns
+every pixel of the rendered image. A sphere projects to a circle of radius ``f r / z`` (the small
+perspective elongation of off-axis spheres is neglected). Primitives are sorted far to
 near: body parts by the depth of their sphere centres; each occluder gets a depth key placed
 between the people behind it and the people in front of it (decided per person with a separating
 line between the person's ground position and the occluder's footprint), so a person standing

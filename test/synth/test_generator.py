@@ -159,3 +159,9 @@ def test_full_hd_frames():
     assert a.camera.width == 1920 and a.instance_map.shape == (1080, 1920)
     projected = a.camera.project(a.persons.joints_3d.astype(np.float64))
     assert np.abs(projected - a.persons.keypoints).max(initial=0.0) < 1e-2
+
+
+def test_empty_street():
+    samples = list(generate(tiny_config(people=(0, 0), frames=3, count=1), seed=0))
+    assert [len(s.annotation.persons) for s in samples] == [0, 0, 0]
+    assert all(s.annotation.instance_map.max() == 0 for s in samples)
