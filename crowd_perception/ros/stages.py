@@ -43,6 +43,7 @@ __all__ = [
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 _RELIABILITY = ("best_effort", "reliable")
+DETECTOR_SCORE_FLOOR = 0.05  # the detector runner keeps boxes above this; the stage applies score_threshold
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
 
 
@@ -171,7 +172,9 @@ def build_runner(config: Any) -> Any:
     if kind == "detector":
         from ..models.detector.runner import PedestrianDetector
 
-        return PedestrianDetector(path, backend=config.backend, threads=config.threads)
+        # the runner's own threshold is only a floor, so that score_threshold can change at run time
+        floor = min(config.score_threshold, DETECTOR_SCORE_FLOOR)
+        return PedestrianDetector(path, backend=config.backend, threads=config.threads, score_threshold=floor)
     if kind == "pose2d":
         from ..models.pose2d.runner import OccludedPoseEstimator
 
