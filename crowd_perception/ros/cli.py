@@ -61,16 +61,22 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("onnxruntime", "tensorrt", "auto"), default="onnxruntime")
     parser.add_argument("--config", type=Path, help="ROS 2 params file (default: config/crowd_perception.yaml)")
     parser.add_argument("--frames", type=int, help="only the first N frames")
+    parser.add_argument("--results", action="store_true", help="also write the figures into docs/RESULTS.md")
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import results_markdown, run_demo
 
     result = run_demo(args.out, args.preset, args.seed, args.backend, args.config, args.frames)
     print(f"generated {result.input_bag} in {result.generation_seconds:.1f} s")
     print(result.replay.summary())
     print(result.evaluation.table())
     print(f"video: {result.video}\nsummary: {result.summary}")
+    if args.results:
+        from ..utils.results import update_results_section
+
+        title = f"Demo: synthetic '{args.preset}' bag through the whole stack ({args.backend}, CPU)"
+        print(f"results: {update_results_section('demo', title, results_markdown(result))}")
     return 0 if not result.replay.failed else 1
 
 

@@ -18,7 +18,7 @@ from .draw import draw_detections, draw_tracks
 from .evaluate import BagEvaluation, evaluate_bag
 from .replay import Pipeline, ReplayReport, replay_bag
 
-__all__ = ["DemoResult", "run_demo", "write_video"]
+__all__ = ["DemoResult", "results_markdown", "run_demo", "write_video"]
 
 
 @dataclass
@@ -96,3 +96,21 @@ def run_demo(out_dir: str | Path, preset: str = "demo", seed: int = 0, backend: 
         "video": str(video),
     }, indent=1), encoding="utf-8")
     return DemoResult(input_bag, output_bag, video, summary, generation_seconds, report, evaluation)
+
+
+def results_markdown(result: DemoResult) -> str:
+    """The demo's figures for ``docs/RESULTS.md`` (frame accounting, FPS, stage times, metrics)."""
+    from ..utils.results import markdown_table
+
+    replay = result.replay
+    lines = [
+        f"{replay.frames} frames, {replay.processed} processed, {len(replay.failed)} failed; "
+        f"end-to-end {replay.fps:.2f} FPS (bag read + all stages + bag write, one process, CPU).",
+        "",
+        markdown_table(["stage", "ms / frame"], [[k, v] for k, v in replay.stage_ms().items()]),
+        "",
+        "```",
+        result.evaluation.table(),
+        "```",
+    ]
+    return "\n".join(lines)

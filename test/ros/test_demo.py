@@ -35,6 +35,13 @@ def test_demo_writes_bag_metrics_video_and_summary(demo):
     assert (demo.summary.parent / "report" / "metrics.json").is_file()
 
 
+def test_results_markdown(demo):
+    from crowd_perception.ros.demo import results_markdown
+
+    text = results_markdown(demo)
+    assert "3 frames, 3 processed, 0 failed" in text and "| tracker |" in text and "MR^-2" in text
+
+
 def test_demo_refuses_to_overwrite(demo):
     with pytest.raises(FileExistsError, match="choose an empty"):
         run_demo(demo.summary.parent, max_frames=1, runners=_fakes())
