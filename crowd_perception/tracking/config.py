@@ -72,14 +72,15 @@ class TrackerConfig:
 
 JDE = TrackerConfig()
 
-# Cosine gate 0.4: calibrated on the bench suite's perturbation model (equal error rate between
-# same- and different-identity pairs, see ``ablate tracking --calibrate``); re-run for a new
-# embedding head. The fused limit stays JDE's 0.7.
+# Cosine gate: the equal-error threshold between same- and different-identity detection pairs of
+# the embeddings that feed the tracker (``crowd_perception.tracking.calibration``), here 0.666 for the
+# perturbation model on the synth ``bench`` preset (``ablation tracking`` prints it). Re-calibrate
+# for a new embedding head. The fused cost limit stays JDE's 0.7.
 DEFAULT = JDE.replace(
     time_based=True,
     byte=True,
     appearance_metric="cosine",
-    appearance_gate=0.4,
+    appearance_gate=0.67,
     bounded_memory=True,
     camera_motion=True,
 )
