@@ -46,3 +46,28 @@ def test_export_without_weights_fails_clearly(tmp_path, caplog):
     with caplog.at_level(logging.ERROR):
         assert args._run(args) == 1
     assert "no weights" in caplog.text
+
+
+def test_export_writes_each_model_through_its_registered_function(tmp_path, tiny_model, monkeypatch, capsys):
+    from crowd_perception.runtime import models
+    from crowd_perception.runtime.metadata import ModelMetadata
+
+    calls = []
+
+    def fake_export(weights, onnx_path):
+        """Stands in for a model area's export: 'exports' the tiny model."""
+        calls.append((weights, onnx_path))
+        onnx_path.parent.mkdir(parents=True, exist_ok=True)
+        onnx_path.write_bytes(tiny_model[0].read_bytes())
+        onnx_path.with_suffix(".json").write_bytes(tiny_model[0].with_suffix(".json").read_bytes())
+        return ModelMetadata.load(onnx_path.with_suffix(".json"))
+
+    monkeypatch.setattr(models, "resolve", lambda target: fake_export)
+    (tmp_path / "pose3d.safetensors").write_bytes(b"weights")
+    args = build_parser(COMMANDS).parse_args(
+        ["export", "--weights-dir", str(tmp_path), "--out-dir", str(tmp_path / "out"), "--models", "pose3d"]
+    )
+    assert args._run(args) == 0
+    assert calls == [(tmp_path / "pose3d.safetensors", tmp_path / "out" / "pose3d.onnx")]
+    assert (tmp_path / "out" / "pose3d.json").is_file()
+    assert "pose3d: " in capsys.readouterr().out
