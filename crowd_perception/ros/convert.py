@@ -166,13 +166,17 @@ def _poses2d(skeleton: str, items: list[Any]) -> Poses2D:
     )
 
 
-def poses2d_to_msg(poses: Poses2D, header: Header, kit: MessageKit) -> Any:
+def _pose_array_msg(typename: str, poses: Poses2D | Poses3D, header: Header, kit: MessageKit, pose_msg) -> Any:
     return kit.make(
-        "crowd_perception/msg/Pose2DArray",
+        typename,
         header=header_to_msg(header, kit),
         skeleton=_skeleton_msg(poses.skeleton, kit),
-        poses=[_pose2d_msg(poses, i, kit) for i in range(len(poses))],
+        poses=[pose_msg(poses, i, kit) for i in range(len(poses))],
     )
+
+
+def poses2d_to_msg(poses: Poses2D, header: Header, kit: MessageKit) -> Any:
+    return _pose_array_msg("crowd_perception/msg/Pose2DArray", poses, header, kit, _pose2d_msg)
 
 
 def poses2d_from_msg(msg: Any) -> tuple[Header, Poses2D]:
@@ -212,12 +216,7 @@ def _poses3d(skeleton: str, items: list[Any]) -> Poses3D:
 
 
 def poses3d_to_msg(poses: Poses3D, header: Header, kit: MessageKit) -> Any:
-    return kit.make(
-        "crowd_perception/msg/Pose3DArray",
-        header=header_to_msg(header, kit),
-        skeleton=_skeleton_msg(poses.skeleton, kit),
-        poses=[_pose3d_msg(poses, i, kit) for i in range(len(poses))],
-    )
+    return _pose_array_msg("crowd_perception/msg/Pose3DArray", poses, header, kit, _pose3d_msg)
 
 
 def poses3d_from_msg(msg: Any) -> tuple[Header, Poses3D]:

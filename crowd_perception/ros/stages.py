@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -24,6 +24,8 @@ from .params import param
 __all__ = [
     "WEIGHTS_DIR",
     "NodeConfig",
+    "ModelNodeConfig",
+    "Stage",
     "DetectorConfig",
     "PoseConfig",
     "Pose3DConfig",
@@ -63,24 +65,20 @@ class NodeConfig:
         "period of the diagnostic_updater status [s]", low=0.1, high=60.0))
 
 
-def _model_path_field(kind: str):
-    return field(default="", metadata=param(
-        f"{kind} model (.onnx); empty: the shipped crowd_perception/weights/{kind}.onnx"))
+@dataclass(frozen=True)
+class ModelNodeConfig(NodeConfig):
+    """Parameters of a node that runs a network (``MODEL`` names its shipped default)."""
 
-
-def _backend_field():
-    return field(default="onnxruntime", metadata=param("inference backend", choices=_BACKENDS))
-
-
-def _threads_field():
-    return field(default=1, metadata=param("CPU threads of the inference backend", low=1, high=64))
+    MODEL: ClassVar[str] = ""
+    model_path: str = field(default="", metadata=param(
+        "model file (.onnx, with its metadata .json beside it); empty: the shipped crowd_perception/weights/<model>.onnx"))
+    backend: str = field(default="onnxruntime", metadata=param("inference backend", choices=_BACKENDS))
+    threads: int = field(default=1, metadata=param("CPU threads of the inference backend", low=1, high=64))
 
 
 @dataclass(frozen=True)
-class DetectorConfig(NodeConfig):
-    model_path: str = _model_path_field("detector")
-    backend: str = _backend_field()
-    threads: int = _threads_field()
+class DetectorConfig(ModelNodeConfig):
+    MODEL: ClassVar[str] = "detector"
     compressed_input: bool = field(default=False, metadata=param(
         "subscribe to sensor_msgs/CompressedImage (<image>/compressed) instead of Image"))
     score_threshold: float = field(default=0.2, metadata=param(
@@ -90,10 +88,8 @@ class DetectorConfig(NodeConfig):
 
 
 @dataclass(frozen=True)
-class PoseConfig(NodeConfig):
-    model_path: str = _model_path_field("pose2d")
-    backend: str = _backend_field()
-    threads: int = _threads_field()
+class PoseConfig(ModelNodeConfig):
+    MODEL: ClassVar[str] = "pose2d"
     flip_test: bool = field(default=False, metadata=param("average with the mirrored crops (2x compute)"))
     occlusion_threshold: float = field(default=0.5, metadata=param(
         "a joint whose occlusion probability exceeds this is published as OCCLUDED", low=0.0, high=1.0,
@@ -105,10 +101,8 @@ class PoseConfig(NodeConfig):
 
 
 @dataclass(frozen=True)
-class Pose3DConfig(NodeConfig):
-    model_path: str = _model_path_field("pose3d")
-    backend: str = _backend_field()
-    threads: int = _threads_field()
+class Pose3DConfig(ModelNodeConfig):
+    MODEL: ClassVar[str] = "pose3d"
     score_threshold: float = field(default=0.3, metadata=param(
         "3D poses below this person score are not published", low=0.0, high=1.0, dynamic=True))
     require_camera_info: bool = field(default=False, metadata=param(
@@ -154,9 +148,9 @@ NODE_CONFIGS = {
 }
 
 
-def model_path(config: Any, kind: str) -> Path:
-    """The configured model file, or the shipped default ``weights/<kind>.onnx``."""
-    return Path(config.model_path) if config.model_path else WEIGHTS_DIR / f"{kind}.onnx"
+def model_path(config: ModelNodeConfig) -> Path:
+    """The configured model file, or the shipped default ``weights/<model>.onnx``."""
+    return Path(config.model_path) if config.model_path else WEIGHTS_DIR / f"{config.MODEL}.onnx"
 
 
 def build_runner(config: Any) -> Any:
@@ -165,8 +159,8 @@ def build_runner(config: Any) -> Any:
         from ..tracking import Tracker
 
         return Tracker(tracker_config(config))
-    kind = {DetectorConfig: "detector", PoseConfig: "pose2d", Pose3DConfig: "pose3d"}[type(config)]
-    path = model_path(config, kind)
+    kind = config.MODEL
+    path = model_path(config)
     if not path.is_file():
         raise FileNotFoundError(f"{kind} model not found: {path} (set the model_path parameter)")
     if kind == "detector":
@@ -206,29 +200,39 @@ def runner_identity(runner: Any) -> str:
 # ------------------------------------------------------------------------------------- stages
 
 
+class Stage:
+    """A config and a runner; ``reconfigure`` applies run-time parameter changes."""
+
+    config: Any
+    runner: Any
+
+    def reconfigure(self, config: Any) -> None:
+        self.config = config
+
+
 @dataclass
-class DetectionStage:
+class DetectionStage(Stage):
     config: DetectorConfig
-    detector: Any
+    runner: Any  # PedestrianDetector
 
     def process(self, image: np.ndarray) -> Detections:
         """Detections of one BGR image above the score threshold, best first, at most ``max_detections``."""
-        detections = self.detector.detect(image)
+        detections = self.runner.detect(image)
         order = np.argsort(-detections.scores, kind="stable")
         order = order[detections.scores[order] >= self.config.score_threshold][: self.config.max_detections]
         return detections.select(order)
 
 
 @dataclass
-class PoseStage:
+class PoseStage(Stage):
     config: PoseConfig
-    estimator: Any
+    runner: Any  # OccludedPoseEstimator
 
     def process(self, image: np.ndarray, detections: Detections) -> Poses2D:
         """One pose per detection at or above ``min_box_score``, in detection order."""
         chosen = detections.select(detections.scores >= self.config.min_box_score)
-        self.estimator.occlusion_threshold = self.config.occlusion_threshold
-        poses = self.estimator.estimate(image, chosen.boxes)
+        self.runner.occlusion_threshold = self.config.occlusion_threshold
+        poses = self.runner.estimate(image, chosen.boxes)
         poses.person_scores = chosen.scores.copy()
         return poses
 
@@ -246,13 +250,13 @@ def camera_for_image(camera: PinholeCamera | None, width: int, height: int) -> t
 
 
 @dataclass
-class Pose3DStage:
+class Pose3DStage(Stage):
     config: Pose3DConfig
-    estimator: Any
+    runner: Any  # Pose3DEstimator
 
     def process(self, image: np.ndarray, camera: PinholeCamera | None) -> Poses3D:
         """3D poses above the score threshold; without ``camera`` they are flagged as not placed by intrinsics."""
-        poses = self.estimator.estimate(image, camera)
+        poses = self.runner.estimate(image, camera)
         keep = np.flatnonzero(poses.person_scores >= self.config.score_threshold)
         return Poses3D(
             poses.skeleton,
@@ -266,17 +270,17 @@ class Pose3DStage:
 
 
 @dataclass
-class TrackerStage:
+class TrackerStage(Stage):
     config: TrackerNodeConfig
-    tracker: Any
+    runner: Any  # Tracker
 
     def __post_init__(self) -> None:
-        self.tracker.config = tracker_config(self.config)  # the node's parameters are authoritative
+        self.runner.config = tracker_config(self.config)  # the node's parameters are authoritative
 
     def reconfigure(self, config: TrackerNodeConfig) -> None:
         """Apply run-time threshold changes to the running tracker (its tracks are kept)."""
         self.config = config
-        self.tracker.config = tracker_config(config)
+        self.runner.config = tracker_config(config)
 
     def process(
         self,
@@ -287,7 +291,7 @@ class TrackerStage:
         homography: np.ndarray | None = None,
     ) -> Tracks:
         """Tracks after this frame, with the poses of this stamp attached to the tracks they overlap."""
-        tracks = self.tracker.update(detections, stamp_ns, homography)
+        tracks = self.runner.update(detections, stamp_ns, homography)
         if poses_2d is not None:
             tracks.poses_2d = _attach(tracks, poses_2d, self.config.pose_iou_threshold)
         if poses_3d is not None:

@@ -148,7 +148,7 @@ def test_diagnostics_report_rates_latency_and_identity(make_node):
 
 def test_processing_errors_are_counted_not_fatal(make_node):
     node = make_node(live=False)
-    node.stage.detector.detect = lambda image: (_ for _ in ()).throw(RuntimeError("boom"))
+    node.stage.runner.detect = lambda image: (_ for _ in ()).throw(RuntimeError("boom"))
     node.subscriptions["image"].deliver(_image(node, 10, 1))
     assert node.stats.errors == 1 and "boom" in node.logger.messages("error")[0]
     status = node.diagnostics.force_update()["detector_node: detection"]

@@ -60,4 +60,4 @@ def test_missing_models_are_clear_errors(tmp_path):
                          (stages.Pose3DConfig, "pose3d")):
         with pytest.raises(FileNotFoundError, match=f"{kind} model not found"):
             stages.build_runner(config(model_path=str(tmp_path / "missing.onnx")))
-    assert stages.model_path(stages.DetectorConfig(), "detector") == stages.WEIGHTS_DIR / "detector.onnx"
+    assert stages.model_path(stages.DetectorConfig()) == stages.WEIGHTS_DIR / "detector.onnx"

@@ -64,7 +64,7 @@ def test_missing_poses_release_detections_when_the_cache_is_full(ros_node):
 def test_thresholds_reach_the_running_tracker(ros_node):
     node = ros_node("tracker_node", "TrackerNode", _tracker(), live=False)
     (result,) = node.set_parameters([fake_rclpy.Parameter("new_track_threshold", 0.95)])
-    assert result.successful and node.stage.tracker.config.new_track_threshold == 0.95
+    assert result.successful and node.stage.runner.config.new_track_threshold == 0.95
     node.subscriptions["detections"].deliver(_dets(node, 1, 0.0))
     _, tracks = convert.tracks_from_msg(node.publishers["tracks"].messages[-1])
     assert len(tracks) == 0  # 0.9 and 0.8 no longer start tracks
@@ -74,7 +74,7 @@ def test_motion_compensation_input(ros_node):
     node = ros_node("tracker_node", "TrackerNode", _tracker(), live=False, motion_compensation=True)
     node.subscriptions["detections"].deliver(_dets(node, 5, 0.0))
     node.subscriptions["homography"].deliver(convert.homography_to_msg(np.eye(3), Header(5, "cam"), node.kit))
-    assert len(node.publishers["tracks"].messages) == 1 and node.stage.tracker.config.camera_motion
+    assert len(node.publishers["tracks"].messages) == 1 and node.stage.runner.config.camera_motion
 
 
 def test_visualizer_publishes_only_when_subscribed(ros_node):

@@ -2,8 +2,9 @@
 with incompatible-QoS warnings, input decoding with counted rejections, live mode (newest input
 only, drops counted), diagnostics, and publishing with the input's header.
 
-A node subclass names its config dataclass (``CONFIG``), builds its stage in ``make_stage`` and
-implements ``process(item)`` for one unit of work (one image, or one stamp-matched group).
+A node subclass names its config dataclass (``CONFIG``) and stage class (``STAGE``), subscribes
+with :meth:`StageNode.on_input` (one message is one unit of work) or :meth:`StageNode.on_synced`
+(units are stamp-matched groups, ``self.sync``), and implements ``process(unit)``.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from ...core.types import Header
 from .. import convert
 from ..kit import MessageKit, RclpyKit
 from ..params import ParameterError, ParamSpec, config_from_params, param_specs
-from ..stages import runner_identity
+from ..stages import build_runner, runner_identity
 from ..stats import StageStats
-from ..sync import LatestSlot
+from ..sync import LatestSlot, StampSync
 
 __all__ = ["StageNode", "descriptor", "run_node"]
 
@@ -56,7 +57,9 @@ class StageNode(Node):
     """Base class of the four nodes (and the visualizer)."""
 
     CONFIG: type = object
+    STAGE: type = object
     STAGE_NAME = "stage"
+    PRIMARY = "image"  # the stamp-matched stream whose messages count as received inputs
 
     def __init__(self, node_name: str, *, kit: MessageKit | None = None, runner: Any = None, **node_kwargs: Any):
         super().__init__(node_name, **node_kwargs)
@@ -70,6 +73,7 @@ class StageNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.stats = StageStats()
         self.slot: LatestSlot = LatestSlot()
+        self.sync: StampSync | None = None
         self.input_group = MutuallyExclusiveCallbackGroup()  # input callbacks one at a time (sync state)
         self.stage = self.make_stage(runner)
         self.diagnostics = Updater(self, period=self.config.diagnostics_period_s)
@@ -80,18 +84,15 @@ class StageNode(Node):
 
     # --------------------------------------------------------------- subclass interface
     def make_stage(self, runner: Any) -> Any:
-        raise NotImplementedError
+        """The stage with ``runner``, or with the runner the config asks for (model loaded once)."""
+        return self.STAGE(self.config, runner if runner is not None else build_runner(self.config))
 
     @property
     def runner(self) -> Any:
-        raise NotImplementedError
+        return self.stage.runner
 
-    def process(self, item: Any) -> None:
+    def process(self, unit: Any) -> None:
         raise NotImplementedError
-
-    def reconfigure(self, config: Any) -> None:
-        """Apply a run-time parameter change (stages read ``self.config`` through their config)."""
-        self.stage.config = config
 
     # --------------------------------------------------------------- parameters
     def _on_set_parameters(self, parameters: list) -> SetParametersResult:
@@ -104,7 +105,7 @@ class StageNode(Node):
         except ParameterError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = config
-        self.reconfigure(config)
+        self.stage.reconfigure(config)
         self.get_logger().info(f"parameters changed: {ours}")
         return SetParametersResult(successful=True, reason="")
 
@@ -142,6 +143,18 @@ class StageNode(Node):
     # --------------------------------------------------------------- flow
     def now_ns(self) -> int:
         return int(self.get_clock().now().nanoseconds)
+
+    def on_input(self, msg: Any) -> None:
+        """Subscription callback of a single-input node."""
+        self.stats.on_receive(self.now_ns())
+        self.submit(msg)
+
+    def on_synced(self, stream: str, msg: Any) -> None:
+        """Subscription callback of a stamp-matched input; complete groups become units of work."""
+        if stream == self.PRIMARY:
+            self.stats.on_receive(self.now_ns())
+        for _, group in self.sync.add(stream, convert.header_from_msg(msg.header).stamp_ns, msg):
+            self.submit(group)
 
     def submit(self, item: Any) -> None:
         """Live mode: keep only the newest item for the worker; otherwise process it now."""
@@ -201,8 +214,9 @@ class StageNode(Node):
         return stat
 
     def dropped(self) -> int:
-        """Inputs skipped: overwritten in live mode (subclasses add their stamp-matching drops)."""
-        return self.slot.dropped
+        """Inputs skipped: overwritten in live mode, and unmatched or late in stamp matching."""
+        matched = self.sync.dropped + self.sync.late if self.sync is not None else 0
+        return self.slot.dropped + matched
 
 
 def run_node(node_cls: type, args: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from .. import convert
-from ..stages import DetectionStage, DetectorConfig, build_runner
+from ..stages import DetectionStage, DetectorConfig
 from .base import StageNode, run_node
 
 __all__ = ["DetectorNode", "main"]
@@ -15,26 +15,16 @@ __all__ = ["DetectorNode", "main"]
 
 class DetectorNode(StageNode):
     CONFIG = DetectorConfig
+    STAGE = DetectionStage
     STAGE_NAME = "detection"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("detector_node", **kwargs)
         if self.config.compressed_input:
-            self.subscribe("sensor_msgs/msg/CompressedImage", "image/compressed", self._on_image)
+            self.subscribe("sensor_msgs/msg/CompressedImage", "image/compressed", self.on_input)
         else:
-            self.subscribe("sensor_msgs/msg/Image", "image", self._on_image)
+            self.subscribe("sensor_msgs/msg/Image", "image", self.on_input)
         self.publisher = self.advertise("crowd_perception/msg/DetectionArray", "detections")
-
-    def make_stage(self, runner: Any) -> DetectionStage:
-        return DetectionStage(self.config, runner if runner is not None else build_runner(self.config))
-
-    @property
-    def runner(self) -> Any:
-        return self.stage.detector
-
-    def _on_image(self, msg: Any) -> None:
-        self.stats.on_receive(self.now_ns())
-        self.submit(msg)
 
     def process(self, msg: Any) -> None:
         started = time.perf_counter_ns()

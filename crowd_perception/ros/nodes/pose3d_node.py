@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from .. import convert
-from ..stages import Pose3DConfig, Pose3DStage, build_runner, camera_for_image
+from ..stages import Pose3DConfig, Pose3DStage, camera_for_image
 from .base import THROTTLE_S, StageNode, run_node
 
 __all__ = ["Pose3DNode", "main"]
@@ -17,32 +17,22 @@ __all__ = ["Pose3DNode", "main"]
 
 class Pose3DNode(StageNode):
     CONFIG = Pose3DConfig
+    STAGE = Pose3DStage
     STAGE_NAME = "3D pose"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("pose3d_node", **kwargs)
         self.camera = None
         self.camera_error = "no CameraInfo received"
-        self.subscribe("sensor_msgs/msg/Image", "image", self._on_image)
+        self.subscribe("sensor_msgs/msg/Image", "image", self.on_input)
         self.subscribe("sensor_msgs/msg/CameraInfo", "camera_info", self._on_camera_info)
         self.publisher = self.advertise("crowd_perception/msg/Pose3DArray", "poses_3d")
-
-    def make_stage(self, runner: Any) -> Pose3DStage:
-        return Pose3DStage(self.config, runner if runner is not None else build_runner(self.config))
-
-    @property
-    def runner(self) -> Any:
-        return self.stage.estimator
 
     def _on_camera_info(self, msg: Any) -> None:
         try:
             self.camera, self.camera_error = convert.camera_from_msg(msg), None
         except ValueError as exc:
             self.camera, self.camera_error = None, f"invalid CameraInfo: {exc}"
-
-    def _on_image(self, msg: Any) -> None:
-        self.stats.on_receive(self.now_ns())
-        self.submit(msg)
 
     def process(self, msg: Any) -> None:
         started = time.perf_counter_ns()

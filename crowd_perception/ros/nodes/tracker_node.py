@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .. import convert
-from ..stages import TrackerNodeConfig, TrackerStage, build_runner
+from ..stages import TrackerNodeConfig, TrackerStage
 from ..sync import StampSync
 from .base import StageNode, run_node
 
@@ -23,33 +23,18 @@ _STREAMS = {
 
 class TrackerNode(StageNode):
     CONFIG = TrackerNodeConfig
+    STAGE = TrackerStage
     STAGE_NAME = "tracking"
+    PRIMARY = "detections"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("tracker_node", **kwargs)
         streams = ["detections"] + [name for name, (_, flag) in _STREAMS.items() if getattr(self.config, flag)]
         self.sync = StampSync(tuple(streams), ("detections",), self.config.sync_capacity)
-        self.subscribe("crowd_perception/msg/DetectionArray", "detections", lambda m: self._on("detections", m))
+        self.subscribe("crowd_perception/msg/DetectionArray", "detections", lambda m: self.on_synced("detections", m))
         for name in streams[1:]:
-            self.subscribe(_STREAMS[name][0], name, lambda m, name=name: self._on(name, m))
+            self.subscribe(_STREAMS[name][0], name, lambda m, name=name: self.on_synced(name, m))
         self.publisher = self.advertise("crowd_perception/msg/TrackArray", "tracks")
-
-    def make_stage(self, runner: Any) -> TrackerStage:
-        return TrackerStage(self.config, runner if runner is not None else build_runner(self.config))
-
-    @property
-    def runner(self) -> Any:
-        return self.stage.tracker
-
-    def reconfigure(self, config: TrackerNodeConfig) -> None:
-        self.stage.reconfigure(config)
-
-    def _on(self, stream: str, msg: Any) -> None:
-        if stream == "detections":
-            self.stats.on_receive(self.now_ns())
-        stamp = convert.header_from_msg(msg.header).stamp_ns
-        for _, group in self.sync.add(stream, stamp, msg):
-            self.submit(group)
 
     def process(self, group: dict[str, Any]) -> None:
         started = time.perf_counter_ns()
@@ -59,9 +44,6 @@ class TrackerNode(StageNode):
         homography = convert.homography_from_msg(group["homography"])[1] if "homography" in group else None
         tracks = self.stage.process(detections, header.stamp_ns, poses_2d, poses_3d, homography)
         self.publish(self.publisher, convert.tracks_to_msg(tracks, header, self.kit), header, started)
-
-    def dropped(self) -> int:
-        return super().dropped() + self.sync.dropped + self.sync.late
 
 
 def main(args: list[str] | None = None) -> int:

@@ -5,11 +5,12 @@ tracks' attached 3D poses). Drawing and publishing happen only while someone sub
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from .. import convert
 from ..draw import draw_tracks, skeleton_markers
-from ..stages import VisualizerConfig
+from ..stages import Stage, VisualizerConfig
 from ..sync import StampSync
 from .base import StageNode, run_node
 
@@ -22,6 +23,12 @@ class _Drawer:
     name = "opencv"
 
 
+@dataclass
+class _DrawStage(Stage):
+    config: VisualizerConfig
+    runner: Any
+
+
 class VisualizerNode(StageNode):
     CONFIG = VisualizerConfig
     STAGE_NAME = "visualization"
@@ -29,24 +36,13 @@ class VisualizerNode(StageNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("visualizer_node", **kwargs)
         self.sync = StampSync(("image", "tracks"), ("image", "tracks"), self.config.sync_capacity)
-        self.subscribe("sensor_msgs/msg/Image", "image", lambda m: self._on("image", m))
-        self.subscribe("crowd_perception/msg/TrackArray", "tracks", lambda m: self._on("tracks", m))
+        self.subscribe("sensor_msgs/msg/Image", "image", lambda m: self.on_synced("image", m))
+        self.subscribe("crowd_perception/msg/TrackArray", "tracks", lambda m: self.on_synced("tracks", m))
         self.image_publisher = self.advertise("sensor_msgs/msg/Image", "debug_image")
         self.marker_publisher = self.advertise("visualization_msgs/msg/MarkerArray", "markers")
 
     def make_stage(self, runner: Any) -> Any:
-        return runner if runner is not None else _Drawer()
-
-    @property
-    def runner(self) -> Any:
-        return self.stage
-
-    def _on(self, stream: str, msg: Any) -> None:
-        if stream == "image":
-            self.stats.on_receive(self.now_ns())
-        stamp = convert.header_from_msg(msg.header).stamp_ns
-        for _, group in self.sync.add(stream, stamp, msg):
-            self.submit(group)
+        return _DrawStage(self.config, runner if runner is not None else _Drawer())
 
     def process(self, group: dict[str, Any]) -> None:
         want_image = self.image_publisher.get_subscription_count() > 0
@@ -59,14 +55,11 @@ class VisualizerNode(StageNode):
             image = self.decode_image(group["image"])
             if image is None:
                 return
-            draw_tracks(image, tracks, self.config.confirmed_only)
+            draw_tracks(image, tracks, self.stage.config.confirmed_only)
             self.publish(self.image_publisher, convert.image_to_msg(image, header, self.kit), header, started)
         if want_markers and tracks.poses_3d is not None:
             markers = skeleton_markers(tracks.poses_3d, header, self.kit, ids=tracks.ids)
             self.publish(self.marker_publisher, markers, header, started)
-
-    def dropped(self) -> int:
-        return super().dropped() + self.sync.dropped + self.sync.late
 
 
 def main(args: list[str] | None = None) -> int:
