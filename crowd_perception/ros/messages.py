@@ -14,27 +14,30 @@ from pathlib import Path
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-__all__ = ["PACKAGE", "DISTROS", "msg_dir", "message_files", "message_types", "typestore"]
+__all__ = ["PACKAGE", "DISTROS", "resource_dirs", "msg_dir", "message_files", "message_types", "typestore"]
 
 PACKAGE = "crowd_perception"
 DISTROS = {"humble": Stores.ROS2_HUMBLE, "jazzy": Stores.ROS2_JAZZY}
 
 
-def _candidate_dirs() -> list[Path]:
+def resource_dirs(name: str) -> list[Path]:
+    """Where the package's ``name`` folder (``msg``, ``config``) can be, in the order searched:
+    the source checkout (or editable install), a colcon install (``<prefix>/share/crowd_perception``
+    next to ``<prefix>/lib/pythonX.Y/site-packages``) and a pip install (setup.py ``data_files``)."""
     parents = Path(__file__).resolve().parents
-    candidates = [parents[2] / "msg"]  # source checkout / editable install
-    if len(parents) > 5:  # colcon: <prefix>/lib/pythonX.Y/site-packages/crowd_perception/ros/
-        candidates.append(parents[5] / "share" / PACKAGE / "msg")
-    candidates.append(Path(sys.prefix) / "share" / PACKAGE / "msg")  # pip install (setup.py data_files)
+    candidates = [parents[2] / name]
+    if len(parents) > 5:
+        candidates.append(parents[5] / "share" / PACKAGE / name)
+    candidates.append(Path(sys.prefix) / "share" / PACKAGE / name)
     return candidates
 
 
 def msg_dir() -> Path:
-    """The folder holding our ``.msg`` files: the checkout's ``msg/`` or an installed ``share/`` copy."""
-    for candidate in _candidate_dirs():
+    """The folder holding our ``.msg`` files."""
+    for candidate in resource_dirs("msg"):
         if any(candidate.glob("*.msg")):
             return candidate
-    searched = ", ".join(str(c) for c in _candidate_dirs())
+    searched = ", ".join(str(c) for c in resource_dirs("msg"))
     raise FileNotFoundError(f"crowd_perception .msg files not found (searched {searched})")
 
 

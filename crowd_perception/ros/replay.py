@@ -10,7 +10,6 @@ processing fails is written without outputs and counted, with its reason, in the
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from ..core.camera import PinholeCamera
 from ..core.types import Detections, Header, Poses2D, Poses3D, Tracks
 from . import convert
 from .bag import HOMOGRAPHY_TYPE, OUTPUT_TOPICS, BagReader, BagWriter
+from .messages import resource_dirs
 from .params import config_from_params, load_node_params
 from .stages import (
     DetectionStage,
@@ -47,7 +47,7 @@ _NODE_NAMES = {"detector": "detector_node", "occluded_pose": "occluded_pose_node
 
 def default_config_path() -> Path:
     """``config/crowd_perception.yaml`` of the checkout, or the installed copy."""
-    candidates = [Path(__file__).resolve().parents[2] / "config", Path(sys.prefix) / "share" / "crowd_perception" / "config"]
+    candidates = resource_dirs("config")
     for folder in candidates:
         if (folder / "crowd_perception.yaml").is_file():
             return folder / "crowd_perception.yaml"
