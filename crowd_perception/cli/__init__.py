@@ -39,6 +39,7 @@ PROVIDERS: tuple[str, ...] = (
     "crowd_perception.models.pose2d.cli",
     "crowd_perception.runtime.cli",
     "crowd_perception.models.pose3d.cli",
+    "crowd_perception.models.detector.cli",
     "crowd_perception.tracking.cli",
     "crowd_perception.ros.cli",
 )

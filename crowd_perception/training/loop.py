@@ -54,8 +54,12 @@ def build_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig) -> torch.o
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose 'adamw' or 'sgd'")
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Learning rate at ``step``: linear warm-up, then cosine decay to ``lr * min_lr_ratio`` at ``cfg.steps``."""
+def lr_at(step: float, cfg: TrainConfig) -> float:
+    """Learning rate at ``step``: linear warm-up, then cosine decay to ``lr * min_lr_ratio`` at ``cfg.steps``.
+
+    The loop passes ``max(step, elapsed / max_minutes * steps)`` when a wall-clock limit is set, so a
+    time-bounded run still completes its decay.
+    """
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     span = max(1, cfg.steps - cfg.warmup_steps)
@@ -130,8 +134,11 @@ def train(
 
     wrapped.train()
     for _ in bar:
+        where = float(step)
+        if cfg.max_minutes > 0:
+            where = max(where, (time.monotonic() - started) / (cfg.max_minutes * 60) * cfg.steps)
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, cfg)
+            group["lr"] = lr_at(where, cfg)
         batch = move_to(next(data), ctx.device)
         with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=use_amp):
             loss, logs = wrapped(batch)

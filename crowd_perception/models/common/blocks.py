@@ -58,9 +58,7 @@ class Bottleneck(nn.Module):
         self.block = nn.Sequential(
             ConvBNAct(c_in, width, 1), ConvBNAct(width, width, 3, stride), ConvBNAct(width, c_out, 1, act=None)
         )
-        self.shortcut = (
-            nn.Identity() if stride == 1 and c_in == c_out else ConvBNAct(c_in, c_out, 1, stride, act=None)
-        )
+        self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else ConvBNAct(c_in, c_out, 1, stride, act=None)
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:

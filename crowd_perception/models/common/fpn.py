@@ -41,7 +41,9 @@ class FPN(nn.Module):
     def forward(self, features: list[Tensor]) -> list[Tensor]:
         laterals = [conv(f) for conv, f in zip(self.lateral, features, strict=True)]
         for i in range(len(laterals) - 1, 0, -1):
-            laterals[i - 1] = laterals[i - 1] + F.interpolate(laterals[i], size=laterals[i - 1].shape[-2:], mode="nearest")
+            laterals[i - 1] = laterals[i - 1] + F.interpolate(
+                laterals[i], size=laterals[i - 1].shape[-2:], mode="nearest"
+            )
         outputs = [conv(x) for conv, x in zip(self.smooth, laterals, strict=True)]
         for i, conv in enumerate(self.extra):
             outputs.append(conv(outputs[-1] if i == 0 else F.relu(outputs[-1])))

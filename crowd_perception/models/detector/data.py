@@ -28,6 +28,7 @@ from ...runtime.preprocess import letterbox, normalize
 __all__ = [
     "DataConfig",
     "synth_frames",
+    "cache_folder",
     "cache_synth",
     "open_frames",
     "count_identities",
@@ -60,6 +61,7 @@ class DataConfig:
     min_visibility: float = 0.1
     min_height: float = 8.0
     min_inside: float = 0.3  # a person cut by the crop to less than this share of its box is ignored
+    crop: tuple[int, int] = (0, 0)  # training canvas (h, w) cut from the scaled image; (0, 0): the input size
     hflip: float = 0.5
     scale_range: tuple[float, float] = (0.7, 1.3)
     color_jitter: float = 0.2
@@ -77,14 +79,15 @@ def synth_frames(preset: str, seed: int, size: tuple[int, int], sequences: int =
         yield sample.image, sample.annotation
 
 
-def _cache_folder(cfg: DataConfig, size: tuple[int, int]) -> Path:
+def cache_folder(cfg: DataConfig, size: tuple[int, int]) -> Path:
+    """Where :func:`cache_synth` puts a split: named by preset, sizes, seed and image size."""
     return Path(cfg.cache_dir) / f"{cfg.preset}_s{cfg.sequences}_f{cfg.frames}_seed{cfg.seed}_{size[1]}x{size[0]}"
 
 
 def cache_synth(cfg: DataConfig, size: tuple[int, int]) -> Path:
     """Render the synthetic split once into ``cache_dir`` (CrowdHuman layout, global identity ids in
     ``extra.track_id``, ``identities.json``); returns the ``.odgt`` path. A finished cache is reused."""
-    folder = _cache_folder(cfg, size)
+    folder = cache_folder(cfg, size)
     done = folder / "identities.json"
     odgt = folder / "annotation_train.odgt"
     if done.is_file() and odgt.is_file():
@@ -157,13 +160,19 @@ def _finish_targets(t: dict[str, np.ndarray], size: tuple[int, int], cfg: DataCo
 
 
 def augment(
-    image: np.ndarray, targets: dict[str, np.ndarray], size: tuple[int, int], cfg: DataConfig, rng: np.random.Generator
+    image: np.ndarray,
+    targets: dict[str, np.ndarray],
+    size: tuple[int, int],
+    cfg: DataConfig,
+    rng: np.random.Generator,
+    canvas_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Random scale (around the letterbox scale), translation, horizontal flip and colour jitter,
-    as one affine warp onto the ``size`` canvas."""
-    out_h, out_w = size
+    """Random scale (around the letterbox scale for ``size``), translation, horizontal flip and
+    colour jitter, as one affine warp onto a ``canvas_size`` canvas (default ``size``; a smaller
+    canvas is a random crop at deployment scale, cheaper to train on)."""
+    out_h, out_w = canvas_size or size
     src_h, src_w = image.shape[:2]
-    s = min(out_h / src_h, out_w / src_w) * rng.uniform(*cfg.scale_range)
+    s = min(size[0] / src_h, size[1] / src_w) * rng.uniform(*cfg.scale_range)
     free_x, free_y = out_w - src_w * s, out_h - src_h * s
     tx = rng.uniform(min(0.0, free_x), max(0.0, free_x))
     ty = rng.uniform(min(0.0, free_y), max(0.0, free_y))
@@ -209,11 +218,12 @@ class DetectionDataset:
                 from ...training.data import shard_info
 
                 self._rng = np.random.default_rng([self.seed, shard_info()[0]])
-            canvas, targets = augment(image, targets, self.size, self.cfg, self._rng)
+            canvas_size = tuple(self.cfg.crop) if all(self.cfg.crop) else self.size
+            canvas, targets = augment(image, targets, self.size, self.cfg, self._rng, canvas_size)
         else:
             canvas, transform = letterbox(image, self.size)
             targets = {**targets, "boxes": transform.boxes_to_input(targets["boxes"])}
-        return normalize(canvas, NORMALIZATION)[0], _finish_targets(targets, self.size, self.cfg)
+        return normalize(canvas, NORMALIZATION)[0], _finish_targets(targets, canvas.shape[:2], self.cfg)
 
 
 def collate(items: Sequence[tuple[np.ndarray, dict[str, np.ndarray]]]):

@@ -26,6 +26,7 @@ __all__ = [
     "decode_boxes",
     "sigmoid",
     "postprocess",
+    "embeddings_at_boxes",
 ]
 
 OUTPUT_NAMES = ("cls_logits", "box_distances", "iou_logits", "embeddings")
@@ -105,3 +106,28 @@ def postprocess(
         e /= np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
         results.append(Detections(boxes[order], scores[kept], embeddings=e))
     return results
+
+
+def embeddings_at_boxes(
+    outputs: Mapping[str, np.ndarray] | Sequence[np.ndarray],
+    points: np.ndarray,
+    strides: np.ndarray,
+    boxes: np.ndarray,
+    image_index: int = 0,
+) -> np.ndarray:
+    """L2-normalised embeddings read at given boxes (network-input pixels), for JDE's TPR@FAR on
+    ground-truth boxes: for each box, the anchor point strictly inside it whose predicted box
+    overlaps it most (the nearest point to its centre when none lies inside)."""
+    from ...core.boxes import box_iou
+
+    _, box, _, emb = _as_list(outputs)
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    pred = decode_boxes(points, strides, box[image_index].astype(np.float32))
+    x, y = points[None, :, 0], points[None, :, 1]
+    inside = (x > boxes[:, None, 0]) & (x < boxes[:, None, 2]) & (y > boxes[:, None, 1]) & (y < boxes[:, None, 3])
+    iou = np.where(inside, box_iou(boxes, pred), -1.0)
+    centre = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
+    nearest = np.argmin(((points[None] - centre) ** 2).sum(-1), axis=1)
+    pick = np.where(inside.any(1), iou.argmax(1), nearest)
+    e = emb[image_index, pick].astype(np.float32)
+    return e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,150 @@
+"""Detector evaluation driver: load evaluation frames, run a :class:`PedestrianDetector`, pool
+metrics per crowd density and subset, embedding TPR@FAR on ground-truth boxes, CPU latency, and
+the markdown for ``docs/RESULTS.md``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ...core.annotations import FrameAnnotation
+from ...core.types import Detections
+from ...eval.detection import DetectionMetrics, embedding_tpr_at_far, evaluate_detections
+from ...utils.results import markdown_table
+from .postprocess import embeddings_at_boxes
+
+__all__ = ["load_eval_frames", "density_of", "EvalReport", "run_evaluation", "measure_latency", "render_markdown"]
+
+Frame = tuple[np.ndarray, FrameAnnotation]
+
+
+def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1) -> list[Frame]:
+    """Frames named ``source:where``: ``synth:<preset>`` (rendered at the preset's size, seed 0),
+    or ``crowdhuman|citypersons|mot:<annotation path>``; every ``every``-th frame, at most ``max_frames``."""
+    source, _, where = spec.partition(":")
+    if not where:
+        raise ValueError(f"evaluation data must be 'source:where' (e.g. synth:bench), got {spec!r}")
+    frames: list[Frame] = []
+    if source == "synth":
+        from ...synth import generate, get_preset
+
+        iterator = ((s.image, s.annotation) for s in generate(get_preset(where), seed=0))
+    else:
+        from ...formats import read_dataset
+
+        data = read_dataset(source, where) if source != "mot" else _read_mot(where)
+        iterator = (data.load(i) for i in range(len(data)))
+    for i, frame in enumerate(iterator):
+        if i % every == 0:
+            frames.append(frame)
+            if max_frames and len(frames) >= max_frames:
+                break
+    return frames
+
+
+def _read_mot(where: str):
+    from ...formats.mot import read_mot
+
+    return read_mot(where)
+
+
+def density_of(ann: FrameAnnotation) -> str:
+    """The crowd-density group of a synthetic frame: its sequence name without the split prefix
+    and the index (``bench_very_dense_001`` -> ``very_dense``); ``all`` for other data."""
+    parts = ann.sequence.split("_")
+    if len(parts) < 3 or not parts[-1].isdigit():
+        return "all"
+    return "_".join(parts[1:-1])
+
+
+@dataclass
+class EvalReport:
+    """Metrics per (group, subset), the embedding TPR@FAR=0.1 and the frame counts."""
+
+    metrics: dict[tuple[str, str], DetectionMetrics] = field(default_factory=dict)
+    tpr_at_far: float | None = None
+    frames: int = 0
+    latency: dict[str, float] | None = None
+
+
+def _identity_classes(anns: Sequence[FrameAnnotation]) -> list[np.ndarray]:
+    """Per-frame identity classes unique across sequences (``(sequence, id)`` pairs), -1 unknown."""
+    table: dict[tuple[str, int], int] = {}
+    return [
+        np.array([table.setdefault((a.sequence, int(i)), len(table)) if i >= 0 else -1 for i in a.persons.ids])
+        for a in anns
+    ]
+
+
+def run_evaluation(
+    detector: Any, frames: Sequence[Frame], subsets: Sequence[str] = ("all",), embeddings: bool = False
+) -> EvalReport:
+    """Detect on every frame and evaluate per density group (plus ``overall``) and subset."""
+    detections: list[Detections] = []
+    gt_embeddings, gt_ids = [], []
+    ids = _identity_classes([a for _, a in frames]) if embeddings else []
+    for k, (image, ann) in enumerate(frames):
+        if embeddings:
+            outputs, (transform,) = detector.raw([image])
+            visible = np.isfinite(ann.persons.visible_fractions) & (ann.persons.visible_fractions >= 0.3)
+            boxes = transform.boxes_to_input(ann.persons.boxes[visible])
+            gt_embeddings.append(embeddings_at_boxes(outputs, detector.points, detector.point_strides, boxes))
+            gt_ids.append(ids[k][visible])
+        detections.append(detector.detect(image))
+    report = EvalReport(frames=len(frames))
+    groups: dict[str, list[int]] = {"overall": list(range(len(frames)))}
+    for i, (_, ann) in enumerate(frames):
+        groups.setdefault(density_of(ann), []).append(i)
+    if len(groups) == 2 and "all" in groups:
+        del groups["all"]
+    for group, index in groups.items():
+        for subset in subsets:
+            report.metrics[(group, subset)] = evaluate_detections(
+                [detections[i] for i in index], [frames[i][1] for i in index], subset
+            )
+    if embeddings and gt_embeddings:
+        report.tpr_at_far = embedding_tpr_at_far(np.concatenate(gt_embeddings), np.concatenate(gt_ids), 0.1)
+    return report
+
+
+def measure_latency(
+    detector: Any, images: Sequence[np.ndarray], repeats: int = 50, warmup: int = 5
+) -> dict[str, float]:
+    """Wall time of ``detector.detect`` (letterbox + network + post-processing), cycling over ``images``."""
+    for i in range(warmup):
+        detector.detect(images[i % len(images)])
+    times = []
+    for i in range(repeats):
+        t = time.perf_counter()
+        detector.detect(images[i % len(images)])
+        times.append(time.perf_counter() - t)
+    ms = np.array(times) * 1e3
+    return {
+        "median_ms": float(np.median(ms)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "fps": float(1e3 / np.median(ms)),
+    }
+
+
+def render_markdown(report: EvalReport, title_note: str = "") -> str:
+    """Tables of MR^-2 / AP50 / recall per group and subset, TPR@FAR and latency."""
+    rows = [
+        [group, subset, m.num_gt, m.mr2, m.ap, m.recall]
+        for (group, subset), m in sorted(report.metrics.items(), key=lambda kv: (kv[0][0] != "overall", kv[0]))
+    ]
+    parts = [title_note] if title_note else []
+    parts.append(f"{report.frames} frames; MR^-2 lower is better, AP50 and recall higher is better.\n")
+    parts.append(markdown_table(["group", "subset", "people", "MR^-2", "AP50", "recall"], rows))
+    if report.tpr_at_far is not None:
+        parts.append(f"\nEmbedding TPR@FAR=0.1 on ground-truth boxes (visible >= 30 %): {report.tpr_at_far:.3f}")
+    if report.latency is not None:
+        lat = report.latency
+        parts.append(
+            f"\nCPU latency of `detect()` (letterbox + network + post-processing): median {lat['median_ms']:.1f} ms, "
+            f"p90 {lat['p90_ms']:.1f} ms, {lat['fps']:.1f} FPS"
+        )
+    return "\n".join(parts)

@@ -1,0 +1,165 @@
+"""``crowd-perception train detector``, ``evaluate detection`` and ``ablation detector``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+from pathlib import Path
+
+from ...cli import Command
+
+__all__ = ["COMMANDS"]
+
+_log = logging.getLogger(__name__)
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--preset",
+        default="synth-compact",
+        help="named config (synth-compact, synth-resnet50, synth-darknet53, crowdhuman-resnet50, tiny)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set train.steps=500 --set loss.assign.method=fcos",
+    )
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector/<preset>)")
+    p.add_argument("--resume", type=Path, default=None, help="training checkpoint to continue from")
+    p.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="after training, write DIR/detector.{safetensors,config.json,onnx,json}",
+    )
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from ...training.config import apply_overrides
+    from .config import get_preset
+    from .export import export_module, load_network
+    from .train import train_detector
+
+    cfg = apply_overrides(get_preset(args.preset), args.overrides)
+    out = args.out or Path("runs") / "detector" / args.preset
+    result = train_detector(cfg, out, resume=args.resume)
+    _log.info(
+        "trained %d steps in %.1f min -> %s; last eval %s",
+        result.steps,
+        result.seconds / 60,
+        result.weights,
+        result.eval_metrics,
+    )
+    if args.export is not None and result.weights is not None:
+        args.export.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(result.weights, args.export / "detector.safetensors")
+        shutil.copyfile(result.weights.with_name("model.config.json"), args.export / "detector.config.json")
+        model, full_cfg = load_network(result.weights)
+        export_module(
+            model,
+            full_cfg,
+            args.export / "detector.onnx",
+            extra={"train_steps": result.steps, "train_minutes": round(result.seconds / 60, 1)},
+        )
+    return 0
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=WEIGHTS_DIR / "detector.onnx", help=".onnx or .safetensors")
+    p.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto | torch")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--data",
+        default="synth:bench",
+        help="synth:<preset> | crowdhuman:<odgt> | citypersons:<json|mat> | mot:<folder>",
+    )
+    p.add_argument("--subsets", default="all,reasonable,heavy", help="comma-separated: all, reasonable, heavy")
+    p.add_argument("--max-frames", type=int, default=0)
+    p.add_argument("--every", type=int, default=1, help="use every N-th frame")
+    p.add_argument("--embeddings", action="store_true", help="also the embedding TPR@FAR=0.1 on ground-truth boxes")
+    p.add_argument("--latency", type=int, default=0, metavar="N", help="also time N detect() calls")
+    p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write MR-FPPI and PR plots")
+    p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
+    p.add_argument("--score-threshold", type=float, default=None)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from ...eval.detection import plot_curves
+    from ...utils.results import update_results_section
+    from .benchmark import load_eval_frames, measure_latency, render_markdown, run_evaluation
+    from .runner import PedestrianDetector
+
+    detector = PedestrianDetector(
+        args.model, backend=args.backend, threads=args.threads, score_threshold=args.score_threshold
+    )
+    frames = load_eval_frames(args.data, args.max_frames, args.every)
+    subsets = [s.strip() for s in args.subsets.split(",") if s.strip()]
+    report = run_evaluation(detector, frames, subsets, embeddings=args.embeddings)
+    if args.latency:
+        report.latency = measure_latency(detector, [image for image, _ in frames[:20]], repeats=args.latency)
+    body = render_markdown(
+        report,
+        f"Model `{args.model.name}` on `{args.data}` ({detector.backend.name}, "
+        f"input {detector.input_size[1]}x{detector.input_size[0]}).",
+    )
+    print(body)
+    if args.plots is not None:
+        curves = {f"{g} ({s})": m for (g, s), m in report.metrics.items() if s == subsets[0]}
+        for path in plot_curves(curves, args.plots, prefix=f"detection_{args.data.replace(':', '_')}"):
+            print(f"wrote {path}")
+    if args.results:
+        name = "detector-" + args.data.split(":")[-1].replace("/", "_").replace(".", "_").lower()
+        update_results_section(name[:60], f"Detector on {args.data}", body)
+    return 0
+
+
+def _ablation_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="synth-compact")
+    p.add_argument("--steps", type=int, default=300, help="optimiser steps per variant (same for all)")
+    p.add_argument("--minutes", type=float, default=6.0, help="wall-clock cap per variant (same for all)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--out", type=Path, default=Path("runs") / "detector-ablation")
+    p.add_argument("--data", default="synth:bench", help="evaluation frames, as for evaluate detection")
+    p.add_argument("--max-frames", type=int, default=100)
+    p.add_argument("--every", type=int, default=4)
+    p.add_argument("--results", action="store_true", help="write the table into docs/RESULTS.md")
+
+
+def _run_ablation(args: argparse.Namespace) -> int:
+    from ...utils.results import update_results_section
+    from .ablation import run_ablation
+    from .benchmark import load_eval_frames
+
+    frames = load_eval_frames(args.data, args.max_frames, args.every)
+    table = run_ablation(args.preset, args.out, frames, args.steps, args.minutes, extra_overrides=args.overrides)
+    print(table)
+    if args.results:
+        update_results_section(
+            "detector-ablation", "Detector ablation: assignment and task weighting (equal budget)", table
+        )
+    return 0
+
+
+COMMANDS = [
+    Command(
+        ("train", "detector"), "train the pedestrian detector (LLA + JDE embeddings)", _train_arguments, _run_train
+    ),
+    Command(
+        ("evaluate", "detection"),
+        "MR^-2 / AP / recall of a detector (CrowdHuman protocol, CityPersons subsets)",
+        _eval_arguments,
+        _run_eval,
+    ),
+    Command(
+        ("ablation", "detector"),
+        "LLA vs baseline assignment, uncertainty vs uniform weighting, equal budget",
+        _ablation_arguments,
+        _run_ablation,
+    ),
+]
