@@ -160,7 +160,7 @@ def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: St
         keypoint_states=joint_states(raster, keypoints, joints_cam, spheres_cam[:, HEAD_SPHERE, :3]),
         joints_3d=joints_cam,
         distances=np.linalg.norm(joints_cam[:, BODY22.root], axis=-1),
-        visible_fractions=vis_pixels / np.maximum(raster.amodal_pixels, 1),
+        visible_fractions=np.where(raster.amodal_pixels < 0, vis_pixels > 0, vis_pixels / np.maximum(raster.amodal_pixels, 1)),
     )
     return persons, instances
 

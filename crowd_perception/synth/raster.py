@@ -44,7 +44,8 @@ class Raster:
     ``code_map`` (H, W) int32: 0 background, else a primitive code; ``code_row[c]`` is the person row
     owning code ``c`` (-1 for background and occluders), ``code_part[c]`` the body part (-1 if none),
     ``code_object[c]`` whether it is an occluder. ``boxes`` (N, 4) amodal xyxy of every person's
-    projected body volume; ``amodal_pixels`` (N,) pixel count of the unoccluded silhouette.
+    projected body volume; ``amodal_pixels`` (N,) pixel count of the unoccluded silhouette, or -1
+    where nothing can have covered the person (its visible pixels are then its whole silhouette).
     """
 
     code_map: np.ndarray
@@ -182,8 +183,36 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
             for polygon, colour in faces[item - n * num_parts]:
                 cv2.fillConvexPoly(image, polygon, colour, cv2.LINE_8, _SHIFT)
                 cv2.fillConvexPoly(code_map, polygon, code, cv2.LINE_8, _SHIFT)
-    amodal = np.array([_silhouette_pixels(p[e]) for p, e in zip(polygons, enabled, strict=True)], dtype=np.int64)
+    alone = _drawn_alone(order, n, num_parts, boxes, faces, width, height)
+    amodal = np.array([-1 if a else _silhouette_pixels(p[e]) for p, e, a in zip(polygons, enabled, alone, strict=True)],
+                      dtype=np.int64)
     return Raster(code_map, code_row, code_part, code_object, boxes, amodal)
+
+
+def _drawn_alone(order: np.ndarray, n: int, num_parts: int, boxes: np.ndarray,
+                 faces: list[list[tuple[np.ndarray, list[float]]]], width: int, height: int) -> np.ndarray:
+    """People whose pixels nothing else can have covered: inside the image, and no primitive of another
+    owner drawn after their first part overlaps their box. Their visible pixels are their silhouette,
+    so it need not be drawn again."""
+    position = np.full(n * num_parts + len(faces), -1, np.int64)
+    position[order] = np.arange(len(order))
+    parts = position[: n * num_parts].reshape(n, num_parts)
+    first = np.where(parts >= 0, parts, np.iinfo(np.int64).max).min(axis=1)
+    last = parts.max(axis=1)
+    # Occluders: their draw position and the box of their faces.
+    occ_pos = position[n * num_parts :]
+    occ_boxes = np.array([np.concatenate([np.concatenate([f[0] for f in fs]).min(0),
+                                          np.concatenate([f[0] for f in fs]).max(0)]) / _SCALE
+                          if fs else [np.inf, np.inf, -np.inf, -np.inf] for fs in faces]).reshape(-1, 4)
+    others = np.concatenate([boxes, occ_boxes])
+    other_last = np.concatenate([last, occ_pos])
+    overlap = ((boxes[:, None, 0] < others[None, :, 2]) & (others[None, :, 0] < boxes[:, None, 2])
+               & (boxes[:, None, 1] < others[None, :, 3]) & (others[None, :, 1] < boxes[:, None, 3]))
+    later = other_last[None, :] > first[:, None]
+    covering = overlap & later
+    covering[np.arange(n), np.arange(n)] = False
+    inside = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & (boxes[:, 2] < width - 1) & (boxes[:, 3] < height - 1)
+    return inside & ~covering.any(axis=1)
 
 
 def _boxes(polygons: np.ndarray, enabled: np.ndarray) -> np.ndarray:
