@@ -144,6 +144,7 @@ def test_diagnostics_report_rates_latency_and_identity(make_node):
     assert float(status.values["input_rate_hz"]) == pytest.approx(10.0)
     assert float(status.values["latency_ms"]) == pytest.approx(50.0)
     assert "FakeDetector" in status.values["runner"] and node.diagnostics.hardware_id
+    assert status.values["model"].endswith("weights/detector.onnx")
 
 
 def test_processing_errors_are_counted_not_fatal(make_node):

@@ -28,7 +28,7 @@ from ...core.types import Header
 from .. import convert
 from ..kit import MessageKit, RclpyKit
 from ..params import ParameterError, ParamSpec, config_from_params, param_specs
-from ..stages import build_runner, runner_identity
+from ..stages import ModelNodeConfig, build_runner, model_path, runner_identity
 from ..stats import StageStats
 from ..sync import LatestSlot, StampSync
 
@@ -211,6 +211,8 @@ class StageNode(Node):
         stat.add("dropped", dropped)
         stat.add("live", self.config.live)
         stat.add("runner", runner_identity(self.runner))
+        if isinstance(self.config, ModelNodeConfig):
+            stat.add("model", str(model_path(self.config)))
         return stat
 
     def dropped(self) -> int:
