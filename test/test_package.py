@@ -47,7 +47,7 @@ def test_runtime_dependencies_of_the_nodes_are_declared(package):
                 "rosidl_default_runtime", "python3-numpy", "python3-opencv", "python3-yaml"):
         assert dep in runtime, dep
     assert {"rosidl_default_generators", "ament_cmake"} <= _names(package.buildtool_depends)
-    assert {"launch_testing", "ament_cmake_pytest"} <= _names(package.test_depends)
+    assert {"launch_testing", "launch_testing_ament_cmake"} <= _names(package.test_depends)
 
 
 def test_cmake_generates_every_msg_file():
