@@ -56,8 +56,7 @@ def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, h
     noise = None
     if noise_std > 0.05:
         pad = 32
-        noise = np.empty((height + pad, width + pad, 3), np.int16)
-        cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
-        cv2.randn(noise, 0.0, noise_std)
+        pool = rng.standard_normal((height + pad, width + pad, 3), dtype=np.float32) * noise_std
+        noise = np.round(pool).astype(np.int16)
     quality = round(float(rng.uniform(*domain.jpeg_quality)))
     return Effects(lut, float(blur), noise, quality)
