@@ -33,6 +33,7 @@ from ..core.skeletons import get_skeleton
 from ..core.types import Detections, Header, Poses2D, Poses3D, Tracks, TrackState
 from . import convert
 from .kit import RosbagsKit
+from .messages import PACKAGE
 
 __all__ = [
     "IMAGE_TOPIC",
@@ -228,6 +229,8 @@ class BagReader:
         return self._reader.message_count
 
     def _messages(self, connections) -> Iterator[tuple[str, str, int, Any]]:
+        if not connections:  # rosbags reads every topic when given none
+            return
         try:
             for connection, timestamp, raw in self._reader.messages(connections=connections):
                 yield connection.topic, connection.msgtype, timestamp, self._deserialize(raw, connection.msgtype)
@@ -275,15 +278,17 @@ class BagReader:
     def frames(self, image_topic: str | None = None, camera_info_topic: str | None = None) -> Iterator[BagFrame]:
         """Every image of ``image_topic`` in bag order, with the messages that carry its stamp.
 
-        Non-image topics are read first (they are small) and indexed by header stamp; then the
-        images are streamed. Messages without a header, and messages whose stamp matches no
-        image, are not attached.
+        CameraInfo and our own topics are read first (they are small) and indexed by header
+        stamp; then the images are streamed. Other topics (lidar, vendor types) are not read;
+        messages whose stamp matches no image are not attached.
         """
         image_topic = self.image_topic(image_topic)
         info_topics = sorted(t for t, typ in self.topics.items() if typ == CAMERA_INFO_TYPE)
         if camera_info_topic is None:
             camera_info_topic = info_topics[0] if len(info_topics) == 1 else CAMERA_INFO_TOPIC
-        others = [c for c in self._reader.connections if c.topic != image_topic and c.msgtype not in IMAGE_TYPES]
+        # only what a frame needs: CameraInfo and our messages (other sensors may be large or of unknown types)
+        others = [c for c in self._reader.connections
+                  if c.msgtype == CAMERA_INFO_TYPE or c.msgtype.startswith(f"{PACKAGE}/")]
         stamped: dict[int, dict[str, Any]] = defaultdict(dict)
         camera_infos: list[tuple[int, Any]] = []
         for topic, msgtype, _, msg in self._messages(others):

@@ -161,3 +161,20 @@ def test_image_topic_choice(tmp_path, samples):
         assert reader.image_topic("/right/image") == "/right/image"
         with pytest.raises(bagio.BagError, match="no image topic"):
             reader.image_topic("/camera/image_raw")
+
+
+def test_unknown_and_unrelated_topics_do_not_break_reading(tmp_path, samples):
+    from rosbags.rosbag2 import StoragePlugin, Writer
+
+    path = tmp_path / "mixed"
+    header = Header(samples[0].annotation.stamp_ns, "cam")
+    kit = bagio.RosbagsKit()
+    with Writer(path, version=8, storage_plugin=StoragePlugin.MCAP) as writer:
+        vendor = writer.add_connection("/vendor/thing", "vendor_msgs/msg/Thing", msgdef="int32 x", rihs01="RIHS01_00")
+        writer.write(vendor, 1, b"\x00\x01\x00\x00\x05\x00\x00\x00")
+        image = writer.add_connection(bagio.IMAGE_TOPIC, "sensor_msgs/msg/Image", typestore=kit.store)
+        msg = convert.image_to_msg(samples[0].image, header, kit)
+        writer.write(image, 2, kit.store.serialize_cdr(msg, "sensor_msgs/msg/Image"))
+    with bagio.BagReader(path) as reader:
+        (frame,) = reader.frames()
+    assert frame.header == header and frame.messages == {}
