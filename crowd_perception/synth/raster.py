@@ -170,49 +170,66 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     code_map = np.zeros((height, width), np.int32)
     colours = part_colours.reshape(-1, 3).tolist()
     lighter = np.clip(part_colours.reshape(-1, 3) * 1.12 + 6.0, 0.0, 255.0).tolist()
-    for item in order:
+    alone, count_after = _silhouette_plan(order, n, num_parts, boxes, faces, width, height)
+    amodal = np.full(n, -1, np.int64)
+    for position, item in enumerate(order.tolist()):
         if item < n * num_parts:
-            row, part = divmod(int(item), num_parts)
+            row, part = divmod(item, num_parts)
             polygon = polygons[row, part]
             cv2.fillConvexPoly(image, polygon, colours[item], cv2.LINE_8, _SHIFT)
-            cv2.fillConvexPoly(code_map, polygon, int(item) + 1, cv2.LINE_8, _SHIFT)
+            cv2.fillConvexPoly(code_map, polygon, item + 1, cv2.LINE_8, _SHIFT)
             if lit[row, part]:
                 cv2.fillConvexPoly(image, highlights[row, part], lighter[item], cv2.LINE_8, _SHIFT)
+            if position in count_after:  # the person's last part: nothing else has touched its box yet
+                x0, y0, x1, y1 = _pixel_box(boxes[row])
+                roi = code_map[y0:y1, x0:x1]
+                amodal[row] = np.count_nonzero((roi > row * num_parts) & (roi <= (row + 1) * num_parts))
         else:
-            code = int(item) + 1
+            code = item + 1
             for polygon, colour in faces[item - n * num_parts]:
                 cv2.fillConvexPoly(image, polygon, colour, cv2.LINE_8, _SHIFT)
                 cv2.fillConvexPoly(code_map, polygon, code, cv2.LINE_8, _SHIFT)
-    alone = _drawn_alone(order, n, num_parts, boxes, faces, width, height)
-    amodal = np.array([-1 if a else _silhouette_pixels(p[e]) for p, e, a in zip(polygons, enabled, alone, strict=True)],
-                      dtype=np.int64)
+    for row in np.flatnonzero((amodal < 0) & ~alone):
+        amodal[row] = _silhouette_pixels(polygons[row][enabled[row]])
     return Raster(code_map, code_row, code_part, code_object, boxes, amodal)
 
 
-def _drawn_alone(order: np.ndarray, n: int, num_parts: int, boxes: np.ndarray,
-                 faces: list[list[tuple[np.ndarray, list[float]]]], width: int, height: int) -> np.ndarray:
-    """People whose pixels nothing else can have covered: inside the image, and no primitive of another
-    owner drawn after their first part overlaps their box. Their visible pixels are their silhouette,
-    so it need not be drawn again."""
+def _pixel_box(box: np.ndarray) -> tuple[int, int, int, int]:
+    """Integer pixel range covering an xyxy box (which the caller knows lies inside the image)."""
+    return int(box[0]), int(box[1]), int(box[2]) + 2, int(box[3]) + 2
+
+
+def _silhouette_plan(order: np.ndarray, n: int, num_parts: int, boxes: np.ndarray,
+                     faces: list[list[tuple[np.ndarray, list[float]]]], width: int, height: int
+                     ) -> tuple[np.ndarray, dict[int, int]]:
+    """How to get each person's silhouette pixel count without drawing it a second time.
+
+    Only people inside the image qualify. ``alone``: no primitive of another owner drawn after the
+    person's first part overlaps its box, so its visible pixels are its silhouette. ``count_after``
+    (draw position -> row): nothing of another owner overlapping its box is drawn between its first
+    and last part, so right after its last part its pixels in the code map are its silhouette.
+    Everyone else is drawn again alone.
+    """
     position = np.full(n * num_parts + len(faces), -1, np.int64)
     position[order] = np.arange(len(order))
     parts = position[: n * num_parts].reshape(n, num_parts)
     first = np.where(parts >= 0, parts, np.iinfo(np.int64).max).min(axis=1)
     last = parts.max(axis=1)
-    # Occluders: their draw position and the box of their faces.
     occ_pos = position[n * num_parts :]
     occ_boxes = np.array([np.concatenate([np.concatenate([f[0] for f in fs]).min(0),
                                           np.concatenate([f[0] for f in fs]).max(0)]) / _SCALE
                           if fs else [np.inf, np.inf, -np.inf, -np.inf] for fs in faces]).reshape(-1, 4)
     others = np.concatenate([boxes, occ_boxes])
-    other_last = np.concatenate([last, occ_pos])
+    other_first, other_last = np.concatenate([first, occ_pos]), np.concatenate([last, occ_pos])
     overlap = ((boxes[:, None, 0] < others[None, :, 2]) & (others[None, :, 0] < boxes[:, None, 2])
                & (boxes[:, None, 1] < others[None, :, 3]) & (others[None, :, 1] < boxes[:, None, 3]))
-    later = other_last[None, :] > first[:, None]
-    covering = overlap & later
-    covering[np.arange(n), np.arange(n)] = False
-    inside = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & (boxes[:, 2] < width - 1) & (boxes[:, 3] < height - 1)
-    return inside & ~covering.any(axis=1)
+    overlap[np.arange(n), np.arange(n)] = False
+    after_first = overlap & (other_last[None, :] > first[:, None])
+    during = overlap & (other_last[None, :] > first[:, None]) & (other_first[None, :] < last[:, None])
+    inside = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & (boxes[:, 2] < width - 2) & (boxes[:, 3] < height - 2)
+    alone = inside & ~after_first.any(axis=1)
+    countable = inside & ~alone & ~during.any(axis=1)
+    return alone, {int(last[row]): int(row) for row in np.flatnonzero(countable)}
 
 
 def _boxes(polygons: np.ndarray, enabled: np.ndarray) -> np.ndarray:

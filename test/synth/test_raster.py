@@ -82,3 +82,20 @@ def test_codes_map_back_to_rows_and_parts():
     codes = np.unique(raster.code_map[raster.code_map > 0])
     assert np.all(raster.code_row[codes] == 0)
     assert set(raster.code_part[codes]) <= set(np.flatnonzero(enabled[0]))
+
+
+def test_silhouette_counts_match_drawing_each_person_alone():
+    # A packed group: some people are alone, some counted right after their last part, some redrawn.
+    rng = np.random.default_rng(1)
+    ground = np.stack([rng.uniform(-1.0, 3.0, 14), rng.uniform(5.0, 12.0, 14)], axis=1)
+    raster, spheres, enabled = _render(ground, [_car(2.3, 9.0)])
+    k = CAMERA
+    z = spheres[..., 2]
+    px = np.stack([k.fx * spheres[..., 0] / z + k.cx, k.fy * spheres[..., 1] / z + k.cy, k.fx * spheres[..., 3] / z], -1)
+    polygons = _part_polygons(px)
+    rows = raster.code_row[raster.code_map]
+    for i in range(len(ground)):
+        expected = _silhouette_pixels(polygons[i][enabled[i]])
+        got = raster.amodal_pixels[i] if raster.amodal_pixels[i] >= 0 else int((rows == i).sum())
+        assert got == expected, i
+    assert (raster.amodal_pixels == -1).any() and (raster.amodal_pixels > 0).any()
