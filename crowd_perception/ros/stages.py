@@ -22,7 +22,6 @@ from ..core.types import Detections, Poses2D, Poses3D, Tracks
 from .params import param
 
 __all__ = [
-    "WEIGHTS_DIR",
     "NodeConfig",
     "ModelNodeConfig",
     "Stage",
@@ -43,7 +42,6 @@ __all__ = [
     "tracker_config",
 ]
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 _RELIABILITY = ("best_effort", "reliable")
 DETECTOR_SCORE_FLOOR = 0.05  # the detector runner keeps boxes above this; the stage applies score_threshold
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
@@ -75,10 +73,15 @@ class ModelNodeConfig(NodeConfig):
     backend: str = field(default="onnxruntime", metadata=param("inference backend", choices=_BACKENDS))
     threads: int = field(default=1, metadata=param("CPU threads of the inference backend", low=1, high=64))
 
+    def runner_options(self) -> dict[str, Any]:
+        """Model-specific keyword arguments of the runner."""
+        return {}
+
 
 @dataclass(frozen=True)
 class DetectorConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "detector"
+
     compressed_input: bool = field(default=False, metadata=param(
         "subscribe to sensor_msgs/CompressedImage (<image>/compressed) instead of Image"))
     score_threshold: float = field(default=0.2, metadata=param(
@@ -86,10 +89,15 @@ class DetectorConfig(ModelNodeConfig):
     max_detections: int = field(default=300, metadata=param(
         "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
 
+    def runner_options(self) -> dict[str, Any]:
+        # the runner's own threshold is only a floor, so that score_threshold can change at run time
+        return {"score_threshold": min(self.score_threshold, DETECTOR_SCORE_FLOOR)}
+
 
 @dataclass(frozen=True)
 class PoseConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "pose2d"
+
     flip_test: bool = field(default=False, metadata=param("average with the mirrored crops (2x compute)"))
     occlusion_threshold: float = field(default=0.5, metadata=param(
         "a joint whose occlusion probability exceeds this is published as OCCLUDED", low=0.0, high=1.0,
@@ -98,6 +106,9 @@ class PoseConfig(ModelNodeConfig):
         "only detections at or above this score get a pose", low=0.0, high=1.0, dynamic=True))
     sync_capacity: int = field(default=10, metadata=param(
         "stamps kept while waiting for the image / detections partner message", low=1, high=1000))
+
+    def runner_options(self) -> dict[str, Any]:
+        return {"flip_test": self.flip_test}
 
 
 @dataclass(frozen=True)
@@ -150,32 +161,27 @@ NODE_CONFIGS = {
 
 def model_path(config: ModelNodeConfig) -> Path:
     """The configured model file, or the shipped default ``weights/<model>.onnx``."""
-    return Path(config.model_path) if config.model_path else WEIGHTS_DIR / f"{config.MODEL}.onnx"
+    from ..runtime.models import get_model
+
+    return Path(config.model_path) if config.model_path else get_model(config.MODEL).onnx()
 
 
 def build_runner(config: Any) -> Any:
-    """The runner a node config asks for, loading its model once (clear error when it is missing)."""
+    """The runner a node config asks for, loading its model once (clear error when it is missing).
+
+    Model runners come from the runtime's registry (:mod:`crowd_perception.runtime.models`).
+    """
     if isinstance(config, TrackerNodeConfig):
         from ..tracking import Tracker
 
         return Tracker(tracker_config(config))
-    kind = config.MODEL
+    from ..runtime.models import get_model, resolve
+
     path = model_path(config)
     if not path.is_file():
-        raise FileNotFoundError(f"{kind} model not found: {path} (set the model_path parameter)")
-    if kind == "detector":
-        from ..models.detector.runner import PedestrianDetector
-
-        # the runner's own threshold is only a floor, so that score_threshold can change at run time
-        floor = min(config.score_threshold, DETECTOR_SCORE_FLOOR)
-        return PedestrianDetector(path, backend=config.backend, threads=config.threads, score_threshold=floor)
-    if kind == "pose2d":
-        from ..models.pose2d.runner import OccludedPoseEstimator
-
-        return OccludedPoseEstimator(path, backend=config.backend, threads=config.threads, flip_test=config.flip_test)
-    from ..models.pose3d.runner import Pose3DEstimator
-
-    return Pose3DEstimator(path, backend=config.backend, threads=config.threads)
+        raise FileNotFoundError(f"{config.MODEL} model not found: {path} (set the model_path parameter)")
+    options = config.runner_options()
+    return resolve(get_model(config.MODEL).runner)(path, backend=config.backend, threads=config.threads, **options)
 
 
 def tracker_config(config: TrackerNodeConfig):

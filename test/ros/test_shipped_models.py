@@ -11,9 +11,9 @@ import pytest
 from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
 from crowd_perception.ros.replay import Pipeline, replay_bag
-from crowd_perception.ros.stages import WEIGHTS_DIR
+from crowd_perception.runtime.models import get_model
 
-MODELS = [WEIGHTS_DIR / f"{name}.onnx" for name in ("detector", "pose2d", "pose3d")]
+MODELS = [get_model(name).onnx() for name in ("detector", "pose2d", "pose3d")]
 
 
 @pytest.fixture(scope="module")
