@@ -190,6 +190,9 @@ class DetectionCriterion(nn.Module):
             logs["loss_id"] = float(loss_id.detach())
         if self.weighting is not None:
             logs.update(
-                {f"s_{n}": float(v) for n, v in zip(("cls", "box", "id"), self.weighting.log_vars, strict=True)}
+                {
+                    f"s_{n}": float(v)
+                    for n, v in zip(("cls", "box", "id"), self.weighting.log_vars.detach(), strict=True)
+                }
             )
         return total, logs

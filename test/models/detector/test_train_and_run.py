@@ -1,0 +1,76 @@
+"""End to end on a toy CrowdHuman-format set: train a tiny detector (and resume it), run it through
+the torch and ONNX Runtime runners (same detections, source pixels), evaluate it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from crowd_perception.models.detector.config import get_preset  # noqa: E402
+from crowd_perception.models.detector.runner import PedestrianDetector  # noqa: E402
+from crowd_perception.training.config import apply_overrides  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(toy_odgt, tmp_path_factory):
+    from crowd_perception.models.detector.train import train_detector
+
+    cfg = apply_overrides(
+        get_preset("tiny"),
+        [
+            "data.source=crowdhuman",
+            f"data.path={toy_odgt}",
+            "val.source=crowdhuman",
+            f"val.path={toy_odgt}",
+            "train.steps=4",
+            "train.checkpoint_every=2",
+        ],
+    )
+    out = tmp_path_factory.mktemp("det_run")
+    result = train_detector(cfg, out)
+    return cfg, out, result
+
+
+def test_training_writes_weights_logs_and_eval(trained) -> None:
+    _, out, result = trained
+    assert result.steps == 4 and result.weights.is_file() and (out / "log.csv").is_file()
+    assert {"eval/mr2", "eval/ap", "eval/recall"} <= set(result.eval_metrics)
+    from crowd_perception.training import read_config
+
+    assert read_config(result.weights)["loss"]["num_identities"] == 3
+
+
+def test_resume_continues(trained, tmp_path) -> None:
+    from crowd_perception.models.detector.train import train_detector
+
+    cfg, out, _ = trained
+    more = apply_overrides(cfg, ["train.steps=6"])
+    result = train_detector(more, tmp_path, resume=out / "last.safetensors")
+    assert result.steps == 6
+
+
+def test_torch_and_onnx_runners_agree(trained, tmp_path, draw) -> None:
+    from crowd_perception.models.detector.export import export_detector
+
+    _, _, result = trained
+    export_detector(result.weights, tmp_path / "detector.onnx")
+    torch_runner = PedestrianDetector(result.weights, backend="torch", score_threshold=0.0)
+    ort_runner = PedestrianDetector(tmp_path / "detector.onnx", backend="onnxruntime", score_threshold=0.0)
+    image, _ = draw(np.random.default_rng(5), 0, width=150, height=100)  # not the input size
+    a, b = torch_runner.detect(image), ort_runner.detect(image)
+    assert len(a) == len(b) > 0
+    np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-2)
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-4)
+    assert a.embeddings.shape[1] == 8
+    assert (a.boxes[:, [0, 2]] >= 0).all() and (a.boxes[:, [0, 2]] <= 150).all()  # source pixels
+    assert ort_runner.detect_batch([]) == []
+
+
+def test_runner_errors(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError):
+        PedestrianDetector(tmp_path / "missing.onnx")
+    (tmp_path / "x.onnx").write_bytes(b"0")
+    with pytest.raises(ValueError, match="safetensors"):
+        PedestrianDetector(tmp_path / "x.onnx", backend="torch")
