@@ -62,37 +62,18 @@ class Crowd:
     # -- population -----------------------------------------------------------------------------
 
     def _spawn(self, count: int, camera_z: float, initial: bool) -> None:
+        """Add ``count`` new identities: single walkers and small groups (leaders drawn, companions beside)."""
         if count <= 0:
             return
-        rng, lay = self.rng, self.layout
-        behaviour = rng.choice(3, size=count, p=self._behaviour_p())  # 0 pavement, 1 crossing, 2 standing
-        side = rng.choice([-1.0, 1.0], size=count)
-        near, far = camera_z + 2.0, camera_z + self.max_distance
-        x = side * (lay.road_half + rng.uniform(0.4, max(lay.pavement - 0.4, 0.5), count))
-        if initial:  # denser near the camera than uniform on the ground: more large, detailed people
-            z = near + (far - near) * rng.random(count) ** 1.5
-        else:  # enter at the far end, from behind the camera, or (crossers) from a doorway
-            z = np.where(rng.random(count) < 0.7, far - rng.uniform(0.0, 3.0, count), camera_z - 1.0)
-        heading = np.where(rng.random(count) < 0.5, 0.0, np.pi) + rng.normal(0.0, 0.05, count)
-        if not initial:  # far-end walkers come towards the camera, the others walk away from it
-            heading = np.where(z > camera_z, np.pi, 0.0) + rng.normal(0.0, 0.05, count)
-        crossing = behaviour == 1
-        if crossing.any():
-            at_zebra = rng.random(count) < 0.5
-            anywhere = near + (far - near) * rng.random(count) ** 2
-            cz = np.where(at_zebra, lay.crossing_z + rng.uniform(-1.8, 1.8, count), anywhere)
-            z = np.where(crossing, cz, z)
-            start = lay.facade_x - 0.3 if not initial else rng.uniform(0.0, lay.facade_x, count)
-            x = np.where(crossing, side * start, x)
-            heading = np.where(crossing, -side * np.pi / 2 + rng.normal(0.0, 0.1, count), heading)
-        running = (behaviour == 0) & (rng.random(count) < self.mix.running / max(1e-6, self._behaviour_p()[0]))
-        gait = np.where(behaviour == 2, Gait.STAND, np.where(running, Gait.RUN, Gait.WALK))
-        speed = np.select([gait == Gait.WALK, gait == Gait.RUN], [rng.uniform(0.9, 1.7, count),
-                                                                   rng.uniform(2.5, 4.0, count)], 0.0)
-        heading = np.where(gait == Gait.STAND, rng.uniform(-np.pi, np.pi, count), heading)
-        position = np.stack([x, z], axis=-1)
-        position, heading, speed, gait = (a[:count] for a in self._groups(position, heading, speed, gait))
-        n = len(position)
+        rng = self.rng
+        sizes = self._group_sizes(count)
+        position, heading, speed, gait = self._leaders(len(sizes), camera_z, initial)
+        index = np.repeat(np.arange(len(sizes)), sizes)
+        offsets = rng.uniform(-1.2, 1.2, size=(count, 2))
+        offsets[np.r_[0, np.cumsum(sizes)[:-1]]] = 0.0  # each group's leader keeps its place
+        position, heading, gait = position[index] + offsets, heading[index], gait[index]
+        speed = speed[index] * rng.uniform(0.97, 1.03, count)
+        n = count
         self.ids = np.concatenate([self.ids, np.arange(self.next_id, self.next_id + n)])
         self.next_id += n
         self.position = np.concatenate([self.position, position])
@@ -107,22 +88,45 @@ class Crowd:
                               pick_colours(rng, pal.bottoms, n, 25.0)], axis=1)
         self.colours = np.concatenate([self.colours, colours])
 
+    def _group_sizes(self, count: int) -> np.ndarray:
+        """Split ``count`` people into groups: 70 % walk alone, the others in groups of 2-4."""
+        sizes: list[int] = []
+        while sum(sizes) < count:
+            size = 1 if self.rng.random() < 0.7 else int(self.rng.integers(2, 5))
+            sizes.append(min(size, count - sum(sizes)))
+        return np.array(sizes)
+
+    def _leaders(self, count: int, camera_z: float, initial: bool):
+        """Position, heading, speed and gait of ``count`` group leaders by behaviour."""
+        rng, lay = self.rng, self.layout
+        behaviour = rng.choice(3, size=count, p=self._behaviour_p())  # 0 pavement, 1 crossing, 2 standing
+        side = rng.choice([-1.0, 1.0], size=count)
+        near, far = camera_z + 2.0, camera_z + self.max_distance
+        x = side * (lay.road_half + rng.uniform(0.4, max(lay.pavement - 0.4, 0.5), count))
+        if initial:  # denser near the camera than uniform on the ground: more large, detailed people
+            z = near + (far - near) * rng.random(count) ** 1.5
+            heading = np.where(rng.random(count) < 0.5, 0.0, np.pi) + rng.normal(0.0, 0.05, count)
+        else:  # enter at the far end walking towards the camera, or from behind it walking away
+            z = np.where(rng.random(count) < 0.7, far - rng.uniform(0.0, 3.0, count), camera_z - 1.0)
+            heading = np.where(z > camera_z, np.pi, 0.0) + rng.normal(0.0, 0.05, count)
+        crossing = behaviour == 1
+        if crossing.any():  # at the zebra crossing or anywhere; newcomers step out of a doorway
+            at_zebra = rng.random(count) < 0.5
+            anywhere = near + (far - near) * rng.random(count) ** 2
+            z = np.where(crossing, np.where(at_zebra, lay.crossing_z + rng.uniform(-1.8, 1.8, count), anywhere), z)
+            start = rng.uniform(0.0, lay.facade_x, count) if initial else lay.facade_x - 0.3
+            x = np.where(crossing, side * start, x)
+            heading = np.where(crossing, -side * np.pi / 2 + rng.normal(0.0, 0.1, count), heading)
+        running = (behaviour == 0) & (rng.random(count) < self.mix.running / max(1e-6, self._behaviour_p()[0]))
+        gait = np.where(behaviour == 2, Gait.STAND, np.where(running, Gait.RUN, Gait.WALK))
+        speed = np.select([gait == Gait.WALK, gait == Gait.RUN],
+                          [rng.uniform(0.9, 1.7, count), rng.uniform(2.5, 4.0, count)], 0.0)
+        heading = np.where(gait == Gait.STAND, rng.uniform(-np.pi, np.pi, count), heading)
+        return np.stack([x, z], axis=-1), heading, speed, gait
+
     def _behaviour_p(self) -> np.ndarray:
         p = np.array([max(0.0, 1.0 - self.mix.crossing - self.mix.standing), self.mix.crossing, self.mix.standing])
         return p / p.sum() if p.sum() > 0 else np.array([1.0, 0.0, 0.0])
-
-    def _groups(self, position: np.ndarray, heading: np.ndarray, speed: np.ndarray, gait: np.ndarray):
-        """Give about a third of the newcomers 1-3 companions sharing heading and speed (leaders first)."""
-        rng = self.rng
-        rows = [np.arange(len(position))]
-        for i in range(len(position)):
-            if rng.random() < 0.3:
-                k = int(rng.integers(1, 4))
-                offsets = rng.uniform(-1.2, 1.2, size=(k, 2))
-                rows.append(np.full(k, i))
-                position = np.concatenate([position, position[i] + offsets])
-        index = np.concatenate(rows)
-        return position, heading[index], speed[index] * rng.uniform(0.97, 1.03, len(index)), gait[index]
 
     def _keep(self, keep: np.ndarray) -> None:
         self.ids, self.position, self.heading = self.ids[keep], self.position[keep], self.heading[keep]

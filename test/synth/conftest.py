@@ -9,7 +9,7 @@ import pytest
 from crowd_perception.synth import SequenceConfig, SynthConfig, generate, get_preset
 
 
-def tiny_config(domain: str = "a", people: tuple[int, int] = (12, 12), frames: int = 4, count: int = 2,
+def tiny_config(domain: str = "a", people: tuple[int, int] = (20, 20), frames: int = 4, count: int = 2,
                 name: str = "tiny") -> SynthConfig:
     """A small split of preset ``train_<domain>``: 192x108 images, a crowded street."""
     base = get_preset(f"train_{domain}").with_image_size(192, 108)

@@ -21,6 +21,7 @@ def _crowd(people: int = 30, obstacles: np.ndarray | None = None, seed: int = 0)
 def test_population_is_kept_and_ids_are_never_reused():
     crowd = _crowd()
     assert len(crowd) == 30
+    assert len(np.unique(crowd.heading)) < len(crowd)  # some walk in groups (shared heading)
     seen = set(crowd.ids.tolist())
     camera_z = 0.0
     for _ in range(100):  # 10 s at 10 fps with the camera driving at 8 m/s
