@@ -5,7 +5,8 @@
 ``diagnostic_updater`` modules into ``sys.modules`` (undone by ``monkeypatch``). Behaviour copied
 from rclpy where tests depend on it: parameter overrides apply at declaration, read-only and
 range-checked parameters are refused by ``set_parameters`` before the node's callbacks run, the
-callbacks can refuse a change with a reason, and publishers count their subscribers.
+callbacks can refuse a change with a reason (and also run when a parameter is declared), and
+publishers count their subscribers.
 Test-only helpers: ``Subscription.deliver``, ``Timer.fire``, ``Publisher.messages``,
 ``FakeClock.advance``, ``Logger.records``.
 """
@@ -253,6 +254,10 @@ class Node:
             raise RuntimeError(f"parameter {name} already declared")
         if not ignore_override and name in self._overrides:
             value = self._overrides[name]
+        for callback in self._set_callbacks:  # rclpy runs the set-parameter callbacks on declaration too
+            result = callback([Parameter(name, value)])
+            if not result.successful:
+                raise ValueError(f"InvalidParameterValueException: {name}: {result.reason}")
         self._parameters[name] = Parameter(name, value)
         self._descriptors[name] = descriptor or ParameterDescriptor()
         return self._parameters[name]
@@ -335,7 +340,8 @@ class DiagnosticStatusWrapper:
 
 class Updater:
     def __init__(self, node: Node, period: float = 1.0) -> None:
-        self.node, self.period = node, period
+        self.node = node
+        self.period = node.declare_parameter("diagnostic_updater.period", period).value
         self.hardware_id = ""
         self.tasks: list[tuple[str, Any]] = []
 

@@ -97,6 +97,8 @@ class StageNode(Node):
     # --------------------------------------------------------------- parameters
     def _on_set_parameters(self, parameters: list) -> SetParametersResult:
         ours = {p.name: p.value for p in parameters if p.name in self.specs}
+        if not ours:  # e.g. use_sim_time, or the diagnostic updater declaring its period
+            return SetParametersResult(successful=True, reason="")
         fixed = [name for name in ours if not self.specs[name].dynamic]
         if fixed:
             return SetParametersResult(successful=False, reason=f"{', '.join(fixed)} can only be set at start-up")
