@@ -11,7 +11,7 @@ from crowd_perception.core.types import Detections, Header
 from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
 
-from .conftest import make_samples
+from .samples import make_samples
 
 
 @pytest.mark.parametrize("storage", ["mcap", "sqlite3"])

@@ -17,15 +17,8 @@ from .nodes_fakes import FakeDetector
 
 
 @pytest.fixture
-def make_node(monkeypatch):
-    fake_rclpy.install(monkeypatch)
-    module = importlib.import_module("crowd_perception.ros.nodes.detector_node")
-
-    def make(**overrides):
-        params = [fake_rclpy.Parameter(k, v) for k, v in overrides.items()]
-        return module.DetectorNode(kit=RosbagsKit(), runner=FakeDetector(), parameter_overrides=params)
-
-    return make
+def make_node(ros_node):
+    return lambda **overrides: ros_node("detector_node", "DetectorNode", FakeDetector(), **overrides)
 
 
 def _image(node, value: int, stamp_ns: int, encoding: str = "bgr8"):

@@ -13,7 +13,7 @@ from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
 from crowd_perception.ros.evaluate import evaluate_bag
 
-from .conftest import make_samples
+from .samples import make_samples
 
 
 def _write(path, samples, perturb: float = 0.0, with_outputs=("detections", "poses_2d", "poses_3d", "tracks")):

@@ -10,8 +10,8 @@ from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
 from crowd_perception.ros.replay import Pipeline, replay_bag
 
-from .conftest import make_samples
 from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
+from .samples import make_samples
 
 
 def _pipeline(**override_runners) -> Pipeline:
