@@ -6,8 +6,8 @@ sagittal-plane kinematic model: hip flexion ``A_h sin(phi)``, knee flexion durin
 in anti-phase with the leg of the same side, elbow flexion; running adds amplitude, lean and bent
 elbows; standing is a slow sway. Everything is vectorised over people.
 
-Body frame: ``x`` to the person's right, ``y`` up, ``z`` forward (the heading), metres, origin on
-the ground under the pelvis. Each volumetric part is the convex hull of a few spheres
+Body frame (labelled like the world frame, see :mod:`.rig`): ``x`` to the person's right, ``y`` up,
+``z`` forward (the heading), metres, origin on the ground under the pelvis. Each volumetric part is the convex hull of a few spheres
 (capsules for limbs, a multi-sphere torso), so its projection is the convex hull of circles.
 """
 

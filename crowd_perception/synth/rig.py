@@ -4,6 +4,10 @@ World frame: ``X`` across the street (to the right when looking down the street)
 ``Z`` along the street, metres, ground at ``Y = 0``. The camera sits at mounting height ``h``,
 looks along its heading (yaw ``psi`` about ``Y``, positive towards ``+X``) and is pitched down by
 ``theta``. The camera frame is the ROS optical frame (x right, y down, z forward).
+
+The world labelling (right, up, ahead) is left-handed, as in many graphics engines, so the
+world-to-camera matrix is orthogonal with determinant -1; every axis keeps its physical meaning and
+all outputs (``joints_3d``) are in the right-handed optical frame.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ __all__ = ["CameraPose", "EgoMotion", "rotation_world_to_camera"]
 
 
 def rotation_world_to_camera(yaw: float, pitch: float) -> np.ndarray:
-    """3x3 rotation taking world directions to the optical frame for a yawed, down-pitched camera."""
+    """3x3 orthogonal matrix taking world directions to the optical frame (yawed, down-pitched camera)."""
     forward = np.array([np.sin(yaw), 0.0, np.cos(yaw)])
     right = np.array([np.cos(yaw), 0.0, -np.sin(yaw)])
     up = np.array([0.0, 1.0, 0.0])

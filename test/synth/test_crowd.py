@@ -57,3 +57,12 @@ def test_walkers_advance_and_standers_stay():
     assert np.all(moved[walking] > 0.5 * 0.1 * speed[i][walking])
     assert np.all(moved[~walking] < 0.3)  # only the repulsion moves standing people
     assert np.all(crowd.phase[j] != phase[i])  # gait cycles (and the standing sway) advance
+
+
+def test_person_facing_the_camera_shows_its_left_side_on_the_image_right():
+    crowd = _crowd(3)
+    crowd.heading[:] = np.pi  # walking towards a camera that looks along +Z
+    rotation, _ = crowd.world_transform()
+    left, forward = rotation @ np.array([-1.0, 0.0, 0.0]), rotation @ np.array([0.0, 0.0, 1.0])
+    np.testing.assert_allclose(left, [[1.0, 0.0, 0.0]] * 3, atol=1e-12)  # world +X = camera right
+    np.testing.assert_allclose(forward, [[0.0, 0.0, -1.0]] * 3, atol=1e-12)
