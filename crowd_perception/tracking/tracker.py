@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.boxes import box_iou, cxcyah_to_xyxy, paired_iou, xyxy_to_cxcyah
 from ..core.types import Detections, Tracks, TrackState
-from .camera_motion import warp_states
+from .camera_motion import validate_homography, warp_states
 from .config import TrackerConfig, get_profile
 from .kalman import KalmanFilter, gate_candidates, pair_gating_distance
 from .matching import fuse_motion, iou_distance, linear_assignment, paired_embedding_distance
@@ -58,14 +58,20 @@ class Tracker:
 
         ``homography`` (3x3, previous image -> current image) is applied when the config enables
         camera-motion compensation. An empty ``detections`` is a valid frame. A timestamp earlier
-        than the previous one resets the tracker with a warning.
+        than the previous one resets the tracker with a warning. Invalid input (non-finite boxes
+        or scores, a singular homography, a changed embedding size) raises ``ValueError`` before
+        any state changes.
         """
         stamp_ns = int(stamp_ns)
+        if not (np.isfinite(detections.boxes).all() and np.isfinite(detections.scores).all()):
+            raise ValueError("detections with non-finite boxes or scores")
+        if homography is not None:
+            homography = validate_homography(homography)
         if self.last_stamp_ns is not None and stamp_ns < self.last_stamp_ns:
             _LOG.warning("timestamp went backwards (%d < %d ns): resetting the tracker", stamp_ns, self.last_stamp_ns)
             self.reset()
-        dt = self._step(stamp_ns)
         pool = self._pool_for(detections)
+        dt = self._step(stamp_ns)
         cfg = self.config
 
         scores = detections.scores

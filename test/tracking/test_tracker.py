@@ -194,3 +194,15 @@ def test_changing_embedding_size_is_an_error():
     tracker.update(dets([box(100)], [0]), 0)
     with pytest.raises(ValueError, match="embedding size"):
         tracker.update(Detections(np.array([box(100)]), [0.9], embeddings=np.ones((1, 4)) / 2), FRAME_NS)
+
+
+def test_invalid_input_raises_before_any_state_change():
+    tracker = Tracker("default")
+    tracker.update(dets([box(100)], [0]), 0)
+    before = (tracker.frame_id, tracker.last_stamp_ns, tracker.pool.mean.copy())
+    with pytest.raises(ValueError, match="singular"):
+        tracker.update(dets([box(103)], [0]), FRAME_NS, homography=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="non-finite"):
+        tracker.update(dets([[np.nan, 0, 10, 10]], [0]), FRAME_NS)
+    assert (tracker.frame_id, tracker.last_stamp_ns) == before[:2]
+    np.testing.assert_array_equal(tracker.pool.mean, before[2])
