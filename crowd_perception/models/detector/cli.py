@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import sys
 from pathlib import Path
 
 from ...cli import Command
@@ -65,7 +66,11 @@ def _run_train(args: argparse.Namespace) -> int:
             model,
             full_cfg,
             args.export / "detector.onnx",
-            extra={"train_steps": result.steps, "train_minutes": round(result.seconds / 60, 1)},
+            extra={
+                "train_steps": result.steps,
+                "train_minutes": round(result.seconds / 60, 1),
+                "train_command": "crowd-perception " + " ".join(sys.argv[1:]),
+            },
         )
     return 0
 
@@ -87,6 +92,9 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write MR-FPPI and PR plots")
     p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
     p.add_argument("--score-threshold", type=float, default=None)
+    p.add_argument("--card", type=Path, default=None, metavar="MD", help="write the model card (needs an .onnx model)")
+    p.add_argument("--train-command", default="", help="the training command, for the model card")
+    p.add_argument("--train-log", type=Path, default=None, help="the training log.csv, for the model card")
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -113,6 +121,11 @@ def _run_eval(args: argparse.Namespace) -> int:
         curves = {f"{g} ({s})": m for (g, s), m in report.metrics.items() if s == subsets[0]}
         for path in plot_curves(curves, args.plots, prefix=f"detection_{args.data.replace(':', '_')}"):
             print(f"wrote {path}")
+    if args.card is not None:
+        from .card import render_model_card
+
+        args.card.write_text(render_model_card(args.model, body, args.train_command, args.train_log), encoding="utf-8")
+        print(f"wrote {args.card}")
     if args.results:
         name = "detector-" + args.data.split(":")[-1].replace("/", "_").replace(".", "_").lower()
         update_results_section(name[:60], f"Detector on {args.data}", body)

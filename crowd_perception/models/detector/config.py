@@ -35,14 +35,14 @@ def _synth_compact() -> DetectorTrainingConfig:
     return DetectorTrainingConfig(
         data=DataConfig(crop=(224, 320)),
         train=TrainConfig(
-            steps=600,
-            batch_size=8,
-            lr=2e-3,
-            warmup_steps=40,
+            steps=300,
+            batch_size=4,
+            lr=3e-3,
+            warmup_steps=20,
             weight_decay=5e-4,
-            max_minutes=28.0,
-            log_every=10,
-            checkpoint_every=100,
+            max_minutes=30.0,
+            log_every=5,
+            checkpoint_every=50,
             threads=2,
         ),
     )
