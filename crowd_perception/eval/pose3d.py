@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.annotations import FrameAnnotation
+from ..core.annotations import FrameAnnotation, PersonAnnotations
 from ..core.boxes import box_iou
 from ..core.skeletons import get_skeleton
 from ..core.types import Poses3D
 
-__all__ = ["DISTANCE_BINS", "JOINT_GROUPS", "voc_ap", "match_detections", "Pose3DEvaluator"]
+__all__ = ["DISTANCE_BINS", "JOINT_GROUPS", "voc_ap", "match_detections", "evaluable", "Pose3DEvaluator"]
 
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((0, 10), (10, 20), (20, 30), (30, 40), (40, np.inf))
 JOINT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -82,6 +82,12 @@ def match_detections(
     return status, gt_match
 
 
+def evaluable(persons: PersonAnnotations, min_visible_fraction: float) -> np.ndarray:
+    """Ground-truth people that count: complete 3D joints and visible enough (unknown visibility counts)."""
+    visible = np.where(np.isnan(persons.visible_fractions), 1.0, persons.visible_fractions)
+    return np.all(np.isfinite(persons.joints_3d), axis=(1, 2)) & (visible >= min_visible_fraction)
+
+
 @dataclass
 class Pose3DEvaluator:
     """Accumulates frames with :meth:`add`; :meth:`summary` returns every figure as a flat dict."""
@@ -104,8 +110,7 @@ class Pose3DEvaluator:
             if value != self.skeleton:
                 raise ValueError(f"{name} skeleton {value!r} differs from the evaluator's {self.skeleton!r}")
         root = get_skeleton(self.skeleton).root
-        visible = np.where(np.isnan(gt.visible_fractions), 1.0, gt.visible_fractions)
-        valid = np.all(np.isfinite(gt.joints_3d), axis=(1, 2)) & (visible >= self.min_visible_fraction)
+        valid = evaluable(gt, self.min_visible_fraction)
         status, gt_match = match_detections(poses.boxes, poses.person_scores, gt.boxes, valid, self.iou_threshold)
         keep = status >= 0
         self._scores.append(poses.person_scores[keep])

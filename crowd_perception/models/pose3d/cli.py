@@ -30,6 +30,18 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, required=True, help="model.safetensors written by train pose3d")
+    p.add_argument("--frames", type=int, default=0, help="validation frames (0: data.calibration_images)")
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    from .train import calibrate_and_export
+
+    calibrate_and_export(args.weights, args.frames or None)
+    return 0
+
+
 def _model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="pose3d .onnx (with its .json) or .safetensors")
     _backend_arguments(p)
@@ -38,7 +50,8 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
 def _backend_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto (ONNX models only)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads of the backend")
-    p.add_argument("--score-threshold", type=float, default=0.2, help="readout score threshold (operating point)")
+    p.add_argument("--score-threshold", type=float, default=None,
+                   help="readout score threshold (default: the model's calibrated operating point)")
     p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
 
 
@@ -46,8 +59,8 @@ def _estimator(args: argparse.Namespace, model: Path | None = None):
     from .postprocess import PostprocessConfig
     from .runner import Pose3DEstimator
 
-    return Pose3DEstimator(model or args.model, backend=args.backend, threads=args.threads,
-                           postprocess_config=PostprocessConfig(score_threshold=args.score_threshold))
+    post = None if args.score_threshold is None else PostprocessConfig(score_threshold=args.score_threshold)
+    return Pose3DEstimator(model or args.model, backend=args.backend, threads=args.threads, postprocess_config=post)
 
 
 def _eval_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,10 +75,11 @@ def _run_eval(args: argparse.Namespace) -> int:
     from .evaluate import accuracy_markdown, evaluate_by_group
 
     estimator = _estimator(args)
+    threshold = estimator.postprocess_config.score_threshold
     results = evaluate_by_group(estimator, args.split, args.max_frames, frames_per_sequence=args.frames_per_sequence)
     note = (
         f"Model `{args.model.name}` on {args.backend}, synthetic split `{args.split}` (groups = crowd density), "
-        f"score threshold {args.score_threshold}. "
+        f"score threshold {threshold}. "
         "AP: VOC, IoU 0.5. MPJPE: root-aligned, over detected people, root joint excluded, poses scaled by the "
         "body-size prior. 3DPCK@150 mm: a missed person counts as all joints wrong. Root error: camera-frame "
         "placement from the intrinsics and the body-size prior, over detected people."
@@ -119,12 +133,14 @@ def _run_ablation(args: argparse.Namespace) -> int:
         label, sep, path = item.partition("=")
         if not sep:
             raise SystemExit(f"--runs entries are LABEL=WEIGHTS, got {item!r}")
-        r = evaluate_by_group(_estimator(args, Path(path)), args.split, args.max_frames)["all"]
-        rows.append([label, r["ap"], r["recall"], r["mpjpe_mm"], r["pck"], r["root_error_m"]])
+        estimator = _estimator(args, Path(path))
+        r = evaluate_by_group(estimator, args.split, args.max_frames)["all"]
+        rows.append([label, estimator.postprocess_config.score_threshold, r["ap"], r["recall"], r["mpjpe_mm"], r["pck"],
+                     r["root_error_m"]])
     note = f"{args.note} " if args.note else ""
-    note += f"Evaluated on the first {args.max_frames} frames of `{args.split}`, score threshold {args.score_threshold}."
+    note += f"Evaluated on the first {args.max_frames} frames of `{args.split}` at each variant's score threshold."
     text = f"{note}\n\n" + markdown_table(
-        ["variant", "AP@0.5", "recall", "MPJPE (mm)", "3DPCK@150", "root error (m)"], rows
+        ["variant", "score threshold", "AP@0.5", "recall", "MPJPE (mm)", "3DPCK@150", "root error (m)"], rows
     )
     print(text)
     if args.results:
@@ -135,6 +151,8 @@ def _run_ablation(args: argparse.Namespace) -> int:
 COMMANDS = [
     Command(("train", "pose3d"), "train the PandaNet 3D pose network on synthetic (or JTA) data", _train_arguments,
             _run_train),
+    Command(("train", "pose3d-calibrate"), "set a trained model's score threshold (best val F1) and re-export",
+            _calibrate_arguments, _run_calibrate),
     Command(("evaluate", "pose3d"), "3D pose AP / MPJPE / 3DPCK / root error by crowd density", _eval_arguments,
             _run_eval),
     Command(("evaluate", "pose3d-latency"), "3D pose latency as the crowd grows (CPU, incl. post-processing)",

@@ -49,6 +49,7 @@ class ModelConfig:
     anchors: tuple[tuple[float, float], ...] = ()  # (width, height) in input pixels, k-means
     body_size_mean_m: float = 0.0  # bone-length sum prior (see placement.BodySizePrior)
     body_size_std_m: float = 0.0
+    score_threshold: float = 0.4  # readout operating point, calibrated on validation frames after training
 
     @property
     def finest_stride(self) -> int:
@@ -84,7 +85,8 @@ class DataConfig:
     min_height_px: float = 6.0  # in network-input pixels
     anchor_samples: int = 200  # images used for k-means anchors and the body-size prior
     num_anchors: int = 10
-    val_images: int = 64
+    val_images: int = 64  # periodic evaluation during training
+    calibration_images: int = 100  # validation frames for the score-threshold calibration after training
     hflip: bool = True
 
 

@@ -67,7 +67,6 @@ class Pose3DEstimator:
         *,
         torch_model: Any = None,
     ) -> None:
-        self.postprocess_config = postprocess_config or PostprocessConfig()
         self.last_timing: dict[str, float] = {}
         if torch_model is not None:
             self.backend, self.config = TorchBackend(torch_model), torch_model.config
@@ -84,6 +83,7 @@ class Pose3DEstimator:
                 raise ValueError(f"{model_path}: no pose3d model config in its metadata JSON")
             self.config = model_config_from_dict(meta.extra["model"])
         self.anchors = self.config.anchor_boxes()
+        self.postprocess_config = postprocess_config or PostprocessConfig(score_threshold=self.config.score_threshold)
         self.prior = BodySizePrior(self.config.body_size_mean_m, self.config.body_size_std_m)
 
     @staticmethod

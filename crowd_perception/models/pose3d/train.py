@@ -2,8 +2,9 @@
 
 Before the first step the anchors (k-means, ``anchors.kmeans_anchors``) and the body-size prior
 (``placement.BodySizePrior``) are measured on the first training frames and written into the
-model config, so every checkpoint and exported model carries them. Training ends by exporting
-``model.onnx`` beside the weights (``export.export_pose3d``).
+model config, so every checkpoint and exported model carries them. Training ends by calibrating
+the readout score threshold on validation frames (best detection F1), which is written into the
+config too, and by exporting ``model.onnx`` beside the weights (``export.export_pose3d``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,22 @@ import torch
 from torch import nn
 
 from ...core.skeletons import get_skeleton
-from ...training import TrainResult, config_from_dict, cycle, init_distributed, make_loader, read_config, train
+from ...training import (
+    TrainResult,
+    config_from_dict,
+    cycle,
+    init_distributed,
+    make_loader,
+    read_config,
+    save_weights,
+    train,
+)
 from .data import Pose3DStream, collate, fit_anchors_and_prior, frames
-from .export import export_pose3d
+from .export import export_pose3d, load_model
 from .loss import PandaNetLoss, Targets
 from .model import OUTPUT_NAMES, PandaNet, Pose3DConfig
 
-__all__ = ["Pose3DTask", "prepare_config", "build_task", "run_training", "quick_eval"]
+__all__ = ["Pose3DTask", "prepare_config", "build_task", "run_training", "calibrate_and_export", "quick_eval"]
 
 _log = logging.getLogger(__name__)
 
@@ -93,5 +103,26 @@ def run_training(cfg: Pose3DConfig, out_dir: Path | str, resume: Path | str | No
     result = train(task, cycle(loader), cfg.train, cfg, out_dir, ctx, resume=resume,
                    evaluate=lambda model: quick_eval(model, cfg))
     if ctx.is_main and result.weights is not None:
-        export_pose3d(result.weights, Path(out_dir) / "model.onnx")
+        calibrate_and_export(result.weights)
     return result
+
+
+def calibrate_and_export(weights: Path | str, num_frames: int | None = None) -> float:
+    """Set the model's score threshold to the best-F1 one on validation frames, re-save, export ONNX.
+
+    Returns the threshold. The frames (seed 20000 of the validation split) are disjoint from the
+    periodic evaluation's (seed 10000).
+    """
+    from .evaluate import calibrate_score_threshold
+    from .runner import Pose3DEstimator
+
+    weights = Path(weights)
+    model, cfg = load_model(weights)
+    n = num_frames or cfg.data.calibration_images
+    val = itertools.islice(frames(cfg.data, "val", seed=20_000), n)
+    threshold, f1 = calibrate_score_threshold(Pose3DEstimator(torch_model=model), val, cfg.data.min_visible_fraction)
+    _log.info("score threshold %.2f (detection F1 %.3f on %d validation frames)", threshold, f1, n)
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, score_threshold=threshold))
+    save_weights(weights, model, cfg)
+    export_pose3d(weights, weights.with_suffix(".onnx"))
+    return threshold

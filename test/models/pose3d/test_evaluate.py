@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -5,6 +6,7 @@ torch = pytest.importorskip("torch")
 from crowd_perception.models.pose3d.evaluate import (  # noqa: E402
     _group,
     accuracy_markdown,
+    calibrate_score_threshold,
     evaluate_by_group,
     latency_by_crowd,
     latency_markdown,
@@ -42,3 +44,35 @@ def test_latency_markdown_verdict():
     assert "20.0 % (outside" in latency_markdown(rows)
     rows[1]["total_ms"] = 52.0
     assert "within" in latency_markdown(rows)
+
+
+class _FixedDetections:
+    """Stands in for an estimator: always returns the same scored boxes (honouring the threshold)."""
+
+    def __init__(self, boxes, scores):
+        from crowd_perception.core.types import Poses3D
+
+        self.postprocess_config = PostprocessConfig(0.5)
+        self.poses = Poses3D("body22", np.zeros((len(boxes), 22, 3)), boxes=boxes, person_scores=scores)
+
+    def estimate(self, image, camera):
+        keep = self.poses.person_scores >= self.postprocess_config.score_threshold
+        from crowd_perception.core.types import Poses3D
+
+        p = self.poses
+        return Poses3D("body22", p.joints_relative[keep], boxes=p.boxes[keep], person_scores=p.person_scores[keep])
+
+
+def test_calibration_picks_the_best_f1_threshold():
+    from crowd_perception.core.annotations import FrameAnnotation, PersonAnnotations
+
+    gt = np.array([[0, 0, 10, 20], [50, 0, 60, 20]], dtype=float)
+    ann = FrameAnnotation("t", 100, 40, PersonAnnotations("body22", gt, joints_3d=np.ones((2, 22, 3))))
+    # TP 0.9, FP 0.6, TP 0.3: F1 0.8 for t <= 0.3, 0.5 up to 0.6, 2/3 above
+    fake = _FixedDetections(np.array([gt[0], [20, 0, 30, 20], gt[1]]), np.array([0.9, 0.6, 0.3]))
+    threshold, f1 = calibrate_score_threshold(fake, [(None, ann)], candidates=(0.2, 0.5, 0.7))
+    assert threshold == 0.2 and f1 == pytest.approx(0.8)
+    fake.poses.person_scores[2] = 0.1  # the second TP now falls below every candidate but the lowest
+    threshold, f1 = calibrate_score_threshold(fake, [(None, ann)], candidates=(0.2, 0.5, 0.7))
+    assert threshold == 0.7 and f1 == pytest.approx(2 / 3)
+    assert fake.postprocess_config.score_threshold == 0.5, "the estimator's own threshold is restored"

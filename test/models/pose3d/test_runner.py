@@ -4,11 +4,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from crowd_perception.models.pose3d.data import SampleEncoder, collate  # noqa: E402
-from crowd_perception.models.pose3d.export import export_pose3d  # noqa: E402
 from crowd_perception.models.pose3d.model import DataConfig, PandaNet, Pose3DConfig  # noqa: E402
 from crowd_perception.models.pose3d.postprocess import PostprocessConfig  # noqa: E402
 from crowd_perception.models.pose3d.runner import Pose3DEstimator  # noqa: E402
-from crowd_perception.models.pose3d.train import build_task  # noqa: E402
+from crowd_perception.models.pose3d.train import build_task, calibrate_and_export  # noqa: E402
 from crowd_perception.training import save_weights  # noqa: E402
 
 from .conftest import make_frame  # noqa: E402
@@ -44,11 +43,13 @@ def test_training_step_then_onnx_export_matches_torch(tiny_config, tmp_path):
     assert task.loss.weights.log_weights["pose3d"].grad.abs().sum() > 0
 
     weights = save_weights(tmp_path / "model.safetensors", task.model, cfg)
-    export_pose3d(weights, tmp_path / "model.onnx")
+    threshold = calibrate_and_export(weights, num_frames=2)  # two synthetic validation frames
+    assert 0.05 <= threshold <= 0.95 and (tmp_path / "model.onnx").is_file()
     image, ann = make_frame(2, seed=5)
     by_torch = Pose3DEstimator(weights)
     by_onnx = Pose3DEstimator(tmp_path / "model.onnx", postprocess_config=LOW)
     assert by_onnx.config == by_torch.config, "the ONNX metadata carries the model config"
+    assert by_torch.postprocess_config.score_threshold == threshold, "the calibrated operating point is the default"
     batch = np.random.default_rng(0).normal(size=(1, 3, 64, 96)).astype(np.float32)
     raw_torch, raw_onnx = by_torch.backend.run({"images": batch}), by_onnx.backend.run({"images": batch})
     for name, value in raw_torch.items():
