@@ -25,11 +25,11 @@ __all__ = ["VARIANTS", "assignment_ratio", "run_ablation"]
 
 _log = logging.getLogger(__name__)
 
-VARIANTS: dict[str, list[str]] = {
-    "LLA + uncertainty": [],
-    "FCOS centre sampling + uncertainty": ["loss.assign.method=fcos"],
-    "RetinaNet* IoU + uncertainty": ["loss.assign.method=retina"],
-    "LLA + uniform": ["loss.weighting=uniform"],
+VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "lla": ("LLA + uncertainty", []),
+    "fcos": ("FCOS centre sampling + uncertainty", ["loss.assign.method=fcos"]),
+    "retina": ("RetinaNet* IoU + uncertainty", ["loss.assign.method=retina"]),
+    "uniform": ("LLA + uniform", ["loss.weighting=uniform"]),
 }
 
 
@@ -58,15 +58,19 @@ def run_ablation(
     frames: Sequence,
     steps: int,
     minutes: float,
-    variants: dict[str, list[str]] | None = None,
+    variants: Sequence[str] = tuple(VARIANTS),
     extra_overrides: Sequence[str] = (),
 ) -> str:
-    """Train and evaluate every variant; returns the markdown table."""
+    """Train and evaluate the named :data:`VARIANTS`; returns the markdown table."""
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown ablation variants {unknown}; known: {sorted(VARIANTS)}")
     rows = []
-    for name, overrides in (variants or VARIANTS).items():
+    for key in variants:
+        name, overrides = VARIANTS[key]
         budget = [f"train.steps={steps}", f"train.max_minutes={minutes}", "train.eval_every=0"]
         cfg = apply_overrides(get_preset(preset), [*extra_overrides, *overrides, *budget])
-        out = out_root / name.split(" ")[0].lower().replace("*", "") / ("uniform" if "uniform" in name else "unc")
+        out = out_root / key
         _log.info("ablation variant %r -> %s", name, out)
         result = train_detector(cfg, out)
         detector = PedestrianDetector(result.weights, backend="torch")

@@ -22,9 +22,10 @@ __all__ = ["load_eval_frames", "density_of", "EvalReport", "run_evaluation", "me
 Frame = tuple[np.ndarray, FrameAnnotation]
 
 
-def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1) -> list[Frame]:
-    """Frames named ``source:where``: ``synth:<preset>`` (rendered at the preset's size, seed 0),
-    or ``crowdhuman|citypersons|mot:<annotation path>``; every ``every``-th frame, at most ``max_frames``."""
+def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1, frames_per_sequence: int = 0) -> list[Frame]:
+    """Frames named ``source:where``: ``synth:<preset>`` (rendered at the preset's size, seed 0; the
+    first ``frames_per_sequence`` frames of each sequence when > 0), or
+    ``crowdhuman|citypersons|mot:<annotation path>``; every ``every``-th frame, at most ``max_frames``."""
     source, _, where = spec.partition(":")
     if not where:
         raise ValueError(f"evaluation data must be 'source:where' (e.g. synth:bench), got {spec!r}")
@@ -32,7 +33,10 @@ def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1) -> list[Fra
     if source == "synth":
         from ...synth import generate, get_preset
 
-        iterator = ((s.image, s.annotation) for s in generate(get_preset(where), seed=0))
+        config = get_preset(where)
+        if frames_per_sequence:
+            config = config.with_frames(frames=frames_per_sequence)
+        iterator = ((s.image, s.annotation) for s in generate(config, seed=0))
     else:
         from ...formats import read_dataset
 

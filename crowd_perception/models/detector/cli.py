@@ -87,6 +87,9 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subsets", default="all,reasonable,heavy", help="comma-separated: all, reasonable, heavy")
     p.add_argument("--max-frames", type=int, default=0)
     p.add_argument("--every", type=int, default=1, help="use every N-th frame")
+    p.add_argument(
+        "--frames-per-sequence", type=int, default=0, help="synthetic data: the first N frames of each sequence"
+    )
     p.add_argument("--embeddings", action="store_true", help="also the embedding TPR@FAR=0.1 on ground-truth boxes")
     p.add_argument("--latency", type=int, default=0, metavar="N", help="also time N detect() calls")
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write MR-FPPI and PR plots")
@@ -106,7 +109,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     detector = PedestrianDetector(
         args.model, backend=args.backend, threads=args.threads, score_threshold=args.score_threshold
     )
-    frames = load_eval_frames(args.data, args.max_frames, args.every)
+    frames = load_eval_frames(args.data, args.max_frames, args.every, args.frames_per_sequence)
     subsets = [s.strip() for s in args.subsets.split(",") if s.strip()]
     report = run_evaluation(detector, frames, subsets, embeddings=args.embeddings)
     if args.latency:
@@ -137,10 +140,12 @@ def _ablation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=300, help="optimiser steps per variant (same for all)")
     p.add_argument("--minutes", type=float, default=6.0, help="wall-clock cap per variant (same for all)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--variants", default="lla,fcos,retina,uniform", help="comma-separated: lla, fcos, retina, uniform")
     p.add_argument("--out", type=Path, default=Path("runs") / "detector-ablation")
     p.add_argument("--data", default="synth:bench", help="evaluation frames, as for evaluate detection")
     p.add_argument("--max-frames", type=int, default=100)
-    p.add_argument("--every", type=int, default=4)
+    p.add_argument("--every", type=int, default=1)
+    p.add_argument("--frames-per-sequence", type=int, default=10)
     p.add_argument("--results", action="store_true", help="write the table into docs/RESULTS.md")
 
 
@@ -149,8 +154,11 @@ def _run_ablation(args: argparse.Namespace) -> int:
     from .ablation import run_ablation
     from .benchmark import load_eval_frames
 
-    frames = load_eval_frames(args.data, args.max_frames, args.every)
-    table = run_ablation(args.preset, args.out, frames, args.steps, args.minutes, extra_overrides=args.overrides)
+    frames = load_eval_frames(args.data, args.max_frames, args.every, args.frames_per_sequence)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    table = run_ablation(
+        args.preset, args.out, frames, args.steps, args.minutes, variants=variants, extra_overrides=args.overrides
+    )
     print(table)
     if args.results:
         update_results_section(
