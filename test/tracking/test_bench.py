@@ -15,6 +15,8 @@ def test_association_times_runs():
 def test_removed_list_grows_only_without_bounded_memory():
     jde = memory_profile(get_profile("jde"), frames=600, samples=2, embedding_dim=8)
     bounded = memory_profile(get_profile("default"), frames=600, samples=2, embedding_dim=8)
-    assert [s[0] for s in jde] == [300, 600]
-    assert jde[-1][3] > jde[0][3] > 0  # JDE keeps every removed track's id
-    assert all(s[3] == 0 for s in bounded)
+    assert [s.frame for s in jde] == [300, 600]
+    assert jde[-1].removed_ids > jde[0].removed_ids > 0  # JDE keeps every removed track's id
+    assert jde[-1].tracker_bytes > jde[0].tracker_bytes
+    assert all(s.removed_ids == 0 for s in bounded)
+    assert all(s.tracker_bytes > 0 and s.live_tracks > 0 for s in bounded)
