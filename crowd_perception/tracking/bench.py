@@ -109,7 +109,7 @@ class MemorySample:
 
 def tracker_bytes(tracker: Tracker) -> int:
     """Bytes held by a tracker: its track arrays plus the removed-id list (lists count their items)."""
-    pool_bytes = sum(getattr(tracker.pool, name).nbytes for name in TrackPool._FIELDS) if tracker.pool else 0
+    pool_bytes = sum(getattr(tracker.pool, name).nbytes for name in TrackPool.FIELDS) if tracker.pool else 0
     removed = sys.getsizeof(tracker.removed_ids) + sum(sys.getsizeof(i) for i in tracker.removed_ids)
     return pool_bytes + removed
 

@@ -18,7 +18,7 @@ LOST = 2
 class TrackPool:
     """Arrays of all live tracks; ``clock`` values are frames (JDE) or seconds (time-based)."""
 
-    _FIELDS = (
+    FIELDS = (
         "ids", "mean", "cov", "features", "state", "activated",
         "start_clock", "last_clock", "start_stamp", "last_stamp", "hits", "score",
     )  # fmt: skip
@@ -46,13 +46,13 @@ class TrackPool:
 
     def append(self, **rows: np.ndarray) -> None:
         """Add tracks; every field must be given with the same number of rows."""
-        if set(rows) != set(self._FIELDS):
-            raise ValueError(f"append needs exactly the fields {self._FIELDS}")
-        for name in self._FIELDS:
+        if set(rows) != set(self.FIELDS):
+            raise ValueError(f"append needs exactly the fields {self.FIELDS}")
+        for name in self.FIELDS:
             current = getattr(self, name)
             setattr(self, name, np.concatenate([current, np.asarray(rows[name], dtype=current.dtype)]))
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every row where ``mask`` is False."""
-        for name in self._FIELDS:
+        for name in self.FIELDS:
             setattr(self, name, getattr(self, name)[mask])
