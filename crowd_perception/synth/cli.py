@@ -24,6 +24,7 @@ def _synth_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="override the image size")
     parser.add_argument("--sequences", type=int, help="only the first N sequences of every group")
     parser.add_argument("--frames", type=int, help="override frames per sequence")
+    parser.add_argument("--fps", type=float, help="override the frame rate")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -34,6 +35,8 @@ def _run_synth(args: argparse.Namespace) -> int:
     config = get_preset(args.preset)
     if args.size:
         config = config.with_image_size(*args.size)
+    if args.fps:
+        config = replace(config, fps=args.fps)
     if args.sequences or args.frames:
         groups = tuple(replace(s, count=min(s.count, args.sequences or s.count), frames=args.frames or s.frames)
                        for s in config.sequences)

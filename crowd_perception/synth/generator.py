@@ -88,6 +88,7 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
         speed=rng.uniform(*spec.ego_speed_mps),
         yaw_rate=np.radians(rng.uniform(*spec.yaw_rate_dps)),
         intrinsics=intrinsics,
+        shake=np.radians(rng.uniform(0.0, 0.3)) * min(1.0, spec.ego_speed_mps[1] / 5.0),
     )
     duration = spec.frames / config.fps
     layout = StreetLayout(

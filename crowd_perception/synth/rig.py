@@ -55,6 +55,7 @@ class EgoMotion:
 
     The heading follows ``yaw(t) = A sin(t * rate / A)`` (``A`` = 6 deg), i.e. it starts turning at
     ``yaw_rate`` and bends back before leaving the street; the lateral position integrates it.
+    ``shake`` (rad) adds the pitch oscillation of a suspension (1.7 Hz, with a slower 0.6 Hz part).
     """
 
     lane_x: float
@@ -63,6 +64,7 @@ class EgoMotion:
     speed: float
     yaw_rate: float
     intrinsics: PinholeCamera
+    shake: float = 0.0
 
     _AMPLITUDE = np.radians(6.0)
 
@@ -77,4 +79,5 @@ class EgoMotion:
         else:
             z, x = self.speed * t, self.lane_x
         centre = np.array([x, self.mount_height, z])
-        return CameraPose(centre, rotation_world_to_camera(yaw, self.pitch), self.intrinsics)
+        pitch = self.pitch + self.shake * (np.sin(2 * np.pi * 1.7 * t) + 0.5 * np.sin(2 * np.pi * 0.6 * t + 1.0))
+        return CameraPose(centre, rotation_world_to_camera(yaw, pitch), self.intrinsics)

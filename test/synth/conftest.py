@@ -11,11 +11,13 @@ from crowd_perception.synth import SequenceConfig, SynthConfig, generate, get_pr
 
 def tiny_config(domain: str = "a", people: tuple[int, int] = (20, 20), frames: int = 4, count: int = 2,
                 name: str = "tiny") -> SynthConfig:
-    """A small split of preset ``train_<domain>``: 192x108 images, a crowded street."""
+    """A small split of preset ``train_<domain>``: 192x108 images, a crowded street within 25 m (so every
+    joint state occurs: near people are cut by the image border and hidden by parked cars)."""
     base = get_preset(f"train_{domain}").with_image_size(192, 108)
-    sequence = SequenceConfig(name="street", count=count, frames=frames, people=people, crossing_fraction=(0.3, 0.3),
-                              standing_fraction=(0.1, 0.1), running_fraction=(0.1, 0.1), ego_speed_mps=(3.0, 3.0),
-                              yaw_rate_dps=(2.0, 2.0), occluders=(8, 8))
+    sequence = SequenceConfig(name="street", count=count, frames=frames, people=people, max_distance_m=25.0,
+                              crossing_fraction=(0.3, 0.3), standing_fraction=(0.1, 0.1),
+                              running_fraction=(0.1, 0.1), ego_speed_mps=(3.0, 3.0), yaw_rate_dps=(2.0, 2.0),
+                              occluders=(8, 8))
     return replace(base, name=name, sequences=(sequence,))
 
 
