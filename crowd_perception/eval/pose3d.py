@@ -90,12 +90,18 @@ def evaluable(persons: PersonAnnotations, min_visible_fraction: float) -> np.nda
 
 @dataclass
 class Pose3DEvaluator:
-    """Accumulates frames with :meth:`add`; :meth:`summary` returns every figure as a flat dict."""
+    """Accumulates frames with :meth:`add`; :meth:`summary` returns every figure as a flat dict.
+
+    AP ranks every detection given; the pose metrics (recall, MPJPE, 3DPCK, root error) use only
+    those scored at least ``operating_threshold`` (the runner's readout threshold), so a caller
+    can pass low-threshold detections once and get both.
+    """
 
     skeleton: str = "body22"
     iou_threshold: float = 0.5
     pck_threshold_mm: float = 150.0
     min_visible_fraction: float = 0.1
+    operating_threshold: float = 0.0
     _scores: list[np.ndarray] = field(default_factory=list, repr=False)
     _tp: list[np.ndarray] = field(default_factory=list, repr=False)
     _errors: list[np.ndarray] = field(default_factory=list, repr=False)  # (G, K) mm, NaN if undetected
@@ -111,11 +117,17 @@ class Pose3DEvaluator:
                 raise ValueError(f"{name} skeleton {value!r} differs from the evaluator's {self.skeleton!r}")
         root = get_skeleton(self.skeleton).root
         valid = evaluable(gt, self.min_visible_fraction)
-        status, gt_match = match_detections(poses.boxes, poses.person_scores, gt.boxes, valid, self.iou_threshold)
+        status, _ = match_detections(poses.boxes, poses.person_scores, gt.boxes, valid, self.iou_threshold)
         keep = status >= 0
         self._scores.append(poses.person_scores[keep])
         self._tp.append(status[keep] == 1)
         self._num_gt += int(valid.sum())
+        # Pose metrics at the operating point: only detections the runner would output.
+        operating = np.flatnonzero(poses.person_scores >= self.operating_threshold)
+        _, gt_match = match_detections(
+            poses.boxes[operating], poses.person_scores[operating], gt.boxes, valid, self.iou_threshold
+        )
+        gt_match = np.where(gt_match >= 0, operating[np.clip(gt_match, 0, None)], -1)
 
         idx = np.flatnonzero(valid)
         matched = gt_match[idx]

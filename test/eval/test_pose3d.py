@@ -77,3 +77,15 @@ def test_invisible_people_are_ignored_and_skeleton_checked():
     assert s["num_gt"] == 0 and np.isnan(s["ap"])
     with pytest.raises(ValueError, match="skeleton"):
         ev.add(ann, Poses3D.empty("coco17"))
+
+
+def test_pose_metrics_use_the_operating_threshold_but_ap_ranks_everything():
+    rng = np.random.default_rng(2)
+    joints = np.stack([_person((0, 0, 10), rng), _person((3, 0, 10), rng)])
+    boxes = np.array([[0, 0, 10, 20], [30, 0, 40, 20]], dtype=float)
+    ann = FrameAnnotation("t", 50, 50, PersonAnnotations("body22", boxes, joints_3d=joints))
+    poses = Poses3D("body22", joints - joints[:, :1], joints_camera=joints, boxes=boxes, person_scores=[0.9, 0.1])
+    ev = Pose3DEvaluator(operating_threshold=0.5)
+    ev.add(ann, poses)
+    s = ev.summary()
+    assert s["ap"] == pytest.approx(1.0) and s["recall"] == pytest.approx(0.5) and s["pck"] == pytest.approx(0.5)

@@ -72,17 +72,17 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run_eval(args: argparse.Namespace) -> int:
     from ...utils.results import update_results_section
-    from .evaluate import accuracy_markdown, evaluate_by_group
+    from .evaluate import AP_SCORE_THRESHOLD, accuracy_markdown, evaluate_by_group
 
     estimator = _estimator(args)
     threshold = estimator.postprocess_config.score_threshold
     results = evaluate_by_group(estimator, args.split, args.max_frames, frames_per_sequence=args.frames_per_sequence)
     note = (
-        f"Model `{args.model.name}` on {args.backend}, synthetic split `{args.split}` (groups = crowd density), "
-        f"score threshold {threshold}. "
-        "AP: VOC, IoU 0.5. MPJPE: root-aligned, over detected people, root joint excluded, poses scaled by the "
-        "body-size prior. 3DPCK@150 mm: a missed person counts as all joints wrong. Root error: camera-frame "
-        "placement from the intrinsics and the body-size prior, over detected people."
+        f"Model `{args.model.name}` on {args.backend}, synthetic split `{args.split}` (groups = crowd density). "
+        f"AP: VOC all-point, IoU 0.5, over every detection scored >= {AP_SCORE_THRESHOLD}. Pose metrics at the "
+        f"model's operating score threshold {threshold}: recall of people; MPJPE root-aligned over detected people, "
+        "root joint excluded, poses scaled by the body-size prior; 3DPCK@150 mm with a missed person counting as "
+        "all joints wrong; root error = camera-frame placement from the intrinsics and the body-size prior."
     )
     text = accuracy_markdown(results, note)
     print(text)

@@ -77,14 +77,11 @@ def build_task(cfg: Pose3DConfig) -> Pose3DTask:
 
 def quick_eval(model: PandaNet, cfg: Pose3DConfig) -> dict[str, float]:
     """Headline metrics on ``cfg.data.val_images`` validation frames (the loop's periodic evaluation)."""
-    from ...eval.pose3d import Pose3DEvaluator
+    from .evaluate import evaluate_frames
     from .runner import Pose3DEstimator
 
-    estimator = Pose3DEstimator(torch_model=model)
-    evaluator = Pose3DEvaluator(cfg.model.skeleton, min_visible_fraction=cfg.data.min_visible_fraction)
-    for image, annotation in itertools.islice(frames(cfg.data, "val", seed=10_000), cfg.data.val_images):
-        evaluator.add(annotation, estimator.estimate(image, annotation.camera))
-    summary = evaluator.summary()
+    val = itertools.islice(frames(cfg.data, "val", seed=10_000), cfg.data.val_images)
+    summary = evaluate_frames(Pose3DEstimator(torch_model=model), val, cfg.data.min_visible_fraction)["all"]
     return {k: summary[k] for k in ("ap", "recall", "mpjpe_mm", "pck", "root_error_m")}
 
 
