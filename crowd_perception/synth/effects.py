@@ -55,8 +55,10 @@ def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, h
     noise_std = rng.uniform(*domain.noise_std)
     noise = None
     if noise_std > 0.05:
-        pad = 32
-        pool = rng.standard_normal((height + pad, width + pad, 3), dtype=np.float32) * noise_std
-        noise = np.round(pool).astype(np.int16)
+        # A 256 px tile repeated over the frame (plus a margin for the per-frame offsets): sensor
+        # noise has no structure at that scale, and the tile is cheap to draw per sequence.
+        tile = np.round(rng.standard_normal((256, 256, 3), dtype=np.float32) * noise_std).astype(np.int16)
+        reps = (-(-(height + 32) // 256), -(-(width + 32) // 256), 1)
+        noise = np.tile(tile, reps)[: height + 32, : width + 32]
     quality = round(float(rng.uniform(*domain.jpeg_quality)))
     return Effects(lut, float(blur), noise, quality)

@@ -176,7 +176,7 @@ def build_street(rng: np.random.Generator, palette: Palette, layout: StreetLayou
 
 
 def _noise(rng: np.random.Generator, shape: tuple[int, int], std: float, blur: float = 0.0) -> np.ndarray:
-    noise = rng.normal(0.0, std, size=shape).astype(np.float32)
+    noise = rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
     return cv2.GaussianBlur(noise, (0, 0), blur) if blur > 0 else noise
 
 
@@ -219,7 +219,7 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
     res = _FACADE_RES
     length = int(np.ceil((layout.z_end - layout.z_start) * res))
     height = int(_FACADE_HEIGHT * res)
-    tex = np.zeros((height, length, 3), np.uint8)
+    tex = np.zeros((height, length, 3), np.float32)
     x = side * layout.facade_x
     outlines = []
     z = 0.0
@@ -229,27 +229,23 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
         h = rng.uniform(7.0, _FACADE_HEIGHT - 1.0)
         c0, c1 = int(z * res), min(int((z + w) * res), length)
         top = height - int(h * res)
-        colour = pick_colours(rng, palette.facades, 1, 10)[0]
-        block = np.empty((height - top, c1 - c0, 3), np.float32)
-        block[:] = colour
-        block += _noise(rng, block.shape[:2], 5.0, 1.0)[..., None]
+        block = tex[top:, c0:c1]  # a view: the building's part of the texture
+        block[:] = pick_colours(rng, palette.facades, 1, 10)[0]
         glass = pick_colours(rng, palette.windows, 1, 10)[0]
         floor_h, win_w, spacing = rng.uniform(2.8, 3.5), rng.uniform(0.9, 1.6), rng.uniform(2.2, 3.5)
-        rows = np.arange(block.shape[0])
-        cols = np.arange(block.shape[1])
-        height_m = (block.shape[0] - rows) / res  # metres above the ground
+        height_m = (block.shape[0] - np.arange(block.shape[0])) / res  # metres above the ground
+        along = np.arange(block.shape[1]) / res
         in_floor = (np.mod(height_m, floor_h) > 0.9) & (np.mod(height_m, floor_h) < 0.9 + 1.4) & (height_m > floor_h)
-        in_col = np.mod(cols / res, spacing) < win_w
-        block[np.ix_(in_floor, in_col)] = glass
+        block[np.ix_(in_floor, np.mod(along, spacing) < win_w)] = glass
         shop = (height_m > 0.4) & (height_m < 2.6)
-        shop_col = np.mod(cols / res, rng.uniform(4.0, 7.0)) < rng.uniform(2.0, 3.5)
-        block[np.ix_(shop, shop_col)] = glass * 0.8
+        block[np.ix_(shop, np.mod(along, rng.uniform(4.0, 7.0)) < rng.uniform(2.0, 3.5))] = glass * 0.8
         block[:3] *= 0.7  # roof edge
-        tex[top:, c0:c1] = np.clip(block, 0, 255).astype(np.uint8)
         z0, z1 = layout.z_start + c0 / res, layout.z_start + (c1 - 1) / res
         roof = (height - top - 0.5) / res  # the top texel row, so no texel above the roof is sampled
         outlines.append([[x, 0.0, z0], [x, 0.0, z1], [x, roof, z1], [x, roof, z0]])
         z += w + (rng.uniform(0.0, 4.0) if rng.random() < 0.25 else 0.0)
+    tex += _noise(rng, (height, length), 5.0, 1.0)[..., None]
+    tex = np.clip(tex, 0, 255).astype(np.uint8)
     origin = np.array([x, _FACADE_HEIGHT, layout.z_start])
     return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]),
                           np.array(outlines))

@@ -25,3 +25,13 @@ def tiny_config(domain: str = "a", people: tuple[int, int] = (20, 20), frames: i
 def tiny_samples():
     """All frames of the tiny domain-a split (seed 0)."""
     return list(generate(tiny_config(), seed=0))
+
+
+@pytest.fixture(scope="session")
+def close_samples():
+    """A packed crowd within 15 m seen through a narrow (40 deg) lens: many people cut by the border."""
+    config = tiny_config(people=(40, 40), frames=3, count=1, name="close")
+    camera = replace(config.domain.camera, hfov_deg=(40.0, 40.0))
+    config = replace(config, domain=replace(config.domain, camera=camera),
+                     sequences=(replace(config.sequences[0], max_distance_m=15.0),))
+    return list(generate(config, seed=0))

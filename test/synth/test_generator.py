@@ -66,9 +66,9 @@ def test_visible_boxes_and_fractions_come_from_the_mask(tiny_samples):
         assert a.instance_map.min() >= 0 and a.instance_map.max() <= len(p)
 
 
-def test_states_agree_with_the_instance_mask(tiny_samples):
+def test_states_agree_with_the_instance_mask(tiny_samples, close_samples):
     counts = dict.fromkeys(JointState, 0)
-    for sample in tiny_samples:
+    for sample in tiny_samples + close_samples:
         a = sample.annotation
         p = a.persons
         px, inside = joint_pixels(p.keypoints, a.width, a.height)
@@ -94,14 +94,14 @@ def test_states_agree_with_the_instance_mask(tiny_samples):
                 assert owner == 0  # occluder pixels are background in the person instance map
             else:
                 pytest.fail(f"unexpected state {state}")
-    # The tiny crowded scenes exercise every state.
+    # The tiny street and the close crowd exercise every state.
     for state in (JointState.VISIBLE, JointState.OCCLUDED_BY_PERSON, JointState.OCCLUDED_BY_OBJECT,
                   JointState.SELF_OCCLUDED, JointState.OUTSIDE_IMAGE):
         assert counts[state] > 0, f"no joint in state {state.name}"
 
 
-def test_outside_image_iff_keypoint_outside(tiny_samples):
-    for sample in tiny_samples:
+def test_outside_image_iff_keypoint_outside(tiny_samples, close_samples):
+    for sample in tiny_samples + close_samples:
         a = sample.annotation
         _, inside = joint_pixels(a.persons.keypoints, a.width, a.height)
         np.testing.assert_array_equal(a.persons.keypoint_states == JointState.OUTSIDE_IMAGE, ~inside)
