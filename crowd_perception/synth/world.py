@@ -175,9 +175,10 @@ def build_street(rng: np.random.Generator, palette: Palette, layout: StreetLayou
     return Street(layout, planes, sky, occluders)
 
 
-def _noise(rng: np.random.Generator, shape: tuple[int, int], std: float, blur: float = 0.0) -> np.ndarray:
-    noise = rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
-    return cv2.GaussianBlur(noise, (0, 0), blur) if blur > 0 else noise
+def _noise(rng: np.random.Generator, shape: tuple[int, int], std: float) -> np.ndarray:
+    """Smooth texture grain: Gaussian noise drawn at half resolution and upsampled (4x fewer samples)."""
+    small = rng.standard_normal(((shape[0] + 1) // 2, (shape[1] + 1) // 2), dtype=np.float32) * np.float32(std)
+    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def _ground_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayout) -> _TexturedPlane:
@@ -192,7 +193,7 @@ def _ground_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
     on_road = np.abs(xs) <= layout.road_half
     tex = np.where(on_road[None, :, None], road_colour, pave_colour).astype(np.float32)
     tex = np.broadcast_to(tex, (length, width, 3)).copy()
-    tex += _noise(rng, (length, width), 7.0, 0.7)[..., None]
+    tex += _noise(rng, (length, width), 7.0)[..., None]
     # Pavement slabs (a darker seam every ~1 m) and kerbs.
     seam_z = (np.mod(zs, rng.uniform(0.8, 1.5)) < 1.0 / rz)[:, None] & ~on_road[None, :]
     tex[seam_z] *= 0.8
@@ -244,7 +245,7 @@ def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayo
         roof = (height - top - 0.5) / res  # the top texel row, so no texel above the roof is sampled
         outlines.append([[x, 0.0, z0], [x, 0.0, z1], [x, roof, z1], [x, roof, z0]])
         z += w + (rng.uniform(0.0, 4.0) if rng.random() < 0.25 else 0.0)
-    tex += _noise(rng, (height, length), 5.0, 1.0)[..., None]
+    tex += _noise(rng, (height, length), 5.0)[..., None]
     tex = np.clip(tex, 0, 255).astype(np.uint8)
     origin = np.array([x, _FACADE_HEIGHT, layout.z_start])
     return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]),
