@@ -127,16 +127,25 @@ def gate_candidates(
     """Pairs ``(rows, cols)`` that *may* pass the gate ``gating_distance <= threshold``.
 
     A marginal Mahalanobis distance never exceeds the joint one, so a pair whose centre is more
-    than ``sqrt(threshold * S_xx)`` away in x (or in y) is certainly gated out. This cheap test
-    prunes the all-pairs work to the few plausible pairs; it never drops a valid one.
+    than ``sqrt(threshold * S_xx)`` away in x (or in y) is certainly gated out. The x test is a
+    range query on the measurements sorted by x (no all-pairs matrix), the y test filters what it
+    returns; a valid pair is never dropped.
     """
     z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
     if len(projected_mean) == 0 or len(z) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     reach = np.sqrt(threshold * projected_cov[:, [0, 1], [0, 1]])  # (N, 2)
-    near = np.abs(z[None, :, 0] - projected_mean[:, None, 0]) <= reach[:, 0:1]
-    near &= np.abs(z[None, :, 1] - projected_mean[:, None, 1]) <= reach[:, 1:2]
-    return np.nonzero(near)
+    order = np.argsort(z[:, 0], kind="stable")
+    sorted_x = z[order, 0]
+    lo = np.searchsorted(sorted_x, projected_mean[:, 0] - reach[:, 0], side="left")
+    hi = np.searchsorted(sorted_x, projected_mean[:, 0] + reach[:, 0], side="right")
+    counts = hi - lo
+    rows = np.repeat(np.arange(len(projected_mean)), counts)
+    # position of each pair inside its row's range: 0, 1, ... counts[row] - 1
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = order[np.repeat(lo, counts) + offsets]
+    near_y = np.abs(z[cols, 1] - projected_mean[rows, 1]) <= reach[rows, 1]
+    return rows[near_y], cols[near_y]
 
 
 def _diag(values: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crowd_perception.tracking.kalman import CHI2INV95, KalmanFilter
+from crowd_perception.tracking.kalman import CHI2INV95, KalmanFilter, gate_candidates
 
 Z = np.array([[10.0, 20.0, 0.5, 100.0]])
 
@@ -89,3 +89,19 @@ def test_gating_distance_matches_deepsort_cholesky_form():
         factor = np.linalg.cholesky(proj_cov[n])
         whitened = np.linalg.solve(factor, (z - proj_mean[n]).T)
         np.testing.assert_allclose(fast[n], np.sum(whitened**2, axis=0), rtol=1e-8, atol=1e-8)
+
+
+def test_gate_candidates_never_drop_a_pair_inside_the_gate():
+    rng = np.random.default_rng(2)
+    kf = KalmanFilter()
+    z = np.column_stack(
+        [rng.uniform(0, 800, 300), rng.uniform(0, 600, 300), rng.uniform(0.3, 0.5, 300), rng.uniform(50, 300, 300)]
+    )
+    mean, cov = kf.predict(*kf.initiate(z[:80] + rng.normal(0, 8, (80, 4)) * [1, 1, 0.01, 1]), 3.0)
+    full = kf.gating_distance(mean, cov, z) <= CHI2INV95[4]
+    rows, cols = gate_candidates(*kf.project(mean, cov), z, CHI2INV95[4])
+    candidates = np.zeros_like(full)
+    candidates[rows, cols] = True
+    assert len(set(zip(rows.tolist(), cols.tolist(), strict=True))) == len(rows)  # no pair twice
+    assert np.all(candidates[full])  # every gated-in pair is a candidate
+    assert candidates.sum() < 0.2 * candidates.size  # and the pruning is substantial
