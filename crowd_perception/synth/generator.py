@@ -62,6 +62,10 @@ def generate(config: SynthConfig | str, seed: int = 0, sequences: Iterable[int] 
         from .presets import get_preset
 
         config = get_preset(config)
+    if not isinstance(config, SynthConfig):
+        raise TypeError(f"expected a preset name or a SynthConfig, got {type(config).__name__}")
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     config.validate()
     groups = _groups(config)
     names = sequence_names(config)

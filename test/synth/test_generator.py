@@ -146,9 +146,15 @@ def test_ids_stable_over_a_sequence(tiny_samples):
             assert np.all(moved < 1.5)
 
 
-def test_bad_sequence_index_is_rejected():
+def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match="out of range"):
         list(generate(tiny_config(), sequences=[5]))
+    with pytest.raises(ValueError, match="seed"):
+        next(generate(tiny_config(), seed=-1))
+    with pytest.raises(TypeError, match="SynthConfig"):
+        next(generate(42))
+    with pytest.raises(ValueError, match="unknown synth preset"):
+        next(generate("nope"))
 
 
 def test_full_hd_frames():
