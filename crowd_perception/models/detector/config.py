@@ -36,10 +36,10 @@ def _synth_compact() -> DetectorTrainingConfig:
     return DetectorTrainingConfig(
         data=DataConfig(crop=(224, 320)),
         train=TrainConfig(
-            steps=500,
+            steps=1000,
             batch_size=8,
             lr=2e-3,
-            warmup_steps=30,
+            warmup_steps=40,
             weight_decay=5e-4,
             max_minutes=30.0,
             log_every=10,
