@@ -14,6 +14,7 @@ not meaningful.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -43,7 +44,8 @@ def _evaluable(frame: FrameAnnotation, min_height: float) -> np.ndarray:
 
 
 def _density(frame: FrameAnnotation) -> str:
-    return frame.sequence or "all"
+    """The crowd-density group of a frame: its sequence name without the trailing index (``bench_dense_001`` -> ``bench_dense``)."""
+    return re.sub(r"_\d+$", "", frame.sequence) or "all"
 
 
 def evaluate_frames(
@@ -60,8 +62,11 @@ def evaluate_frames(
         gts.append(gt)
         preds.append(estimator.estimate(image, gt.persons.boxes))
     results = {"all": _metrics(gts, preds, skeleton)}
-    for density in sorted({_density(f) for f in gts}):
-        idx = [i for i, f in enumerate(gts) if _density(f) == density]
+    groups: dict[str, list[int]] = {}
+    for i, f in enumerate(gts):
+        groups.setdefault(_density(f), []).append(i)
+    # Sparse to dense: ordered by evaluated people per frame.
+    for density, idx in sorted(groups.items(), key=lambda g: np.mean([len(gts[i].persons) for i in g[1]])):
         results[f"density/{density}"] = _metrics([gts[i] for i in idx], [preds[i] for i in idx], skeleton)
     for name, (lo, hi) in OCCLUSION_BINS.items():
         sub_g, sub_p = [], []
@@ -84,9 +89,9 @@ def _select_poses(poses: Poses2D, keep: np.ndarray) -> Poses2D:
     return Poses2D(poses.skeleton, poses.keypoints[keep], poses.scores[keep], poses.states[keep], poses.boxes[keep], poses.person_scores[keep])
 
 
-def _metrics(gts: Sequence[FrameAnnotation], preds: Sequence[Poses2D], skeleton: str) -> dict[str, float]:
+def _metrics(gts: Sequence[FrameAnnotation], preds: Sequence[Poses2D], skeleton: str) -> dict[str, float | int]:
     out = oks_ap(gts, preds, skeleton)
-    out["people"] = float(sum(len(g.persons) for g in gts))
+    out["people"] = sum(len(g.persons) for g in gts)
     gt_k, gt_s, pr_k, pr_s, boxes = [], [], [], [], []
     for gt, pred in zip(gts, preds, strict=True):
         gt_k.append(convert_keypoints(gt.persons.keypoints, gt.persons.skeleton, skeleton))
@@ -110,7 +115,7 @@ def occlusion_table(
     min_visible: float = 0.9,
     min_height: float = 48.0,
     seed: int = 0,
-) -> dict[float, dict[str, float]]:
+) -> dict[float, dict[str, float | int]]:
     """AP of nearly unoccluded people (visible fraction >= ``min_visible``) with ``fraction`` of their parts hidden.
 
     The occluder is painted on each person's crop (the network input), the true keypoints stay the
@@ -138,7 +143,7 @@ def occlusion_table(
             ])
             gts.append(gt)
             preds.append(estimator.estimate_crops(edited, transforms, gt.persons.boxes))
-        table[fraction] = {**oks_ap(gts, preds, skeleton), "people": float(sum(len(g.persons) for g in gts))}
+        table[fraction] = {**oks_ap(gts, preds, skeleton), "people": sum(len(g.persons) for g in gts)}
     return table
 
 

@@ -31,7 +31,7 @@ class _Oracle:
 
 def test_groups_and_perfect_scores():
     frames = [make_frame(0), make_frame(1)]
-    frames[1][1].sequence = "dense"
+    frames[1][1].sequence = "dense_001"
     results = evaluate_frames(_Oracle(frames), frames)
     assert results["all"]["AP"] == pytest.approx(1.0) and results["all"]["people"] == 6
     assert {"density/dense", "density/all", "occlusion/0-20%", "crowd/easy"} <= set(results)
