@@ -77,10 +77,10 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
     """Front-facing faces of an occluder as ``(fixed-point polygon, shaded colour)`` in draw order.
 
     Occluders entirely behind the near plane or outside the view are skipped; only faces that
-    cross the near plane are clipped.
+    cross the near plane are clipped (one vectorised projection for the rest).
     """
     k = pose.intrinsics
-    corners = np.stack([c.faces()[0] for c in occluder.cuboids])  # (C, 6, 4, 3)
+    corners = occluder.corners  # (C, 6, 4, 3)
     cam = pose.to_camera(corners)
     z = cam[..., 2]
     if z.max() < NEAR:
@@ -89,17 +89,19 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
     u = k.fx * cam[..., 0] / safe + k.cx
     if (u.max() < 0 and (cam[..., 0] < 0).all()) or (u.min() >= k.width and (cam[..., 0] > 0).all()):
         return []
-    normals = Cuboid.NORMALS
+    pixels = np.round(np.stack([u, k.fy * cam[..., 1] / safe + k.cy], axis=-1) * _SCALE).astype(np.int32)
+    facing = np.einsum("fk,cfk->cf", Cuboid.NORMALS, pose.centre - corners.mean(axis=2)) > 0
+    shades = np.clip(occluder.colours[:, None, :] * _FACE_SHADE[None, :, None], 0, 255)
     faces = []
-    for c, cuboid in enumerate(occluder.cuboids):
-        centres = corners[c].mean(axis=1)
-        facing = np.einsum("fk,fk->f", normals, pose.centre - centres) > 0
-        for f in np.flatnonzero(facing):
-            polygon = cam[c, f] if z[c, f].min() >= NEAR else clip_polygon_near(cam[c, f])
-            if len(polygon) >= 3:
-                pixels = pose.project(polygon)
-                colour = np.clip(cuboid.colour * _FACE_SHADE[f], 0, 255).tolist()
-                faces.append((np.round(pixels * _SCALE).astype(np.int32), colour))
+    for c, f in zip(*np.nonzero(facing), strict=True):
+        if z[c, f].min() >= NEAR:
+            polygon = pixels[c, f]
+        else:
+            clipped = clip_polygon_near(cam[c, f])
+            if len(clipped) < 3:
+                continue
+            polygon = np.round(pose.project(clipped) * _SCALE).astype(np.int32)
+        faces.append((polygon, shades[c, f].tolist()))
     return faces
 
 
@@ -172,15 +174,19 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     lighter = np.clip(part_colours.reshape(-1, 3) * 1.12 + 6.0, 0.0, 255.0).tolist()
     alone, count_after = _silhouette_plan(order, n, num_parts, boxes, faces, width, height)
     amodal = np.full(n, -1, np.int64)
+    # Plain Python sequences indexed by item: much cheaper per access than numpy in this loop.
+    part_list = list(polygons.reshape(n * num_parts, CIRCLE_POINTS, 2))
+    highlight_list = list(highlights.reshape(n * num_parts, CIRCLE_POINTS, 2))
+    lit_list = lit.ravel().tolist()
     for position, item in enumerate(order.tolist()):
         if item < n * num_parts:
-            row, part = divmod(item, num_parts)
-            polygon = polygons[row, part]
+            polygon = part_list[item]
             cv2.fillConvexPoly(image, polygon, colours[item], cv2.LINE_8, _SHIFT)
             cv2.fillConvexPoly(code_map, polygon, item + 1, cv2.LINE_8, _SHIFT)
-            if lit[row, part]:
-                cv2.fillConvexPoly(image, highlights[row, part], lighter[item], cv2.LINE_8, _SHIFT)
+            if lit_list[item]:
+                cv2.fillConvexPoly(image, highlight_list[item], lighter[item], cv2.LINE_8, _SHIFT)
             if position in count_after:  # the person's last part: nothing else has touched its box yet
+                row = item // num_parts
                 x0, y0, x1, y1 = _pixel_box(boxes[row])
                 roi = code_map[y0:y1, x0:x1]
                 amodal[row] = np.count_nonzero((roi > row * num_parts) & (roi <= (row + 1) * num_parts))
@@ -246,13 +252,19 @@ _LIGHT = np.array([-0.3, -0.35])  # highlight offset (fraction of the radius): l
 
 
 def _highlights(spheres_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Smaller, offset copies of the part polygons (the lit side) and which parts are big enough."""
-    if not len(spheres_px):
-        return np.zeros((0, len(PART_SPHERES), CIRCLE_POINTS, 2), np.int32), np.zeros((0, len(PART_SPHERES)), bool)
-    r = spheres_px[..., 2:3]
-    shrunk = np.concatenate([spheres_px[..., :2] + _LIGHT * r, r * 0.55], axis=-1)
-    lit = spheres_px[:, _PART_INDEX, 2].max(axis=2) >= _HIGHLIGHT_MIN_PX
-    return _part_polygons(shrunk, min_radius=0.0), lit
+    """Smaller, offset copies of the part polygons (the lit side) and which parts are big enough.
+
+    Polygons are only traced for people with at least one lit part (the near ones); rows of the
+    others stay zero and are never drawn.
+    """
+    lit = spheres_px[:, _PART_INDEX, 2].max(axis=2) >= _HIGHLIGHT_MIN_PX if len(spheres_px) else np.zeros((0, 0), bool)
+    polygons = np.zeros((len(spheres_px), len(PART_SPHERES), CIRCLE_POINTS, 2), np.int32)
+    rows = np.flatnonzero(lit.any(axis=1)) if len(spheres_px) else np.zeros(0, np.int64)
+    if len(rows):
+        r = spheres_px[rows, :, 2:3]
+        shrunk = np.concatenate([spheres_px[rows, :, :2] + _LIGHT * r, r * 0.55], axis=-1)
+        polygons[rows] = _part_polygons(shrunk, min_radius=0.0)
+    return polygons, lit.reshape(len(spheres_px), len(PART_SPHERES))
 
 
 def _silhouette_pixels(parts: np.ndarray) -> int:

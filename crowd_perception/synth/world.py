@@ -9,6 +9,7 @@ drawn by the rasteriser in depth order together with the people.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -73,6 +74,16 @@ class Occluder:
     kind: str
     cuboids: tuple[Cuboid, ...]
     footprint: np.ndarray
+
+    @cached_property
+    def corners(self) -> np.ndarray:
+        """``(C, 6, 4, 3)`` face corners of every cuboid (normals: ``Cuboid.NORMALS``)."""
+        return np.stack([c.faces()[0] for c in self.cuboids])
+
+    @cached_property
+    def colours(self) -> np.ndarray:
+        """``(C, 3)`` BGR colour of every cuboid."""
+        return np.stack([c.colour for c in self.cuboids])
 
 
 def clip_polygon_near(points: np.ndarray, near: float = NEAR) -> np.ndarray:
