@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,7 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
     samples = bench_samples(config.frames + config.warmup, config.seed)
     result: dict[str, Any] = {
         "config": dataclasses.asdict(config),
+        "load_average_1min": os.getloadavg()[0],  # other work on the machine inflates every figure
         "backends": {name: _backend_name(r) for name, r in runners.items()},
         "missing": missing,
         "models": bench_models(runners, samples, config.warmup),
@@ -201,7 +203,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"{cfg['frames']} synthetic `bench` frames (spread over its density groups) after {cfg['warmup']} warm-up, "
         f"{cfg['threads']} thread(s), "
         f"backend `{cfg['backend']}`, {cfg['variant'] or 'float'} models. "
-        "Pose 2D runs on the frame's ground-truth visible boxes.",
+        "Pose 2D runs on the frame's ground-truth visible boxes. "
+        f"1-min load average when it started: {result.get('load_average_1min', float('nan')):.1f}.",
         "",
         markdown_table(header, rows),
     ]
