@@ -126,6 +126,39 @@ def _usable(frame: FrameAnnotation, cfg: BankConfig, keypoints: np.ndarray, need
     return np.nonzero(ok)[0]
 
 
+def _others_in_crop(all_crop: np.ndarray, centers: np.ndarray, boxes: np.ndarray, chosen: np.ndarray, limit: int) -> np.ndarray:
+    """``(C, limit, K, 2)`` keypoints of the people nearest to each chosen person (NaN padded)."""
+    others = np.full((len(chosen), limit, *all_crop.shape[2:]), np.nan, np.float32)
+    box_centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+    for row, i in enumerate(chosen):
+        order = [j for j in np.argsort(np.linalg.norm(centers[row] - box_centers, axis=1)) if j != i][:limit]
+        others[row, : len(order)] = all_crop[row, order]
+    return others
+
+
+def _frame_crops(
+    image: np.ndarray, frame: FrameAnnotation, kpts: np.ndarray, chosen: np.ndarray, cfg: BankConfig, input_size: tuple[int, int]
+) -> dict[str, np.ndarray]:
+    """Bank arrays (images, masks, keypoints, others) of the ``chosen`` people of one frame."""
+    persons = frame.persons
+    hb, wb = cfg.bank_size(input_size)
+    centers, sizes = boxes_to_center_size(persons.boxes[chosen], input_size[1] / input_size[0], ASPECT_PADDING * cfg.margin)
+    transforms = crop_transforms(centers, sizes, (hb, wb))
+    if frame.instance_map is not None:
+        labels = warp_crops(frame.instance_map.astype(np.int32), transforms, (hb, wb), interpolation=cv2.INTER_NEAREST)
+        masks = (labels == (chosen + 1)[:, None, None]).astype(np.uint8)
+    else:
+        masks = np.zeros((len(chosen), hb, wb), np.uint8)
+    flat = np.broadcast_to(kpts, (len(chosen), *kpts.shape)).reshape(len(chosen), -1, 2)
+    all_crop = transform_points(flat, transforms).reshape(len(chosen), *kpts.shape)
+    return {
+        "images": warp_crops(image, transforms, (hb, wb)),
+        "masks": masks,
+        "keypoints": all_crop[np.arange(len(chosen)), chosen].astype(np.float32),
+        "others": _others_in_crop(all_crop, centers, persons.boxes, chosen, cfg.max_others),
+    }
+
+
 def build_crop_bank(
     frames: Iterable[tuple[np.ndarray, FrameAnnotation]],
     cfg: BankConfig,
@@ -142,8 +175,6 @@ def build_crop_bank(
     and masks only - their keypoints are dropped here so training can never see them.
     """
     keypoints_for = set(keypoints_for)
-    k = get_skeleton(skeleton).num_joints
-    hb, wb = cfg.bank_size(input_size)
     chunks: dict[str, list[np.ndarray]] = {key: [] for key in _BANK_ARRAYS}
     total = 0
     for number, (image, frame) in enumerate(frames):
@@ -159,28 +190,13 @@ def build_crop_bank(
         if len(chosen) == 0:
             continue
         chosen = rng.permutation(chosen)[: min(max_crops - total, cfg.max_per_frame)]
-        centers, sizes = boxes_to_center_size(persons.boxes[chosen], input_size[1] / input_size[0], ASPECT_PADDING * cfg.margin)
-        transforms = crop_transforms(centers, sizes, (hb, wb))
-        chunks["images"].append(warp_crops(image, transforms, (hb, wb)))
-        if frame.instance_map is not None:
-            labels = warp_crops(frame.instance_map.astype(np.int32), transforms, (hb, wb), interpolation=cv2.INTER_NEAREST)
-            chunks["masks"].append((labels == (chosen + 1)[:, None, None]).astype(np.uint8))
-        else:
-            chunks["masks"].append(np.zeros((len(chosen), hb, wb), np.uint8))
-        all_crop = transform_points(np.broadcast_to(kpts, (len(chosen), *kpts.shape)).reshape(len(chosen), -1, 2), transforms)
-        all_crop = all_crop.reshape(len(chosen), len(kpts), k, 2)
-        others = np.full((len(chosen), cfg.max_others, k, 2), np.nan, np.float32)
-        for row, i in enumerate(chosen):
-            order = np.argsort(np.linalg.norm(centers[row] - (persons.boxes[:, :2] + persons.boxes[:, 2:]) / 2, axis=1))
-            order = [j for j in order if j != i][: cfg.max_others]
-            others[row, : len(order)] = all_crop[row, order]
-        target = all_crop[np.arange(len(chosen)), chosen].astype(np.float32)
+        crops = _frame_crops(image, frame, kpts, chosen, cfg, input_size)
         if not supervised:
-            target[:] = np.nan
-            others[:] = np.nan
-        chunks["keypoints"].append(target)
-        chunks["states"].append(states[chosen] if supervised else np.zeros((len(chosen), k), np.uint8))
-        chunks["others"].append(others)
+            crops["keypoints"][:] = np.nan
+            crops["others"][:] = np.nan
+        for key, value in crops.items():
+            chunks[key].append(value)
+        chunks["states"].append(states[chosen] if supervised else np.zeros_like(states[chosen]))
         chunks["has_keypoints"].append(np.full(len(chosen), supervised))
         chunks["has_mask"].append(np.full(len(chosen), frame.instance_map is not None))
         chunks["domain"].append(np.full(len(chosen), 1 if frame.domain == "b" else 0, np.uint8))
