@@ -289,7 +289,7 @@ class TensorRTBackend(Backend):
             host = self._host[name][: array.size]
             np.copyto(host, array.reshape(-1))
             _call(cudart, cudart.cudaMemcpyAsync(self._device[name], host.ctypes.data, array.nbytes, h2d, self._stream))
-        if not context.execute_async_v3(self._stream):
+        if not context.execute_async_v3(int(self._stream)):  # TensorRT takes the raw handle
             raise RuntimeError(f"{self.name}: execute_async_v3 failed (see the TensorRT log)")
         shapes = {name: tuple(context.get_tensor_shape(name)) for name in self.output_names}
         for name, shape in shapes.items():
