@@ -133,7 +133,11 @@ def pose_joints(shapes: BodyShapes, gait: np.ndarray, phase: np.ndarray) -> np.n
         joints[:, J[f"{side}_hip"]] = hip
         joints[:, J[f"{side}_knee"]] = hip + legs[side][0]
         joints[:, J[f"{side}_ankle"]] = hip + legs[side][1]
-    trunk = lambda frac: pelvis + up * ((frac - 0.53) * h)[:, None]  # noqa: E731
+
+    def trunk(fraction: float) -> np.ndarray:
+        """Point on the (leaning) trunk axis at ``fraction`` of the stature above the ground."""
+        return pelvis + up * ((fraction - 0.53) * h)[:, None]
+
     joints[:, J["spine"]] = trunk(0.63)
     joints[:, J["chest"]] = trunk(0.73)
     joints[:, J["neck"]] = trunk(0.845)
@@ -148,9 +152,9 @@ def pose_joints(shapes: BodyShapes, gait: np.ndarray, phase: np.ndarray) -> np.n
         swing = arm_amp * np.sin(ph) - np.where(run, 0.15, 0.0)
         elbow_flex = elbow_base + np.where(walk, 0.25 * np.clip(np.sin(ph), 0.0, None), 0.0)
         shoulder = shoulder_c + np.stack([sign * sho_w, np.zeros(n), np.zeros(n)], axis=-1)
-        out = np.stack([sign * 0.03 * h, np.zeros(n), np.zeros(n)], axis=-1) * 0.5
-        elbow = shoulder + _sagittal(swing, upper_arm) + out
-        wrist = elbow + _sagittal(swing + elbow_flex, fore_arm) + out * 0.5
+        outward = np.stack([sign * 0.015 * h, np.zeros(n), np.zeros(n)], axis=-1)  # arms hang clear of the hips
+        elbow = shoulder + _sagittal(swing, upper_arm) + outward
+        wrist = elbow + _sagittal(swing + elbow_flex, fore_arm) + 0.5 * outward
         joints[:, J[f"{side}_shoulder"]] = shoulder
         joints[:, J[f"{side}_elbow"]] = elbow
         joints[:, J[f"{side}_wrist"]] = wrist
