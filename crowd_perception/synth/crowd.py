@@ -54,6 +54,8 @@ class Crowd:
         self.shapes = sample_shapes(rng, 0)
         self.colours = np.zeros((0, 6, 3))  # top, bottom, shoe, skin, hair, bag
         self._spawn(self.target, camera_z, initial=True)
+        for _ in range(3):  # settle the initial placement: no overlapping bodies, nobody inside an occluder
+            self._separate()
         self._avoid_obstacles()
 
     def __len__(self) -> int:
