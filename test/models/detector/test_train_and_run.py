@@ -51,6 +51,7 @@ def test_resume_continues(trained, tmp_path) -> None:
     assert result.steps == 6
 
 
+@pytest.mark.slow  # the dynamo ONNX export takes tens of seconds on a loaded machine
 def test_torch_and_onnx_runners_agree(trained, tmp_path, draw) -> None:
     from crowd_perception.models.detector.export import export_detector
 
