@@ -58,6 +58,7 @@ class BodyShapes:
     long_sleeves: np.ndarray
     skirt: np.ndarray
     backpack: np.ndarray
+    coat: np.ndarray
 
     def __len__(self) -> int:
         return len(self.height)
@@ -84,6 +85,7 @@ def sample_shapes(rng: np.random.Generator, n: int) -> BodyShapes:
         long_sleeves=rng.random(n) < 0.6,
         skirt=rng.random(n) < 0.15,
         backpack=rng.random(n) < 0.2,
+        coat=rng.random(n) < 0.15,
     )
 
 
@@ -187,7 +189,7 @@ _SPHERE_NAMES = (
     "neck", "head", "hair",
     "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand", "right_hand",
     "left_knee", "right_knee", "left_ankle", "right_ankle", "left_toe", "right_toe",
-    "skirt_left", "skirt_right", "pack_top", "pack_bottom",
+    "skirt_left", "skirt_right", "pack_top", "pack_bottom", "coat_left", "coat_right",
 )
 S = {name: i for i, name in enumerate(_SPHERE_NAMES)}
 NUM_SPHERES = len(_SPHERE_NAMES)
@@ -214,8 +216,9 @@ _PART_DEFS = (
     ("right_foot", ("right_ankle", "right_toe"), "shoe"),
     ("skirt", ("pelvis", "left_hip", "right_hip", "skirt_left", "skirt_right"), "bottom"),
     ("backpack", ("pack_top", "pack_bottom"), "bag"),
+    ("coat", ("left_shoulder", "right_shoulder", "chest", "coat_left", "coat_right"), "top"),
 )
-OPTIONAL_PARTS = {"skirt": "skirt", "backpack": "backpack"}
+OPTIONAL_PARTS = {"skirt": "skirt", "backpack": "backpack", "coat": "coat"}
 """Parts only some identities have: part name -> the ``BodyShapes`` flag that enables it."""
 PARTS: tuple[str, ...] = tuple(p[0] for p in _PART_DEFS)
 P = {name: i for i, name in enumerate(PARTS)}
@@ -224,9 +227,9 @@ PART_COLOUR_ROLE: tuple[str, ...] = tuple(p[2] for p in _PART_DEFS)
 
 # For every BODY22 joint, the parts that contain it: a joint is visible where one of them is seen.
 _JOINT_PART_NAMES = {
-    "pelvis": ("hips", "torso", "skirt"),
-    "spine": ("torso", "hips"),
-    "chest": ("torso",),
+    "pelvis": ("hips", "torso", "skirt", "coat"),
+    "spine": ("torso", "hips", "coat"),
+    "chest": ("torso", "coat"),
     "neck": ("torso", "neck", "head", "hair"),
     "head_top": ("head", "hair"),
     "nose": ("head", "hair"),
@@ -234,14 +237,14 @@ _JOINT_PART_NAMES = {
     "right_eye": ("head", "hair"),
     "left_ear": ("head", "hair"),
     "right_ear": ("head", "hair"),
-    "left_shoulder": ("torso", "left_upper_arm"),
-    "right_shoulder": ("torso", "right_upper_arm"),
+    "left_shoulder": ("torso", "left_upper_arm", "coat"),
+    "right_shoulder": ("torso", "right_upper_arm", "coat"),
     "left_elbow": ("left_upper_arm", "left_forearm"),
     "right_elbow": ("right_upper_arm", "right_forearm"),
     "left_wrist": ("left_forearm", "left_hand"),
     "right_wrist": ("right_forearm", "right_hand"),
-    "left_hip": ("hips", "left_thigh", "torso", "skirt"),
-    "right_hip": ("hips", "right_thigh", "torso", "skirt"),
+    "left_hip": ("hips", "left_thigh", "torso", "skirt", "coat"),
+    "right_hip": ("hips", "right_thigh", "torso", "skirt", "coat"),
     "left_knee": ("left_thigh", "left_shank"),
     "right_knee": ("right_thigh", "right_shank"),
     "left_ankle": ("left_shank", "left_foot"),
@@ -306,6 +309,10 @@ def body_spheres(joints: np.ndarray, shapes: BodyShapes) -> np.ndarray:
     for side, sign in (("left", -1.0), ("right", 1.0)):
         c[:, S[f"skirt_{side}"]] = pelvis + np.concatenate([sign * 0.085 * h, -0.17 * h, 0.0 * h], axis=1)
         r[:, S[f"skirt_{side}"]] = 0.07 * scale[:, 0] * g[:, 0]
+    # Coat: hangs from the shoulders to mid-thigh, fixed to the pelvis like the skirt.
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        c[:, S[f"coat_{side}"]] = pelvis + np.concatenate([sign * 0.085 * h, -0.2 * h, 0.0 * h], axis=1)
+        r[:, S[f"coat_{side}"]] = 0.09 * scale[:, 0] * g[:, 0]
     # Backpack: on the back between the shoulder blades and the waist.
     chest, spine = joints[:, J["chest"]], joints[:, J["spine"]]
     back = np.array([0.0, 0.0, -1.0]) * (0.17 * scale * g)

@@ -74,6 +74,7 @@ def test_every_joint_lies_inside_a_part_that_contains_it():
     shapes, joints = _poses(Gait.WALK)
     shapes.skirt[:] = True
     shapes.backpack[:] = True
+    shapes.coat[:] = True
     spheres = body_spheres(joints, shapes)
     assert part_enabled(shapes).all() and JOINT_PARTS.shape[1] == len(PARTS)
     for j in range(BODY22.num_joints):

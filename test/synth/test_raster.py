@@ -20,6 +20,7 @@ def _people(ground: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     shapes = sample_shapes(np.random.default_rng(0), n)
     shapes.skirt[:] = False
     shapes.backpack[:] = False
+    shapes.coat[:] = False
     joints = pose_joints(shapes, np.full(n, Gait.STAND), np.zeros(n))
     spheres = body_spheres(joints, shapes)
     # Facing the camera: the body's forward (+z) points to -Z in the world, its right to -X.
