@@ -78,7 +78,7 @@ def _run_train(args: argparse.Namespace) -> int:
 def _eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=WEIGHTS_DIR / "detector.onnx", help=".onnx or .safetensors")
     p.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto | torch")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     p.add_argument(
         "--data",
         default="synth:bench",
