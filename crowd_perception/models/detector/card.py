@@ -23,7 +23,7 @@ def render_model_card(
     onnx_path: Path, evaluation_markdown: str, train_command: str, train_log: Path | None = None
 ) -> str:
     """Markdown model card of the exported detector at ``onnx_path`` (metadata ``.json`` and
-    ``.config.json`` beside it)."""
+    ``.config.json`` beside it); the training command recorded in the metadata wins over ``train_command``."""
     meta = ModelMetadata.load(onnx_path.with_suffix(".json"))
     config: dict[str, Any] = json.loads(
         onnx_path.with_name(onnx_path.stem + ".config.json").read_text(encoding="utf-8")
@@ -55,7 +55,7 @@ def render_model_card(
         f"{meta.extra.get('train_steps', '?')} steps in {meta.extra.get('train_minutes', '?')} min "
         f"(cap {train['max_minutes']:g} min, {train['threads']} CPU threads on a shared machine).",
         "",
-        f"Command: `{train_command}`",
+        f"Command: `{meta.extra.get('train_command') or train_command}`",
         "",
     ]
     if last:
