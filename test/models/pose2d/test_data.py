@@ -74,3 +74,15 @@ def test_curriculum_occludes_parts_and_marks_them(toy_frames):
 def test_heatmap_transform_consistency():
     pts = np.array([[[1.5, 2.5]]])
     np.testing.assert_allclose(transform_points(pts, heatmap_transforms(4.0)[None]), [[[0.0, 0.25]]])
+
+
+def test_bank_from_real_coco_style_files(fixtures_dir):
+    """COCO / CrowdPose / OCHuman JSON -> crops with keypoints and masks from the real segmentations."""
+    from crowd_perception.models.pose2d.data import coco_frames
+
+    for relative, skeleton in (("coco_keypoints/coco/test_coco.json", "coco17"), ("ochuman/ochuman/test_ochuman.json", "coco17"),
+                               ("crowdpose/crowdpose/test_crowdpose.json", "crowdpose14")):
+        bank = build_crop_bank(coco_frames(fixtures_dir / relative), BankConfig(frame_stride=1), skeleton, (64, 64), 50,
+                               np.random.default_rng(0))
+        assert len(bank) > 0 and bank.has_keypoints.all() and (bank.domain == 0).all()
+        assert np.isfinite(bank.keypoints).any()

@@ -49,3 +49,10 @@ def test_bad_config_is_rejected():
         OccludedPoseNet(PoseNetConfig(input_height=100))
     with pytest.raises(ValueError, match="unknown"):
         PoseNetConfig.from_dict({"bogus": 1})
+
+
+@pytest.mark.parametrize("skeleton, joints", [("ped13", 13), ("crowdpose14", 14)])
+def test_other_joint_sets(skeleton, joints):
+    model = OccludedPoseNet(PoseNetConfig(**TINY, skeleton=skeleton)).train()
+    out = model(torch.rand(2, 3, 64, 64))
+    assert out["heatmaps"].shape[1] == joints and out["limbs"].shape[1] == incidence_matrix(skeleton).shape[0]
