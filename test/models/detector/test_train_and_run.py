@@ -67,6 +67,15 @@ def test_torch_and_onnx_runners_agree(trained, tmp_path, draw) -> None:
     assert a.embeddings.shape[1] == 8
     assert (a.boxes[:, [0, 2]] >= 0).all() and (a.boxes[:, [0, 2]] <= 150).all()  # source pixels
     assert ort_runner.detect_batch([]) == []
+    # the model card is rendered from the exported files
+    import shutil
+
+    from crowd_perception.models.detector.card import render_model_card
+    from crowd_perception.training import config_path
+
+    shutil.copyfile(config_path(result.weights), tmp_path / "detector.config.json")
+    card = render_model_card(tmp_path / "detector.onnx", "| metrics |", "crowd-perception train detector --preset tiny")
+    assert "top-K 10, lambda 1.5, out-of-box constant 1000" in card and "| metrics |" in card
 
 
 def test_runner_errors(tmp_path) -> None:
