@@ -22,7 +22,7 @@ from .crowd import Crowd
 from .effects import sample_effects
 from .labels import instance_map, joint_states, visible_boxes
 from .palette import get_palette
-from .raster import draw_shadows, rasterise
+from .raster import draw_shadows, project_spheres, rasterise
 from .rig import CameraPose, EgoMotion
 from .world import NEAR, Street, StreetLayout, build_street
 
@@ -172,13 +172,13 @@ def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: St
 
 def _in_view(spheres_cam: np.ndarray, joints_cam: np.ndarray, k: PinholeCamera) -> np.ndarray:
     """People fully in front of the near plane whose projected body overlaps the image."""
+    keep = np.zeros(len(spheres_cam), bool)
     if not len(spheres_cam):
-        return np.zeros(0, bool)
-    z = spheres_cam[..., 2]
-    front = ((z - spheres_cam[..., 3]).min(axis=1) > 2 * NEAR) & (joints_cam[:, 0, 2] > _MIN_ROOT_DEPTH)
-    safe_z = np.where(z > 0, z, 1.0)
-    u = k.fx * spheres_cam[..., 0] / safe_z + k.cx
-    v = k.fy * spheres_cam[..., 1] / safe_z + k.cy
-    r = k.fx * spheres_cam[..., 3] / safe_z
-    overlaps = ((u + r).max(1) > 0) & ((u - r).min(1) < k.width) & ((v + r).max(1) > 0) & ((v - r).min(1) < k.height)
-    return front & overlaps
+        return keep
+    front = ((spheres_cam[..., 2] - spheres_cam[..., 3]).min(axis=1) > 2 * NEAR) & (
+        joints_cam[:, 0, 2] > _MIN_ROOT_DEPTH)
+    ellipses = project_spheres(spheres_cam[front], k)
+    u, v, r = ellipses[..., 0], ellipses[..., 1], ellipses[..., 3]  # r: the larger (radial) radius
+    keep[front] = ((u + r).max(1) > 0) & ((u - r).min(1) < k.width) & ((v + r).max(1) > 0) & (
+        (v - r).min(1) < k.height)
+    return keep

@@ -3,8 +3,8 @@
 Every primitive is drawn with ``cv2.fillConvexPoly`` in one pass: its colour into the image (plus
 a lighter, offset copy on parts large enough to show shading) and its *code* into an int32 code
 map, so the code map says exactly which primitive (person row and body part, or occluder) owns
-every pixel of the rendered image. A sphere projects to a circle of radius ``f r / z`` (the small
-perspective elongation of off-axis spheres is neglected). Primitives are sorted far to
+every pixel of the rendered image. A sphere projects to an ellipse stretched along the viewing
+direction by ``1 / cos(theta)`` (:func:`project_spheres`). Primitives are sorted far to
 near: body parts by the depth of their sphere centres; each occluder gets a depth key placed
 between the people behind it and the people in front of it (decided per person with a separating
 line between the person's ground position and the occluder's footprint), so a person standing
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..core.camera import PinholeCamera
 from .body import PART_SPHERES
 from .rig import CameraPose
 from .world import NEAR, Cuboid, Occluder, clip_polygon_near
 
-__all__ = ["Raster", "rasterise", "draw_shadows", "CIRCLE_POINTS", "MIN_RADIUS_PX"]
+__all__ = ["Raster", "rasterise", "project_spheres", "draw_shadows", "CIRCLE_POINTS", "MIN_RADIUS_PX"]
 
 CIRCLE_POINTS = 16
 MIN_RADIUS_PX = 0.75
@@ -56,21 +57,51 @@ class Raster:
     amodal_pixels: np.ndarray
 
 
-def _part_polygons(spheres_px: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> np.ndarray:
+def project_spheres(spheres_cam: np.ndarray, k: PinholeCamera) -> np.ndarray:
+    """``(..., 4)`` camera-frame spheres -> ``(..., 6)`` image ellipses ``(u, v, r_t, r_r, e_x, e_y)``.
+
+    A small sphere of radius ``r`` whose centre is seen at angle ``theta`` off the optical axis
+    projects to an ellipse centred at the centre's projection, with radius ``f r / z`` across the
+    viewing direction and ``f r / (z cos theta)`` along it (the radial direction ``e`` from the
+    principal point): wide-angle cameras stretch people near the image border.
+    """
+    x, y, z, r = np.moveaxis(spheres_cam, -1, 0)
+    u, v = k.fx * x / z + k.cx, k.fy * y / z + k.cy
+    tangential = k.fx * r / z
+    cos_theta = z / np.sqrt(x * x + y * y + z * z)
+    du, dv = u - k.cx, v - k.cy
+    norm = np.hypot(du, dv)
+    on_axis = norm < 1e-9
+    ex = np.where(on_axis, 1.0, du / np.where(on_axis, 1.0, norm))
+    ey = np.where(on_axis, 0.0, dv / np.where(on_axis, 1.0, norm))
+    return np.stack([u, v, tangential, tangential / cos_theta, ex, ey], axis=-1)
+
+
+def _part_polygons(ellipses: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> np.ndarray:
     """Fixed-point convex polygon of every part of every person: ``(N, parts, CIRCLE_POINTS, 2)`` int32.
 
-    The convex hull of a union of circles is traced by its support points: for each of the
-    ``CIRCLE_POINTS`` directions ``d``, the circle maximising ``c . d + r`` contributes the vertex
-    ``c + r d``. The vertices come out convex and ordered, for all parts at once, without a hull call.
+    The convex hull of a union of ellipses is traced by its support points: for each of the
+    ``CIRCLE_POINTS`` directions ``d``, the ellipse with the largest support value ``c . d + h(d)``
+    contributes its extreme point in direction ``d``. The vertices come out convex and ordered, for
+    all parts at once, without a hull call. ``ellipses`` are :func:`project_spheres` rows.
     """
-    centres = spheres_px[:, _PART_INDEX, :2]  # (N, P, M, 2)
-    radii = np.maximum(spheres_px[:, _PART_INDEX, 2], min_radius) * _AREA_SCALE  # (N, P, M)
-    support = centres @ _DIRECTIONS.T + radii[..., None]  # (N, P, M, D)
-    best = np.argmax(support, axis=2)  # (N, P, D)
-    n, p = np.ogrid[: best.shape[0], : best.shape[1]]
-    c = centres[n[..., None], p[..., None], best]  # (N, P, D, 2)
-    r = radii[n[..., None], p[..., None], best][..., None]
-    return np.round((c + r * _DIRECTIONS) * _SCALE).astype(np.int32)
+    # Per sphere: support value and extreme point in every direction ...
+    centres = ellipses[..., :2]  # (N, S, 2)
+    rt = np.maximum(ellipses[..., 2], min_radius) * _AREA_SCALE
+    rr = np.maximum(ellipses[..., 3], min_radius) * _AREA_SCALE
+    e = ellipses[..., 4:6]
+    e_perp = np.stack([-e[..., 1], e[..., 0]], axis=-1)
+    along, across = e @ _DIRECTIONS.T, e_perp @ _DIRECTIONS.T  # (N, S, D)
+    extent = np.maximum(np.sqrt((rr[..., None] * along) ** 2 + (rt[..., None] * across) ** 2), 1e-12)
+    support = centres @ _DIRECTIONS.T + extent
+    points = (centres[:, :, None, :] + ((rr**2)[..., None] * along / extent)[..., None] * e[:, :, None, :]
+              + ((rt**2)[..., None] * across / extent)[..., None] * e_perp[:, :, None, :])  # (N, S, D, 2)
+    # ... then, per part and direction, the sphere with the largest support value.
+    best = np.argmax(support[:, _PART_INDEX], axis=2)  # (N, P, D) index into the part's spheres
+    sphere = _PART_INDEX[np.arange(len(PART_SPHERES))[:, None], best]  # (N, P, D) sphere index
+    n = np.arange(len(ellipses))[:, None, None]
+    vertices = points[n, sphere, np.arange(CIRCLE_POINTS)]
+    return np.round(vertices * _SCALE).astype(np.int32)
 
 
 def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
@@ -148,8 +179,7 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     k = pose.intrinsics
     n, num_parts = len(spheres_cam), len(PART_SPHERES)
     z = spheres_cam[..., 2]
-    spheres_px = np.stack([k.fx * spheres_cam[..., 0] / z + k.cx, k.fy * spheres_cam[..., 1] / z + k.cy,
-                           k.fx * spheres_cam[..., 3] / z], axis=-1) if n else np.zeros((0, 0, 3))
+    spheres_px = project_spheres(spheres_cam, k) if n else np.zeros((0, 0, 6))
     polygons = _part_polygons(spheres_px) if n else np.zeros((0, num_parts, CIRCLE_POINTS, 2), np.int32)
     boxes = _boxes(polygons, enabled)
     part_depth = np.stack([z[:, list(s)].mean(axis=1) for s in PART_SPHERES], axis=1) if n else np.zeros((0, num_parts))
@@ -261,8 +291,9 @@ def _highlights(spheres_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     polygons = np.zeros((len(spheres_px), len(PART_SPHERES), CIRCLE_POINTS, 2), np.int32)
     rows = np.flatnonzero(lit.any(axis=1)) if len(spheres_px) else np.zeros(0, np.int64)
     if len(rows):
-        r = spheres_px[rows, :, 2:3]
-        shrunk = np.concatenate([spheres_px[rows, :, :2] + _LIGHT * r, r * 0.55], axis=-1)
+        shrunk = spheres_px[rows].copy()
+        shrunk[..., :2] += _LIGHT * shrunk[..., 2:3]
+        shrunk[..., 2:4] *= 0.55
         polygons[rows] = _part_polygons(shrunk, min_radius=0.0)
     return polygons, lit.reshape(len(spheres_px), len(PART_SPHERES))
 

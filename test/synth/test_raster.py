@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from crowd_perception.core.camera import PinholeCamera
-from crowd_perception.synth.body import Gait, S, body_spheres, part_enabled, pose_joints, sample_shapes
-from crowd_perception.synth.raster import _part_polygons, _silhouette_pixels, rasterise
+from crowd_perception.synth.body import NUM_SPHERES, Gait, S, body_spheres, part_enabled, pose_joints, sample_shapes
+from crowd_perception.synth.raster import _part_polygons, _silhouette_pixels, project_spheres, rasterise
 from crowd_perception.synth.rig import EgoMotion
 from crowd_perception.synth.world import Cuboid, Occluder
 
@@ -69,10 +69,7 @@ def test_alone_people_skip_the_silhouette_exactly():
     assert raster.amodal_pixels[0] == -1  # nothing else near the first person
     assert raster.amodal_pixels[1] == -1  # in front of the third: drawn after it, so nothing covers it
     assert raster.amodal_pixels[2] > 0  # partly behind the second: its silhouette is drawn
-    k = CAMERA
-    z = spheres[..., 2]
-    px = np.stack([k.fx * spheres[..., 0] / z + k.cx, k.fy * spheres[..., 1] / z + k.cy, k.fx * spheres[..., 3] / z], -1)
-    polygons = _part_polygons(px)
+    polygons = _part_polygons(project_spheres(spheres, CAMERA))
     silhouette = _silhouette_pixels(polygons[0][enabled[0]])
     visible = int((raster.code_row[raster.code_map] == 0).sum())
     assert silhouette == visible > 0
@@ -90,13 +87,29 @@ def test_silhouette_counts_match_drawing_each_person_alone():
     rng = np.random.default_rng(1)
     ground = np.stack([rng.uniform(-1.0, 3.0, 14), rng.uniform(5.0, 12.0, 14)], axis=1)
     raster, spheres, enabled = _render(ground, [_car(2.3, 9.0)])
-    k = CAMERA
-    z = spheres[..., 2]
-    px = np.stack([k.fx * spheres[..., 0] / z + k.cx, k.fy * spheres[..., 1] / z + k.cy, k.fx * spheres[..., 3] / z], -1)
-    polygons = _part_polygons(px)
+    polygons = _part_polygons(project_spheres(spheres, CAMERA))
     rows = raster.code_row[raster.code_map]
     for i in range(len(ground)):
         expected = _silhouette_pixels(polygons[i][enabled[i]])
         got = raster.amodal_pixels[i] if raster.amodal_pixels[i] >= 0 else int((rows == i).sum())
         assert got == expected, i
     assert (raster.amodal_pixels == -1).any() and (raster.amodal_pixels > 0).any()
+
+
+def test_off_axis_spheres_project_to_stretched_ellipses():
+    # A sphere 45 deg off the axis of a wide-angle camera: its image is ~1.4x longer radially than across.
+    camera = PinholeCamera.from_fov(640, 360, 95.0)
+    centre, radius = np.array([5.0, 0.0, 5.0]), 0.3
+    rng = np.random.default_rng(0)
+    surface = rng.normal(size=(200_000, 3))
+    surface = centre + radius * surface / np.linalg.norm(surface, axis=1, keepdims=True)
+    true_pixels = camera.project(surface)
+    spheres = np.tile(np.append(centre, radius), (1, NUM_SPHERES, 1))  # every part is this one sphere
+    polygon = _part_polygons(project_spheres(spheres, camera), min_radius=0.0)[0, 0] / 16.0
+    radial = (camera.project(centre) - [camera.cx, camera.cy]) / np.linalg.norm(camera.project(centre) - [camera.cx, camera.cy])
+    across = np.array([-radial[1], radial[0]])
+    for axis in (radial, across):
+        true_extent = np.ptp(true_pixels @ axis)
+        drawn_extent = np.ptp(polygon @ axis)
+        assert abs(drawn_extent / true_extent - 1.0) < 0.04
+    assert np.ptp(true_pixels @ radial) / np.ptp(true_pixels @ across) > 1.35
