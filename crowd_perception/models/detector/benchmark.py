@@ -4,6 +4,7 @@ the markdown for ``docs/RESULTS.md``."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from .postprocess import embeddings_at_boxes
 __all__ = ["load_eval_frames", "density_of", "EvalReport", "run_evaluation", "measure_latency", "render_markdown"]
 
 Frame = tuple[np.ndarray, FrameAnnotation]
+_log = logging.getLogger(__name__)
 
 
 def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1, frames_per_sequence: int = 0) -> list[Frame]:
@@ -111,7 +113,10 @@ def run_evaluation(
                 [detections[i] for i in index], [frames[i][1] for i in index], subset
             )
     if embeddings and gt_embeddings:
-        report.tpr_at_far = embedding_tpr_at_far(np.concatenate(gt_embeddings), np.concatenate(gt_ids), 0.1)
+        try:
+            report.tpr_at_far = embedding_tpr_at_far(np.concatenate(gt_embeddings), np.concatenate(gt_ids), 0.1)
+        except ValueError as error:  # e.g. one frame per sequence: no same-identity pairs
+            _log.warning("embedding TPR@FAR not computed: %s", error)
     return report
 
 
@@ -135,11 +140,9 @@ def measure_latency(
 
 
 def render_markdown(report: EvalReport, title_note: str = "") -> str:
-    """Tables of MR^-2 / AP50 / recall per group and subset, TPR@FAR and latency."""
-    rows = [
-        [group, subset, m.num_gt, m.mr2, m.ap, m.recall]
-        for (group, subset), m in sorted(report.metrics.items(), key=lambda kv: (kv[0][0] != "overall", kv[0]))
-    ]
+    """Tables of MR^-2 / AP50 / recall per group (``overall``, then densities in data order) and subset,
+    TPR@FAR and latency."""
+    rows = [[group, subset, m.num_gt, m.mr2, m.ap, m.recall] for (group, subset), m in report.metrics.items()]
     parts = [title_note] if title_note else []
     parts.append(f"{report.frames} frames; MR^-2 lower is better, AP50 and recall higher is better.\n")
     parts.append(markdown_table(["group", "subset", "people", "MR^-2", "AP50", "recall"], rows))

@@ -55,7 +55,7 @@ def render_model_card(
         f"{meta.extra.get('train_steps', '?')} steps in {meta.extra.get('train_minutes', '?')} min "
         f"(cap {train['max_minutes']:g} min, {train['threads']} CPU threads on a shared machine).",
         "",
-        f"Command: `{meta.extra.get('train_command') or train_command}`",
+        f"Command: `{meta.extra.get('train_command') or train_command or 'not recorded'}`",
         "",
     ]
     if last:
