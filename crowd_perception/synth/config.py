@@ -50,13 +50,16 @@ class DomainConfig:
 
     ``palette`` names a colour scheme in :mod:`crowd_perception.synth.palette`; ``jpeg_quality``
     of ``(100, 100)`` disables compression; blur is a Gaussian sigma in pixels at 960 px width
-    (scaled with the image width so a domain looks the same at every resolution).
+    (scaled with the image width so a domain looks the same at every resolution). ``shadow_length``
+    is the length of a person's shadow relative to its height (``1 / tan(sun elevation)``; 0 for an
+    overcast sky), the sun's azimuth is drawn per sequence.
     """
 
     name: str = "a"
     camera: CameraConfig = field(default_factory=CameraConfig)
     palette: str = "temperate"
     brightness: Range = (0.85, 1.15)
+    shadow_length: Range = (0.0, 1.2)
     blur_sigma: Range = (0.0, 0.6)
     noise_std: Range = (1.0, 3.0)
     jpeg_quality: Range = (85.0, 100.0)
@@ -67,6 +70,7 @@ class DomainConfig:
         self.camera.validate()
         get_palette(self.palette)
         _check_range("brightness", self.brightness, 0.1, 3.0)
+        _check_range("shadow_length", self.shadow_length, 0.0, 5.0)
         _check_range("blur_sigma", self.blur_sigma, 0.0, 10.0)
         _check_range("noise_std", self.noise_std, 0.0, 50.0)
         _check_range("jpeg_quality", self.jpeg_quality, 5.0, 100.0)

@@ -108,13 +108,15 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
     obstacles = np.array([o.footprint for o in street.occluders]).reshape(-1, 4)
     crowd = Crowd(rng, palette, layout, spec, camera_z=pose.centre[2], obstacles=obstacles)
     effects = sample_effects(rng, domain, cam.width, cam.height)
+    azimuth = rng.uniform(-np.pi, np.pi)
+    sun = rng.uniform(*domain.shadow_length) * 1.7 * np.array([np.sin(azimuth), np.cos(azimuth)])
     for frame in range(spec.frames):
         t = frame / config.fps
         pose = ego.pose(t)
         if frame:
             crowd.step(1.0 / config.fps, pose.centre[2])
         image = street.render_background(pose)
-        persons, instances = _render_people(image, pose, crowd, street)
+        persons, instances = _render_people(image, pose, crowd, street, sun)
         annotation = FrameAnnotation(
             image_id=f"{name}/{frame:06d}",
             width=cam.width,
@@ -139,9 +141,11 @@ def _part_colours(crowd: Crowd, keep: np.ndarray) -> np.ndarray:
     return colours
 
 
-def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: Street
+def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: Street, sun: np.ndarray
                    ) -> tuple[PersonAnnotations, np.ndarray]:
-    """Pose, place, cull and draw everybody onto ``image``; returns their ground truth and instance map."""
+    """Pose, place, cull and draw everybody onto ``image``; returns their ground truth and instance map.
+
+    ``sun`` is the ground displacement (x, z) of a 1.7 m person's head shadow."""
     joints = pose_joints(crowd.shapes, crowd.gait, crowd.phase)
     spheres = body_spheres(joints, crowd.shapes)
     rotation, origin = crowd.world_transform()
@@ -150,7 +154,7 @@ def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: St
     spheres_cam = np.concatenate([centres_cam, spheres[..., 3:]], axis=-1)
     keep = _in_view(spheres_cam, joints_cam, pose.intrinsics)
     spheres_cam, joints_cam = spheres_cam[keep], joints_cam[keep]
-    draw_shadows(image, pose, crowd.position[keep])
+    draw_shadows(image, pose, crowd.position[keep], sun)
     raster = rasterise(image, pose, spheres_cam, _part_colours(crowd, keep), part_enabled(crowd.shapes.take(keep)),
                        crowd.position[keep], street.occluders)
     instances = instance_map(raster)

@@ -1,8 +1,9 @@
 """Named dataset splits: ``demo``, ``train_a``/``val_a``, ``train_b``/``val_b`` and ``bench``.
 
 Domain ``a``: a car camera (1.3-1.6 m high, 60-70 deg FOV, little pitch), muted palette, sharp and
-clean images. Domain ``b``: a van/bus camera (2.0-2.6 m high, 80-95 deg FOV, pitched down more),
-vivid palette under warm evening light, stronger blur, noise and JPEG compression. Train and val
+clean images, high sun or overcast. Domain ``b``: a van/bus camera (2.0-2.6 m high, 80-95 deg FOV,
+pitched down more), vivid palette under warm evening light with long shadows, stronger blur,
+noise and JPEG compression. Train and val
 splits share a domain but never scenes (the seed is salted with the split name).
 """
 
@@ -21,6 +22,7 @@ DOMAINS: dict[str, DomainConfig] = {
                             pitch_deg=(1.0, 5.0)),
         palette="temperate",
         brightness=(0.9, 1.15),
+        shadow_length=(0.0, 1.2),
         blur_sigma=(0.0, 0.5),
         noise_std=(0.5, 2.0),
         jpeg_quality=(90.0, 100.0),
@@ -31,6 +33,7 @@ DOMAINS: dict[str, DomainConfig] = {
                             pitch_deg=(6.0, 11.0)),
         palette="vivid",
         brightness=(0.6, 0.9),
+        shadow_length=(1.0, 2.5),
         blur_sigma=(0.8, 1.6),
         noise_std=(4.0, 8.0),
         jpeg_quality=(40.0, 70.0),

@@ -309,16 +309,23 @@ def _silhouette_pixels(parts: np.ndarray) -> int:
     return int(cv2.countNonZero(mask))
 
 
-def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, radius: float = 0.4,
-                 strength: int = 45) -> None:
-    """Darken a disc on the ground under every person (``ground`` (N, 2) world ``(x, z)``), in place.
+def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, sun: np.ndarray | None = None,
+                 radius: float = 0.35, strength: int = 45) -> None:
+    """Darken every person's shadow on the ground (``ground`` (N, 2) world ``(x, z)``), in place.
 
-    The discs are projected as polygons into one mask, which is subtracted from the image inside
-    the rows it covers; they are drawn before the people, so they only darken the ground.
+    A shadow is the convex hull of a disc under the feet and a smaller disc displaced by ``sun``
+    (world ``(x, z)`` metres, the head's shadow; ``None`` or zero for an overcast sky). The hulls
+    are projected into one mask, which is subtracted from the image inside the rows it covers;
+    they are drawn before the people, so they only darken the ground.
     """
     if not len(ground):
         return
-    rim = np.stack([np.cos(_ANGLES), np.zeros_like(_ANGLES), np.sin(_ANGLES)], axis=-1) * radius
+    tip = np.zeros(2) if sun is None else np.asarray(sun, dtype=float)
+    # Support points of the two discs per direction (as for body parts), on the ground plane.
+    directions = _DIRECTIONS
+    use_tip = directions @ tip + 0.7 * radius > radius
+    offsets = np.where(use_tip[:, None], tip + 0.7 * radius * directions, radius * directions)  # (D, 2)
+    rim = np.stack([offsets[:, 0], np.zeros(len(offsets)), offsets[:, 1]], axis=-1)
     world = np.stack([ground[:, 0], np.zeros(len(ground)), ground[:, 1]], axis=-1)[:, None] + rim  # (N, D, 3)
     cam = pose.to_camera(world)
     front = (cam[..., 2] > 0.5).all(axis=1)
