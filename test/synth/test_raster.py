@@ -6,7 +6,7 @@ import numpy as np
 
 from crowd_perception.core.camera import PinholeCamera
 from crowd_perception.synth.body import NUM_SPHERES, Gait, S, body_spheres, part_enabled, pose_joints, sample_shapes
-from crowd_perception.synth.raster import _part_polygons, _silhouette_pixels, project_spheres, rasterise
+from crowd_perception.synth.raster import _part_polygons, _silhouette_pixels, draw_shadows, project_spheres, rasterise
 from crowd_perception.synth.rig import EgoMotion
 from crowd_perception.synth.world import Cuboid, Occluder
 
@@ -113,3 +113,13 @@ def test_off_axis_spheres_project_to_stretched_ellipses():
         drawn_extent = np.ptp(polygon @ axis)
         assert abs(drawn_extent / true_extent - 1.0) < 0.04
     assert np.ptp(true_pixels @ radial) / np.ptp(true_pixels @ across) > 1.35
+
+
+def test_shadows_fall_away_from_the_sun():
+    image = np.full((CAMERA.height, CAMERA.width, 3), 150, np.uint8)
+    draw_shadows(image, POSE, np.array([[0.0, 8.0]]), sun=np.array([3.0, 0.0]))  # the shadow points to +X
+    dark = image[..., 0] < 150
+    assert dark.any() and np.all(image[~dark] == 150)
+    feet = CAMERA.project(POSE.to_camera(np.array([0.0, 0.0, 8.0])))
+    columns = np.nonzero(dark)[1]
+    assert columns.max() - feet[0] > 3 * (feet[0] - columns.min())  # it reaches far to the right only
