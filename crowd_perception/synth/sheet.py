@@ -105,7 +105,7 @@ def _tile_config(preset: str, group: str | None, width: int, height: int, frames
     return config.with_frames(frames=frames)
 
 
-def contact_sheet(seed: int = 0, tile_width: int = 400, tile_height: int = 225, frame: int = 5,
+def contact_sheet(seed: int = 0, tile_width: int = 384, tile_height: int = 216, frame: int = 5,
                   tiles: tuple[tuple[str, str | None, int], ...] = SHEET_TILES) -> np.ndarray:
     """Grid image: annotated frames on the top row, their instance masks below, a legend on top."""
     columns = []
