@@ -95,16 +95,19 @@ def _latency_arguments(p: argparse.ArgumentParser) -> None:
     _model_arguments(p)
     p.add_argument("--people", default="1,10,20,40,80", help="comma-separated crowd sizes of the test scenes")
     p.add_argument("--frames", type=int, default=20, help="frames per crowd size (median time reported)")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved timing passes over the frames")
 
 
 def _run_latency(args: argparse.Namespace) -> int:
     from ...utils.results import update_results_section
     from .evaluate import latency_by_crowd, latency_markdown
 
-    rows = latency_by_crowd(_estimator(args), tuple(int(n) for n in args.people.split(",")), args.frames)
+    rows = latency_by_crowd(_estimator(args), tuple(int(n) for n in args.people.split(",")), args.frames,
+                            repeats=args.repeats)
     note = (
         f"Model `{args.model.name}` on {args.backend} with {args.threads} thread(s), 960x540 `bench`-camera frames; "
-        "total = letterbox + network + score threshold/NMS/readout + camera placement, per image."
+        f"{args.frames} frames x {args.repeats} interleaved passes per crowd size; total = letterbox + network + "
+        "score threshold/NMS/readout + camera placement, per image (median)."
     )
     text = latency_markdown(rows, note)
     print(text)
