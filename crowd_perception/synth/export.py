@@ -21,6 +21,7 @@ from .generator import Sample, generate
 __all__ = ["BAG_FORMATS", "available_formats", "export"]
 
 BAG_FORMATS = {"bag": "mcap", "bag-sqlite3": "sqlite3"}
+_FPS_FORMATS = ("mot", "jta")  # sequence formats that record the frame rate
 
 
 def _file_format_names() -> list[str]:
@@ -72,7 +73,7 @@ def export(config: SynthConfig, seed: int, out_dir: str | Path, formats: Iterabl
         for name in files:
             open_writer = importlib.import_module("crowd_perception.formats").open_writer
             kwargs = {"split": config.name, "image_ext": image_ext}
-            if name == "mot":
+            if name in _FPS_FORMATS:
                 kwargs["fps"] = config.fps
             writers.append(stack.enter_context(open_writer(name, out_dir / name, **kwargs)))
         samples = _fan_out(_progress(generate(config, seed), config, progress, "synth"), writers)
@@ -88,6 +89,7 @@ def export(config: SynthConfig, seed: int, out_dir: str | Path, formats: Iterabl
 
 
 def _fan_out(samples: Iterable[Sample], writers: list) -> Iterator[Sample]:
+    """Pass samples through, writing each to every file writer on the way."""
     for sample in samples:
         for writer in writers:
             writer.write(sample.annotation, sample.image)
