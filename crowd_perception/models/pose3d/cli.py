@@ -100,16 +100,18 @@ def _latency_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run_latency(args: argparse.Namespace) -> int:
     from ...utils.results import update_results_section
-    from .evaluate import latency_by_crowd, latency_markdown
+    from .evaluate import latency_by_crowd, latency_markdown, readout_scaling
 
-    rows = latency_by_crowd(_estimator(args), tuple(int(n) for n in args.people.split(",")), args.frames,
-                            repeats=args.repeats)
+    estimator = _estimator(args)
+    people = tuple(int(n) for n in args.people.split(","))
+    rows = latency_by_crowd(estimator, people, args.frames, repeats=args.repeats)
+    readout = readout_scaling(estimator, people)
     note = (
         f"Model `{args.model.name}` on {args.backend} with {args.threads} thread(s), 960x540 `bench`-camera frames; "
         f"{args.frames} frames x {args.repeats} interleaved passes per crowd size; total = letterbox + network + "
         "score threshold/NMS/readout + camera placement, per image (median)."
     )
-    text = latency_markdown(rows, note)
+    text = latency_markdown(rows, note, readout)
     print(text)
     if args.results:
         update_results_section("pose3d-latency", "3D pose (PandaNet): latency vs. number of people (CPU)", text)

@@ -10,6 +10,7 @@ from crowd_perception.models.pose3d.evaluate import (  # noqa: E402
     evaluate_by_group,
     latency_by_crowd,
     latency_markdown,
+    readout_scaling,
 )
 from crowd_perception.models.pose3d.model import PandaNet  # noqa: E402
 from crowd_perception.models.pose3d.postprocess import PostprocessConfig  # noqa: E402
@@ -35,7 +36,10 @@ def test_evaluate_and_latency_on_synthetic_frames(estimator):
     rows = latency_by_crowd(estimator, people=(1, 4), frames=2, split="demo", repeats=1)
     assert [r["people"] for r in rows] == [1, 4]
     assert all(r["detected"] == 3 and r["total_ms"] >= r["network_ms"] > 0 for r in rows)
-    assert "±10 % goal" in latency_markdown(rows)
+    readout = readout_scaling(estimator, people=(1, 4), candidates_per_person=2, repeats=2)
+    assert [r["kept"] for r in readout] == [1, 3], "one box per person, at most max_detections=3"
+    text = latency_markdown(rows, readout=readout)
+    assert "±10 % goal" in text and "Readout alone" in text
 
 
 def test_latency_markdown_verdict():
