@@ -70,25 +70,37 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     Same objective as ``lap.lapjv(cost, extend_cost=True, cost_limit=limit)`` (what JDE uses):
     every unmatched row or column costs ``limit / 2``. Pairs at or above the limit can never
     improve that objective, so the problem splits into the connected components of the graph of
-    feasible pairs. Isolated pairs (the common case after gating) are matched directly; the rest
-    is solved with ``lapjv``, in one call when small, else per connected component.
+    feasible pairs. A component with a single row or a single column (a "star", the common case
+    after gating) is solved by its cheapest pair, all stars at once; the others with ``lapjv``,
+    in one call when they are small together, else one call per component.
     """
     cost = np.asarray(cost, dtype=np.float64)
     n_rows, n_cols = cost.shape
     if cost.size == 0:
         return np.zeros((0, 2), dtype=np.int64), np.arange(n_rows), np.arange(n_cols)
     rows, cols = np.nonzero(cost < limit)
-    isolated = (np.bincount(rows, minlength=n_rows)[rows] == 1) & (np.bincount(cols, minlength=n_cols)[cols] == 1)
-    matches = [np.stack([rows[isolated], cols[isolated]], axis=1)]
-    rows, cols = rows[~isolated], cols[~isolated]
+    matches = [np.zeros((0, 2), dtype=np.int64)]
     if len(rows):
-        r, c = np.unique(rows), np.unique(cols)
-        if len(r) * len(c) <= _SINGLE_CALL_SIZE:
-            matches.append(_lapjv(cost, r, c, limit))
-        else:
-            matches.extend(
-                _lapjv(cost, r[np.isin(r, rows[g])], c[np.isin(c, cols[g])], limit) for g in _components(rows, cols)
-            )
+        label = _component_labels(rows, cols, n_rows, n_cols)
+        n_labels = label.max() + 1
+        distinct_rows = np.bincount(np.unique(label * n_rows + rows) // n_rows, minlength=n_labels)
+        distinct_cols = np.bincount(np.unique(label * n_cols + cols) // n_cols, minlength=n_labels)
+        star = (distinct_rows == 1) | (distinct_cols == 1)
+        on_star = star[label]
+        # cheapest pair of every star: sort by (label, cost) and take each label's first edge
+        star_rows, star_cols, star_label = rows[on_star], cols[on_star], label[on_star]
+        order = np.lexsort((cost[star_rows, star_cols], star_label))
+        first = np.diff(star_label[order], prepend=-1) != 0
+        matches.append(np.stack([star_rows[order][first], star_cols[order][first]], axis=1))
+        rows, cols, label = rows[~on_star], cols[~on_star], label[~on_star]
+        if len(rows):
+            r, c = np.unique(rows), np.unique(cols)
+            if len(r) * len(c) <= _SINGLE_CALL_SIZE:
+                matches.append(_lapjv(cost, r, c, limit))
+            else:
+                order = np.argsort(label, kind="stable")
+                for group in np.split(order, np.flatnonzero(np.diff(label[order])) + 1):
+                    matches.append(_lapjv(cost, np.unique(rows[group]), np.unique(cols[group]), limit))
     matches = np.concatenate(matches).astype(np.int64)
     free_rows = np.ones(n_rows, dtype=bool)
     free_rows[matches[:, 0]] = False
@@ -107,11 +119,8 @@ def _lapjv(cost: np.ndarray, r: np.ndarray, c: np.ndarray, limit: float) -> np.n
     return np.stack([r[matched], c[x[matched]]], axis=1)
 
 
-def _components(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
-    """Edge indices of each connected component of the bipartite graph given by the edges."""
-    n_rows, n_cols = rows.max() + 1, cols.max() + 1
+def _component_labels(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
+    """Connected-component label of every edge of the bipartite graph given by the edges."""
     graph = coo_matrix((np.ones(len(rows)), (rows, n_rows + cols)), shape=(n_rows + n_cols,) * 2)
     _, labels = connected_components(graph, directed=False)
-    edge_label = labels[rows]
-    order = np.argsort(edge_label, kind="stable")
-    return np.split(order, np.flatnonzero(np.diff(edge_label[order])) + 1)
+    return labels[rows]
