@@ -58,10 +58,12 @@ def visible_boxes(instances: np.ndarray, amodal_boxes: np.ndarray) -> tuple[np.n
 
 
 def joint_pixels(keypoints: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer pixel (column, row) of each keypoint and whether it lies inside the image."""
+    """Integer pixel (column, row) of each keypoint and whether it lies inside the image.
+
+    Pixel ``i`` covers image coordinates ``[i, i + 1)`` (the COCO convention of the keypoints)."""
     inside = (keypoints[..., 0] >= 0) & (keypoints[..., 0] < width) & (keypoints[..., 1] >= 0) & (
         keypoints[..., 1] < height)
-    px = np.clip(np.round(np.nan_to_num(keypoints)).astype(np.int64), 0, [width - 1, height - 1])
+    px = np.clip(np.floor(np.nan_to_num(keypoints)).astype(np.int64), 0, [width - 1, height - 1])
     return px, inside
 
 

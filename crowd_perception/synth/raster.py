@@ -23,7 +23,8 @@ from .body import PART_SPHERES
 from .rig import CameraPose
 from .world import NEAR, Cuboid, Occluder, clip_polygon_near
 
-__all__ = ["Raster", "rasterise", "project_spheres", "draw_shadows", "CIRCLE_POINTS", "MIN_RADIUS_PX"]
+__all__ = ["Raster", "rasterise", "project_spheres", "draw_shadows", "to_fixed", "from_fixed", "CIRCLE_POINTS",
+           "MIN_RADIUS_PX"]
 
 CIRCLE_POINTS = 16
 MIN_RADIUS_PX = 0.75
@@ -36,6 +37,20 @@ _AREA_SCALE = 1.0 / np.sqrt(np.sin(2 * np.pi / CIRCLE_POINTS) * CIRCLE_POINTS / 
 # Part -> its spheres, padded to a fixed width by repeating the last one.
 _PART_INDEX = np.array([list(s) + [s[-1]] * (max(map(len, PART_SPHERES)) - len(s)) for s in PART_SPHERES])
 _FACE_SHADE = np.array([0.8, 0.8, 0.6, 1.1, 0.9, 0.9])  # -X, +X, -Y, +Y, -Z, +Z
+
+
+def to_fixed(pixels: np.ndarray) -> np.ndarray:
+    """Image coordinates -> OpenCV fixed-point drawing coordinates (``shift`` = 4).
+
+    Image coordinates follow COCO: pixel ``i`` covers ``[i, i + 1)``, so its centre is ``i + 0.5``;
+    OpenCV's drawing puts pixel centres at integers, hence the half-pixel shift.
+    """
+    return np.round((np.asarray(pixels) - 0.5) * _SCALE).astype(np.int32)
+
+
+def from_fixed(fixed: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`to_fixed` (image coordinates of fixed-point vertices)."""
+    return np.asarray(fixed) / _SCALE + 0.5
 
 
 @dataclass
@@ -101,7 +116,7 @@ def _part_polygons(ellipses: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> n
     sphere = _PART_INDEX[np.arange(len(PART_SPHERES))[:, None], best]  # (N, P, D) sphere index
     n = np.arange(len(ellipses))[:, None, None]
     vertices = points[n, sphere, np.arange(CIRCLE_POINTS)]
-    return np.round(vertices * _SCALE).astype(np.int32)
+    return to_fixed(vertices)
 
 
 def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
@@ -120,7 +135,7 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
     u = k.fx * cam[..., 0] / safe + k.cx
     if (u.max() < 0 and (cam[..., 0] < 0).all()) or (u.min() >= k.width and (cam[..., 0] > 0).all()):
         return []
-    pixels = np.round(np.stack([u, k.fy * cam[..., 1] / safe + k.cy], axis=-1) * _SCALE).astype(np.int32)
+    pixels = to_fixed(np.stack([u, k.fy * cam[..., 1] / safe + k.cy], axis=-1))
     facing = np.einsum("fk,cfk->cf", Cuboid.NORMALS, pose.centre - corners.mean(axis=2)) > 0
     shades = np.clip(occluder.colours[:, None, :] * _FACE_SHADE[None, :, None], 0, 255)
     faces = []
@@ -131,7 +146,7 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
             clipped = clip_polygon_near(cam[c, f])
             if len(clipped) < 3:
                 continue
-            polygon = np.round(pose.project(clipped) * _SCALE).astype(np.int32)
+            polygon = to_fixed(pose.project(clipped))
         faces.append((polygon, shades[c, f].tolist()))
     return faces
 
@@ -148,7 +163,7 @@ def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarr
         keys[o] = pose.to_camera(centre)[2]
         if not faces[o] or not len(ground):
             continue
-        pts = np.concatenate([f[0] for f in faces[o]]) / _SCALE
+        pts = from_fixed(np.concatenate([f[0] for f in faces[o]]))
         ox0, oy0 = pts.min(0)
         ox1, oy1 = pts.max(0)
         overlap = ((person_boxes[:, 0] < ox1) & (person_boxes[:, 2] > ox0) & (person_boxes[:, 1] < oy1)
@@ -252,8 +267,8 @@ def _silhouette_plan(order: np.ndarray, n: int, num_parts: int, boxes: np.ndarra
     first = np.where(parts >= 0, parts, np.iinfo(np.int64).max).min(axis=1)
     last = parts.max(axis=1)
     occ_pos = position[n * num_parts :]
-    occ_boxes = np.array([np.concatenate([np.concatenate([f[0] for f in fs]).min(0),
-                                          np.concatenate([f[0] for f in fs]).max(0)]) / _SCALE
+    occ_boxes = np.array([from_fixed(np.concatenate([np.concatenate([f[0] for f in fs]).min(0),
+                                                     np.concatenate([f[0] for f in fs]).max(0)]))
                           if fs else [np.inf, np.inf, -np.inf, -np.inf] for fs in faces]).reshape(-1, 4)
     others = np.concatenate([boxes, occ_boxes])
     other_first, other_last = np.concatenate([first, occ_pos]), np.concatenate([last, occ_pos])
@@ -274,7 +289,7 @@ def _boxes(polygons: np.ndarray, enabled: np.ndarray) -> np.ndarray:
         return np.zeros((0, 4))
     lo = np.where(enabled[..., None], polygons.min(axis=2), np.iinfo(np.int32).max).min(axis=1)
     hi = np.where(enabled[..., None], polygons.max(axis=2), np.iinfo(np.int32).min).max(axis=1)
-    return np.concatenate([lo, hi], axis=1) / _SCALE
+    return from_fixed(np.concatenate([lo, hi], axis=1))
 
 
 _HIGHLIGHT_MIN_PX = 2.5
@@ -331,7 +346,7 @@ def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, sun: n
     front = (cam[..., 2] > 0.5).all(axis=1)
     if not front.any():
         return
-    pixels = np.round(pose.project(cam[front]) * _SCALE)
+    pixels = np.round((pose.project(cam[front]) - 0.5) * _SCALE)  # as to_fixed, range-checked before the cast
     height, width = image.shape[:2]
     inside = (pixels[..., 0].max(1) > 0) & (pixels[..., 0].min(1) < width * _SCALE) & (pixels[..., 1].max(1) > 0) & (
         pixels[..., 1].min(1) < height * _SCALE) & (np.abs(pixels).max(axis=(1, 2)) < 2**30)

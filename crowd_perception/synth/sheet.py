@@ -48,12 +48,13 @@ def draw_annotation(image: np.ndarray, annotation: FrameAnnotation, min_visible:
         if p.visible_fractions[i] < min_visible:
             continue
         colour = identity_colour(int(p.ids[i]))
-        x0, y0, x1, y1 = np.round(p.boxes[i]).astype(int)
+        # Image coordinates: pixel i covers [i, i + 1); OpenCV draws at pixel centres (integers).
+        x0, y0, x1, y1 = np.floor(p.boxes[i]).astype(int)
         cv2.rectangle(out, (x0, y0), (x1, y1), colour, 1)
         if np.isfinite(p.visible_boxes[i, 0]):
             vx0, vy0, vx1, vy1 = np.round(p.visible_boxes[i]).astype(int)
             cv2.rectangle(out, (vx0, vy0), (vx1 - 1, vy1 - 1), (255, 255, 255), 1)
-        kp, states = p.keypoints[i], p.keypoint_states[i]
+        kp, states = p.keypoints[i] - 0.5, p.keypoint_states[i]
         shown = np.isfinite(kp[:, 0]) & (states != JointState.OUTSIDE_IMAGE)
         height = max(y1 - y0, 1)
         radius = int(np.clip(height / 60, 1, 4))

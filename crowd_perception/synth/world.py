@@ -135,13 +135,14 @@ class _TexturedPlane:
         # Texture pixel -> image pixel homography, shifted into the region of interest.
         r, t = pose.rotation, pose.rotation @ (self.origin - pose.centre)
         h = pose.intrinsics.matrix @ np.stack([r @ self.du, r @ self.dv, t], axis=1)
-        h = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]]) @ h
+        # Output pixel (i, j) of the region has its centre at image coordinates (x0 + i + 0.5, y0 + j + 0.5).
+        h = np.array([[1.0, 0.0, -x0 - 0.5], [0.0, 1.0, -y0 - 0.5], [0.0, 0.0, 1.0]]) @ h
         size = (x1 - x0, y1 - y0)
         warped = cv2.warpPerspective(self.texture, h, size, flags=cv2.INTER_LINEAR)
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         shapes = [polygon] if self.outlines is None else self._visible_outlines(pose)
         for shape in shapes:
-            fixed = np.round((pose.project(shape) - (x0, y0)) * 16).astype(np.int32)
+            fixed = np.round((pose.project(shape) - (x0 + 0.5, y0 + 0.5)) * 16).astype(np.int32)
             cv2.fillConvexPoly(mask, fixed, 255, cv2.LINE_8, 4)
         cv2.copyTo(warped, mask, image[y0:y1, x0:x1])
 

@@ -171,3 +171,20 @@ def test_empty_street():
     samples = list(generate(tiny_config(people=(0, 0), frames=3, count=1), seed=0))
     assert [len(s.annotation.persons) for s in samples] == [0, 0, 0]
     assert all(s.annotation.instance_map.max() == 0 for s in samples)
+
+
+def test_whole_people_have_matching_mask_and_body_boxes(tiny_samples, close_samples):
+    # For people seen whole, the mask's box matches the projected body's box to the pixel, with no
+    # systematic shift between the two (the drawing convention itself is tested in test_raster).
+    offsets = []
+    for sample in tiny_samples + close_samples:
+        p = sample.annotation.persons
+        a = sample.annotation
+        whole = (p.visible_fractions == 1.0) & (p.boxes[:, 0] > 0) & (p.boxes[:, 1] > 0) & (
+            p.boxes[:, 2] < a.width) & (p.boxes[:, 3] < a.height)
+        offsets.append(p.visible_boxes[whole] - p.boxes[whole])
+    offsets = np.concatenate(offsets)
+    assert len(offsets) > 20
+    assert np.abs(offsets).max() <= 1.0
+    centre_shift = 0.5 * (offsets[:, :2] + offsets[:, 2:])
+    assert np.all(np.abs(centre_shift.mean(axis=0)) < 0.2)

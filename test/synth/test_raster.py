@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from crowd_perception.core.camera import PinholeCamera
 from crowd_perception.synth.body import NUM_SPHERES, Gait, S, body_spheres, part_enabled, pose_joints, sample_shapes
-from crowd_perception.synth.raster import _part_polygons, _silhouette_pixels, draw_shadows, project_spheres, rasterise
+from crowd_perception.synth.raster import (
+    _part_polygons,
+    _silhouette_pixels,
+    draw_shadows,
+    from_fixed,
+    project_spheres,
+    rasterise,
+    to_fixed,
+)
 from crowd_perception.synth.rig import EgoMotion
 from crowd_perception.synth.world import Cuboid, Occluder
 
@@ -43,7 +52,7 @@ def _car(x: float, z: float) -> Occluder:
 def _pixel_owners(raster, spheres: np.ndarray, row: int, names: tuple[str, ...]) -> np.ndarray:
     """Codes at the pixels of some sphere centres (joints) of person ``row``."""
     points = spheres[row, [S[name] for name in names], :3]
-    uv = np.round(CAMERA.project(points)).astype(int)
+    uv = np.floor(CAMERA.project(points)).astype(int)  # pixel i covers [i, i + 1)
     return raster.code_map[uv[:, 1], uv[:, 0]]
 
 
@@ -123,3 +132,17 @@ def test_shadows_fall_away_from_the_sun():
     feet = CAMERA.project(POSE.to_camera(np.array([0.0, 0.0, 8.0])))
     columns = np.nonzero(dark)[1]
     assert columns.max() - feet[0] > 3 * (feet[0] - columns.min())  # it reaches far to the right only
+
+
+def test_drawing_follows_the_image_pixel_convention():
+    # Pixel i covers image coordinates [i, i + 1): a disc centred at (10.5, 20.5) paints pixels
+    # symmetric around index (10, 20), exactly like the keypoints' projection convention.
+    disc = np.zeros((1, NUM_SPHERES, 6))
+    disc[..., :4] = [10.5, 20.5, 3.0, 3.0]
+    disc[..., 4] = 1.0
+    polygon = _part_polygons(disc)[0, 0]
+    mask = np.zeros((40, 40), np.uint8)
+    cv2.fillConvexPoly(mask, polygon, 1, cv2.LINE_8, 4)
+    rows, cols = np.nonzero(mask)
+    assert abs(cols.mean() - 10.0) < 0.05 and abs(rows.mean() - 20.0) < 0.05
+    np.testing.assert_allclose(from_fixed(to_fixed(np.array([10.5, 20.5]))), [10.5, 20.5])
