@@ -127,7 +127,8 @@ class Pose3DEvaluator:
         _, gt_match = match_detections(
             poses.boxes[operating], poses.person_scores[operating], gt.boxes, valid, self.iou_threshold
         )
-        gt_match = np.where(gt_match >= 0, operating[np.clip(gt_match, 0, None)], -1)
+        found_op = gt_match >= 0
+        gt_match[found_op] = operating[gt_match[found_op]]  # back to indices into ``poses``
 
         idx = np.flatnonzero(valid)
         matched = gt_match[idx]

@@ -89,3 +89,7 @@ def test_pose_metrics_use_the_operating_threshold_but_ap_ranks_everything():
     ev.add(ann, poses)
     s = ev.summary()
     assert s["ap"] == pytest.approx(1.0) and s["recall"] == pytest.approx(0.5) and s["pck"] == pytest.approx(0.5)
+    strict = Pose3DEvaluator(operating_threshold=0.95)  # nothing at the operating point
+    strict.add(ann, poses)
+    s = strict.summary()
+    assert s["ap"] == pytest.approx(1.0) and s["recall"] == 0.0 and s["pck"] == 0.0 and np.isnan(s["mpjpe_mm"])

@@ -31,14 +31,16 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", type=Path, required=True, help="model.safetensors written by train pose3d")
+    p.add_argument("--weights", type=Path, required=True,
+                   help="model.safetensors written by train pose3d, or a training checkpoint (then --out)")
+    p.add_argument("--out", type=Path, default=None, help="weights to write (default: rewrite --weights)")
     p.add_argument("--frames", type=int, default=0, help="validation frames (0: data.calibration_images)")
 
 
 def _run_calibrate(args: argparse.Namespace) -> int:
     from .train import calibrate_and_export
 
-    calibrate_and_export(args.weights, args.frames or None)
+    calibrate_and_export(args.weights, args.frames or None, args.out)
     return 0
 
 

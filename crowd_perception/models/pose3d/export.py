@@ -21,14 +21,14 @@ from ...training import config_from_dict, load_weights
 from .data import NORMALIZATION
 from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet, Pose3DConfig
 
-__all__ = ["load_model", "export_pose3d"]
+__all__ = ["is_checkpoint", "load_model", "export_pose3d"]
 
 _log = logging.getLogger(__name__)
 
 
 def load_model(weights: Path | str) -> tuple[PandaNet, Pose3DConfig]:
     """A ``PandaNet`` and its full config from a weights file (or a training checkpoint)."""
-    prefix = "model." if "trainer" in _metadata_keys(weights) else ""
+    prefix = "model." if is_checkpoint(weights) else ""
     state, config = load_weights(weights, prefix=prefix)
     cfg = config_from_dict(Pose3DConfig, config)
     model = PandaNet(cfg.model)
@@ -36,11 +36,12 @@ def load_model(weights: Path | str) -> tuple[PandaNet, Pose3DConfig]:
     return model.eval(), cfg
 
 
-def _metadata_keys(path: Path | str) -> set[str]:
+def is_checkpoint(path: Path | str) -> bool:
+    """Whether a safetensors file is a resumable training checkpoint (not plain weights)."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        return set((f.metadata() or {}).keys())
+        return "trainer" in (f.metadata() or {})
 
 
 def export_pose3d(weights: Path | str, onnx_path: Path | str, check_parity: bool = True) -> ModelMetadata:

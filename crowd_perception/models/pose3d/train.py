@@ -29,7 +29,7 @@ from ...training import (
     train,
 )
 from .data import Pose3DStream, collate, fit_anchors_and_prior, frames
-from .export import export_pose3d, load_model
+from .export import export_pose3d, is_checkpoint, load_model
 from .loss import PandaNetLoss, Targets
 from .model import OUTPUT_NAMES, PandaNet, Pose3DConfig
 
@@ -104,22 +104,26 @@ def run_training(cfg: Pose3DConfig, out_dir: Path | str, resume: Path | str | No
     return result
 
 
-def calibrate_and_export(weights: Path | str, num_frames: int | None = None) -> float:
-    """Set the model's score threshold to the best-F1 one on validation frames, re-save, export ONNX.
+def calibrate_and_export(weights: Path | str, num_frames: int | None = None, out: Path | str | None = None) -> float:
+    """Set the model's score threshold to the best-F1 one on validation frames, save, export ONNX.
 
-    Returns the threshold. The frames (seed 20000 of the validation split) are disjoint from the
-    periodic evaluation's (seed 10000).
+    ``weights`` is a weights file (rewritten in place unless ``out`` is given) or a training
+    checkpoint (then ``out`` is required). Returns the threshold. The frames (seed 20000 of the
+    validation split) are disjoint from the periodic evaluation's (seed 10000).
     """
     from .evaluate import calibrate_score_threshold
     from .runner import Pose3DEstimator
 
     weights = Path(weights)
+    if out is None and is_checkpoint(weights):
+        raise ValueError(f"{weights} is a training checkpoint: give an output weights path")
+    out = Path(out) if out is not None else weights
     model, cfg = load_model(weights)
     n = num_frames or cfg.data.calibration_images
     val = itertools.islice(frames(cfg.data, "val", seed=20_000), n)
     threshold, f1 = calibrate_score_threshold(Pose3DEstimator(torch_model=model), val, cfg.data.min_visible_fraction)
     _log.info("score threshold %.2f (detection F1 %.3f on %d validation frames)", threshold, f1, n)
     cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, score_threshold=threshold))
-    save_weights(weights, model, cfg)
-    export_pose3d(weights, weights.with_suffix(".onnx"))
+    save_weights(out, model, cfg)
+    export_pose3d(out, out.with_suffix(".onnx"))
     return threshold

@@ -8,7 +8,7 @@ from crowd_perception.models.pose3d.model import DataConfig, PandaNet, Pose3DCon
 from crowd_perception.models.pose3d.postprocess import PostprocessConfig  # noqa: E402
 from crowd_perception.models.pose3d.runner import Pose3DEstimator  # noqa: E402
 from crowd_perception.models.pose3d.train import build_task, calibrate_and_export  # noqa: E402
-from crowd_perception.training import save_weights  # noqa: E402
+from crowd_perception.training import save_checkpoint  # noqa: E402
 
 from .conftest import make_frame  # noqa: E402
 
@@ -42,8 +42,11 @@ def test_training_step_then_onnx_export_matches_torch(tiny_config, tmp_path):
     assert np.isfinite(loss.item()) and logs["positives"] > 0
     assert task.loss.weights.log_weights["pose3d"].grad.abs().sum() > 0
 
-    weights = save_weights(tmp_path / "model.safetensors", task.model, cfg)
-    threshold = calibrate_and_export(weights, num_frames=2)  # two synthetic validation frames
+    checkpoint = save_checkpoint(tmp_path / "last.safetensors", task, cfg, step=1)
+    with pytest.raises(ValueError, match="training checkpoint"):
+        calibrate_and_export(checkpoint, num_frames=1)
+    weights = tmp_path / "model.safetensors"
+    threshold = calibrate_and_export(checkpoint, num_frames=2, out=weights)  # two synthetic validation frames
     assert 0.05 <= threshold <= 0.95 and (tmp_path / "model.onnx").is_file()
     image, ann = make_frame(2, seed=5)
     by_torch = Pose3DEstimator(weights)
