@@ -152,7 +152,7 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
 
 
 def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarray, part_depth: np.ndarray,
-                   person_boxes: np.ndarray, faces: list[list[tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
+                   person_boxes: np.ndarray, faces: list[list[tuple[np.ndarray, list[float]]]]) -> np.ndarray:
     """Depth key per occluder: between the people behind it and those in front (painter's order)."""
     keys = np.zeros(len(occluders))
     cam = pose.centre[[0, 2]]
