@@ -111,7 +111,8 @@ def _run_latency(args: argparse.Namespace) -> int:
     note = (
         f"Model `{args.model.name}` on {args.backend} with {args.threads} thread(s), 960x540 `bench`-camera frames; "
         f"{args.frames} frames x {args.repeats} interleaved passes per crowd size; total = letterbox + network + "
-        "score threshold/NMS/readout + camera placement, per image (median)."
+        "score threshold/NMS/readout + camera placement, per image (median); `detected` counts what the model "
+        "outputs at its operating threshold, false positives included."
     )
     text = latency_markdown(rows, note, readout)
     print(text)
