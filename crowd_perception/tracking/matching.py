@@ -72,7 +72,7 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     improve that objective, so the problem splits into the connected components of the graph of
     feasible pairs. A component with a single row or a single column (a "star", the common case
     after gating) is solved by its cheapest pair, all stars at once; the others with ``lapjv``,
-    in one call when they are small together, else one call per component.
+    several small components per call.
     """
     cost = np.asarray(cost, dtype=np.float64)
     n_rows, n_cols = cost.shape
@@ -94,13 +94,7 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
         matches.append(np.stack([star_rows[order][first], star_cols[order][first]], axis=1))
         rows, cols, label = rows[~on_star], cols[~on_star], label[~on_star]
         if len(rows):
-            r, c = np.unique(rows), np.unique(cols)
-            if len(r) * len(c) <= _SINGLE_CALL_SIZE:
-                matches.append(_lapjv(cost, r, c, limit))
-            else:
-                order = np.argsort(label, kind="stable")
-                for group in np.split(order, np.flatnonzero(np.diff(label[order])) + 1):
-                    matches.append(_lapjv(cost, np.unique(rows[group]), np.unique(cols[group]), limit))
+            matches.extend(_solve_components(cost, rows, cols, label, limit))
     matches = np.concatenate(matches).astype(np.int64)
     free_rows = np.ones(n_rows, dtype=bool)
     free_rows[matches[:, 0]] = False
@@ -109,7 +103,32 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     return matches, np.flatnonzero(free_rows), np.flatnonzero(free_cols)
 
 
-_SINGLE_CALL_SIZE = 64 * 64  # below this many cells one lapjv call beats splitting into components
+_BATCH_CELLS = 64 * 64  # components are packed into lapjv calls of at most this many cells
+
+
+def _solve_components(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, label: np.ndarray, limit: float):
+    """``lapjv`` on the components given by edge ``label``, several small ones per call.
+
+    Components are independent, so a block-diagonal sub-matrix of several (infeasible between
+    blocks) has the same optimum as each block alone; packing them saves per-call overhead.
+    """
+    n_rows, n_cols = cost.shape
+    comp_rows = np.unique(label * n_rows + rows)  # (component, row) pairs, sorted by component
+    comp_cols = np.unique(label * n_cols + cols)
+    row_label, col_label = comp_rows // n_rows, comp_cols // n_cols
+    present = np.unique(label)
+    row_counts = np.bincount(row_label)[present]
+    col_counts = np.bincount(col_label)[present]
+    starts, r_total, c_total = [0], 0, 0
+    for i, (r, c) in enumerate(zip(row_counts.tolist(), col_counts.tolist(), strict=True)):
+        if i > starts[-1] and (r_total + r) * (c_total + c) > _BATCH_CELLS:
+            starts.append(i)
+            r_total = c_total = 0
+        r_total, c_total = r_total + r, c_total + c
+    first_labels = present[starts]
+    row_splits = np.split(comp_rows % n_rows, np.searchsorted(row_label, first_labels[1:]))
+    col_splits = np.split(comp_cols % n_cols, np.searchsorted(col_label, first_labels[1:]))
+    return [_lapjv(cost, r, c, limit) for r, c in zip(row_splits, col_splits, strict=True)]
 
 
 def _lapjv(cost: np.ndarray, r: np.ndarray, c: np.ndarray, limit: float) -> np.ndarray:

@@ -60,7 +60,7 @@ def test_linear_assignment_has_the_same_optimum_as_lapjv():
     rng = np.random.default_rng(0)
     limit = 0.7
     for _ in range(40):
-        n, m = rng.integers(1, 90, size=2)  # up to 89 x 89: both the single-call and the component path
+        n, m = rng.integers(1, 150, size=2)  # up to 149 x 149: stars, one packed call and several
         cost = rng.uniform(0, 2, size=(n, m))
         cost[rng.random((n, m)) < 0.9] = np.inf  # sparse, like a gated matrix
         ours = linear_assignment(cost, limit)[0]
