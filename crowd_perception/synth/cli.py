@@ -1,4 +1,5 @@
-"""``crowd-perception synth | synth-bench | synth-sheet``: generate datasets, time generation, draw a sheet."""
+"""``crowd-perception synth | synth-bench | synth-sheet | synth-stats``: generate datasets, time generation,
+draw a contact sheet, summarise what the splits contain."""
 
 from __future__ import annotations
 
@@ -88,9 +89,32 @@ def _run_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats_arguments(parser: argparse.ArgumentParser) -> None:
+    from .presets import PRESETS
+
+    parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=["val_a", "val_b", "bench"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-frames", type=int, default=400, help="frames summarised per preset (bench has 400)")
+    parser.add_argument("--no-results", action="store_true", help="print only, do not update docs/RESULTS.md")
+
+
+def _run_stats(args: argparse.Namespace) -> int:
+    from ..utils.results import update_results_section
+    from .presets import get_preset
+    from .stats import split_statistics, statistics_markdown
+
+    rows = [split_statistics(get_preset(name), args.seed, args.max_frames) for name in args.presets]
+    body = statistics_markdown(rows)
+    print(body)
+    if not args.no_results:
+        print(f"updated {update_results_section('synth-dataset', 'Synthetic data: what the splits contain', body)}")
+    return 0
+
+
 COMMANDS = [
     Command(("synth",), "generate a synthetic split in dataset formats / rosbag2", _synth_arguments, _run_synth),
     Command(("synth-bench",), "measure synthetic generation throughput on one core", _bench_arguments, _run_bench),
     Command(("synth-sheet",), "draw generated frames with their ground truth (contact sheet)", _sheet_arguments,
             _run_sheet),
+    Command(("synth-stats",), "summarise the ground truth of synthetic presets", _stats_arguments, _run_stats),
 ]
