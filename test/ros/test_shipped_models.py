@@ -47,6 +47,20 @@ def test_pose_stage_with_the_shipped_pose2d_model(demo_samples):
     np.testing.assert_array_equal(back.keypoints, poses.keypoints)
 
 
+def test_pose3d_stage_with_the_shipped_pose3d_model(demo_samples):
+    _require("pose3d")
+    config = stages.Pose3DConfig()
+    stage = stages.Pose3DStage(config, stages.build_runner(config))
+    sample = demo_samples[-1]
+    placed = stage.process(sample.image, sample.annotation.camera)
+    unplaced = stage.process(sample.image, None)
+    assert placed.skeleton == sample.annotation.persons.skeleton
+    assert placed.placed_with_intrinsics.all() and not unplaced.placed_with_intrinsics.any()
+    assert (placed.person_scores >= config.score_threshold).all()
+    _, back = convert.poses3d_from_msg(convert.poses3d_to_msg(placed, Header(1, "cam"), RosbagsKit()))
+    np.testing.assert_array_equal(back.joints_camera, placed.joints_camera)
+
+
 def test_replay_with_all_shipped_models(demo_samples, tmp_path):
     _require("detector", "pose2d", "pose3d")
     bagio.write_synthetic_bag(demo_samples, tmp_path / "in")
