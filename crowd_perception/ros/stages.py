@@ -114,8 +114,9 @@ class PoseConfig(ModelNodeConfig):
 @dataclass(frozen=True)
 class Pose3DConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "pose3d"
-    score_threshold: float = field(default=0.3, metadata=param(
-        "3D poses below this person score are not published", low=0.0, high=1.0, dynamic=True))
+    score_threshold: float = field(default=0.0, metadata=param(
+        "3D poses below this person score are not published, on top of the model's calibrated operating point "
+        "(0: the model's alone)", low=0.0, high=1.0, dynamic=True))
     require_camera_info: bool = field(default=False, metadata=param(
         "skip images without a valid CameraInfo (false: publish root-relative poses, placed_with_intrinsics=false)"))
 
