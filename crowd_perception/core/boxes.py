@@ -98,13 +98,16 @@ def box_ioa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(area > 0, _intersection(a, b) / np.maximum(area, _EPS), 0.0)
 
 
-def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise IoU of two ``(..., 4)`` arrays of the same shape."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+def _paired_intersection_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Element-wise intersection and union areas of two ``(..., 4)`` arrays."""
     wh = np.clip(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
     inter = wh[..., 0] * wh[..., 1]
-    union = box_area(a) + box_area(b) - inter
+    return inter, box_area(a) + box_area(b) - inter
+
+
+def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise IoU of two ``(..., 4)`` arrays of the same shape."""
+    inter, union = _paired_intersection_union(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     return np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
 
 
@@ -112,9 +115,7 @@ def paired_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element-wise generalised IoU (Rezatofighi et al.) in [-1, 1]."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    wh = np.clip(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    union = box_area(a) + box_area(b) - inter
+    inter, union = _paired_intersection_union(a, b)
     iou = np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
     hull = box_area(np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:4], b[..., 2:4])], -1))
     return iou - np.where(hull > 0, (hull - union) / np.maximum(hull, _EPS), 0.0)
