@@ -16,15 +16,18 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/pose3d"), help="output folder (checkpoints, log.csv, model.*)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, e.g. train.steps=2000, selection=box, weighting=fixed, model.input_width=448")
-    p.add_argument("--resume", type=Path, default=None, help="resume from a training checkpoint (last.safetensors)")
+    p.add_argument("--resume", type=Path, default=None,
+                   help="resume from a training checkpoint (last.safetensors); --set applies on top of its config")
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from ...training import apply_overrides
+    from ...training import apply_overrides, config_from_dict, read_config
     from .model import Pose3DConfig
     from .train import run_training
 
-    cfg = apply_overrides(Pose3DConfig(), args.overrides)
+    # A resumed run starts from its checkpoint's config (same anchors); overrides apply on top.
+    base = Pose3DConfig() if args.resume is None else config_from_dict(Pose3DConfig, read_config(args.resume))
+    cfg = apply_overrides(base, args.overrides)
     result = run_training(cfg, args.out, resume=args.resume)
     _log.info("trained %d steps in %.0f s -> %s; %s", result.steps, result.seconds, result.weights, result.eval_metrics)
     return 0

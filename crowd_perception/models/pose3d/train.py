@@ -18,16 +18,7 @@ import torch
 from torch import nn
 
 from ...core.skeletons import get_skeleton
-from ...training import (
-    TrainResult,
-    config_from_dict,
-    cycle,
-    init_distributed,
-    make_loader,
-    read_config,
-    save_weights,
-    train,
-)
+from ...training import TrainResult, cycle, init_distributed, make_loader, save_weights, train
 from .data import Pose3DStream, collate, fit_anchors_and_prior, frames
 from .export import export_pose3d, is_checkpoint, load_model
 from .loss import PandaNetLoss, Targets
@@ -86,9 +77,7 @@ def quick_eval(model: PandaNet, cfg: Pose3DConfig) -> dict[str, float]:
 
 
 def run_training(cfg: Pose3DConfig, out_dir: Path | str, resume: Path | str | None = None) -> TrainResult:
-    """Train (or resume) and export ``model.onnx`` beside the final weights in ``out_dir``."""
-    if resume is not None:
-        cfg = config_from_dict(Pose3DConfig, read_config(resume))
+    """Train (or resume from a checkpoint of the same ``cfg``), calibrate and export ``model.onnx`` in ``out_dir``."""
     cfg = prepare_config(cfg)
     ctx = init_distributed(cfg.train.device)
     if ctx.device.type == "cpu":
