@@ -58,6 +58,7 @@ def _backend_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--score-threshold", type=float, default=None,
                    help="readout score threshold (default: the model's calibrated operating point)")
     p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
+    p.add_argument("--note", default="", help="text put before the generated note (e.g. how the model was trained)")
 
 
 def _estimator(args: argparse.Namespace, model: Path | None = None):
@@ -89,7 +90,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         "root joint excluded, poses scaled by the body-size prior; 3DPCK@150 mm with a missed person counting as "
         "all joints wrong; root error = camera-frame placement from the intrinsics and the body-size prior."
     )
-    text = accuracy_markdown(results, note)
+    text = accuracy_markdown(results, f"{args.note} {note}".strip())
     print(text)
     if args.results:
         update_results_section("pose3d-accuracy", "3D pose (PandaNet): accuracy by crowd density", text)
@@ -117,7 +118,7 @@ def _run_latency(args: argparse.Namespace) -> int:
         "score threshold/NMS/readout + camera placement, per image (median); `detected` counts what the model "
         "outputs at its operating threshold, false positives included."
     )
-    text = latency_markdown(rows, note, readout)
+    text = latency_markdown(rows, f"{args.note} {note}".strip(), readout)
     print(text)
     if args.results:
         update_results_section("pose3d-latency", "3D pose (PandaNet): latency vs. number of people (CPU)", text)
@@ -132,7 +133,6 @@ def _ablation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=int, default=200)
     p.add_argument("--title", default="3D pose (PandaNet): ablations")
     p.add_argument("--section", default="pose3d-ablation")
-    p.add_argument("--note", default="", help="text above the table (budget, what differs)")
 
 
 def _run_ablation(args: argparse.Namespace) -> int:
