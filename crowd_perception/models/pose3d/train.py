@@ -67,12 +67,17 @@ def build_task(cfg: Pose3DConfig) -> Pose3DTask:
 
 
 def quick_eval(model: PandaNet, cfg: Pose3DConfig) -> dict[str, float]:
-    """Headline metrics on ``cfg.data.val_images`` validation frames (the loop's periodic evaluation)."""
-    from .evaluate import evaluate_frames
+    """Headline metrics on ``cfg.data.val_images`` validation frames (the loop's periodic evaluation).
+
+    The score threshold is not calibrated yet during training, so pose metrics use the AP threshold.
+    """
+    from .evaluate import AP_SCORE_THRESHOLD, evaluate_frames
+    from .postprocess import PostprocessConfig
     from .runner import Pose3DEstimator
 
+    estimator = Pose3DEstimator(torch_model=model, postprocess_config=PostprocessConfig(AP_SCORE_THRESHOLD))
     val = itertools.islice(frames(cfg.data, "val", seed=10_000), cfg.data.val_images)
-    summary = evaluate_frames(Pose3DEstimator(torch_model=model), val, cfg.data.min_visible_fraction)["all"]
+    summary = evaluate_frames(estimator, val, cfg.data.min_visible_fraction)["all"]
     return {k: summary[k] for k in ("ap", "recall", "mpjpe_mm", "pck", "root_error_m")}
 
 
