@@ -59,3 +59,13 @@ def test_training_step_then_onnx_export_matches_torch(tiny_config, tmp_path):
         np.testing.assert_allclose(raw_onnx[name], value, rtol=1e-3, atol=1e-4)
     poses = by_onnx.estimate(image, ann.camera)
     assert len(poses) == 5 and np.isfinite(poses.joints_relative).all()
+
+
+def test_quick_eval_on_a_validation_frame(tiny_config):
+    from crowd_perception.models.pose3d.train import quick_eval
+
+    torch.manual_seed(0)
+    cfg = Pose3DConfig(model=tiny_config, data=DataConfig(val_images=1))
+    metrics = quick_eval(PandaNet(tiny_config), cfg)
+    assert set(metrics) == {"ap", "recall", "mpjpe_mm", "pck", "root_error_m"}
+    assert 0.0 <= metrics["recall"] <= 1.0
