@@ -32,8 +32,8 @@ class DemoResult:
     evaluation: BagEvaluation
 
 
-def write_video(bag: str | Path, path: str | Path, fps: float) -> int:
-    """Annotated MP4 of a replayed bag: detections in gray, confirmed tracks with ids and skeletons."""
+def write_video(bag: str | Path, path: str | Path, fps: float, min_detection_score: float = 0.5) -> int:
+    """Annotated MP4 of a replayed bag: confident detections in gray, confirmed tracks with ids and skeletons."""
     writer = None
     count = 0
     try:
@@ -41,7 +41,8 @@ def write_video(bag: str | Path, path: str | Path, fps: float) -> int:
             for frame in reader.frames():
                 image = frame.image
                 if OUTPUT_TOPICS["detections"] in frame.messages:
-                    draw_detections(image, convert.detections_from_msg(frame.messages[OUTPUT_TOPICS["detections"]])[1])
+                    detections = convert.detections_from_msg(frame.messages[OUTPUT_TOPICS["detections"]])[1]
+                    draw_detections(image, detections, min_detection_score)
                 if OUTPUT_TOPICS["tracks"] in frame.messages:
                     draw_tracks(image, convert.tracks_from_msg(frame.messages[OUTPUT_TOPICS["tracks"]])[1])
                 if writer is None:

@@ -34,10 +34,11 @@ def _box(image: np.ndarray, box: np.ndarray, color, thickness: int = 2, label: s
         cv2.putText(image, label, (x0, max(y0 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, color, 1, cv2.LINE_AA)
 
 
-def draw_detections(image: np.ndarray, detections: Detections) -> np.ndarray:
-    """Detections in gray with their scores (drawn in place, returned for chaining)."""
+def draw_detections(image: np.ndarray, detections: Detections, min_score: float = 0.0) -> np.ndarray:
+    """Detections at or above ``min_score`` in gray with their scores (drawn in place, returned for chaining)."""
     for box, score in zip(detections.boxes, detections.scores, strict=True):
-        _box(image, box, _GRAY, 1, f"{score:.2f}")
+        if score >= min_score:
+            _box(image, box, _GRAY, 1, f"{score:.2f}")
     return image
 
 

@@ -24,6 +24,14 @@ def test_visible_joints_are_filled_occluded_hollow():
     assert hollow[20, 23].any()  # the ring is there
 
 
+def test_detections_below_the_display_score_are_not_drawn():
+    from crowd_perception.core.types import Detections
+
+    dets = Detections([[2, 2, 10, 10], [20, 20, 30, 30]], [0.9, 0.1])
+    image = draw.draw_detections(np.zeros((40, 40, 3), np.uint8), dets, min_score=0.5)
+    assert image[2, 5].any() and not image[20, 25].any()
+
+
 def test_id_colors_are_stable_and_distinct():
     assert draw.id_color(3) == draw.id_color(3)
     assert len({draw.id_color(i) for i in range(1, 20)}) == 19
