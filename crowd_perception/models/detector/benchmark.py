@@ -5,6 +5,7 @@ the markdown for ``docs/RESULTS.md``."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,6 +153,7 @@ def render_markdown(report: EvalReport, title_note: str = "") -> str:
         lat = report.latency
         parts.append(
             f"\nCPU latency of `detect()` (letterbox + network + post-processing): median {lat['median_ms']:.1f} ms, "
-            f"p90 {lat['p90_ms']:.1f} ms, {lat['fps']:.1f} FPS"
+            f"p90 {lat['p90_ms']:.1f} ms, {lat['fps']:.1f} FPS wall; median CPU time "
+            f"{lat.get('cpu_ms', float('nan')):.1f} ms per call; 1-min load average {lat.get('load', float('nan')):.1f}"
         )
     return "\n".join(parts)

@@ -135,6 +135,40 @@ def _run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _latency_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=WEIGHTS_DIR / "detector.onnx")
+    p.add_argument("--backend", default="onnxruntime")
+    p.add_argument("--threads", default="1,2", help="comma-separated ONNX Runtime thread counts to time")
+    p.add_argument("--repeats", type=int, default=100)
+    p.add_argument("--data", default="synth:bench", help="images to time on (first 2 frames of each sequence)")
+    p.add_argument("--results", action="store_true", help="write the table into docs/RESULTS.md")
+
+
+def _run_latency(args: argparse.Namespace) -> int:
+    from ...utils.results import markdown_table, update_results_section
+    from .benchmark import load_eval_frames, measure_latency
+    from .runner import PedestrianDetector
+
+    images = [image for image, _ in load_eval_frames(args.data, frames_per_sequence=2)]
+    rows = []
+    for threads in (int(t) for t in args.threads.split(",")):
+        detector = PedestrianDetector(args.model, backend=args.backend, threads=threads)
+        lat = measure_latency(detector, images, repeats=args.repeats)
+        rows.append([threads, lat["median_ms"], lat["p90_ms"], lat["fps"], lat["cpu_ms"], lat["load"]])
+    h, w = detector.input_size
+    body = (
+        f"`detect()` of `{args.model.name}` on {len(images)} `{args.data}` images ({w}x{h} network input, "
+        f"{args.backend}): letterbox + network + post-processing, {args.repeats} calls. The 2-core machine is "
+        "shared by every helper's jobs; the load average says how busy it was, CPU time is per call over all threads. "
+        "Goal: >= 20 FPS.\n\n"
+        + markdown_table(["threads", "median ms", "p90 ms", "FPS (wall)", "CPU ms / call", "load avg"], rows)
+    )
+    print(body)
+    if args.results:
+        update_results_section("detector-latency", "Detector CPU latency", body)
+    return 0
+
+
 def _ablation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="synth-compact")
     p.add_argument("--steps", type=int, default=300, help="optimiser steps per variant (same for all)")
