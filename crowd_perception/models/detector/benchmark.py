@@ -124,19 +124,24 @@ def run_evaluation(
 def measure_latency(
     detector: Any, images: Sequence[np.ndarray], repeats: int = 50, warmup: int = 5
 ) -> dict[str, float]:
-    """Wall time of ``detector.detect`` (letterbox + network + post-processing), cycling over ``images``."""
+    """Wall time of ``detector.detect`` (letterbox + network + post-processing), cycling over ``images``,
+    the process CPU time per call (all threads; a loaded machine inflates it much less than wall time)
+    and the 1-minute load average at the end."""
     for i in range(warmup):
         detector.detect(images[i % len(images)])
-    times = []
+    wall, cpu = [], []
     for i in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         detector.detect(images[i % len(images)])
-        times.append(time.perf_counter() - t)
-    ms = np.array(times) * 1e3
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    ms = np.array(wall) * 1e3
     return {
         "median_ms": float(np.median(ms)),
         "p90_ms": float(np.percentile(ms, 90)),
         "fps": float(1e3 / np.median(ms)),
+        "cpu_ms": float(np.median(cpu) * 1e3),
+        "load": float(os.getloadavg()[0]),
     }
 
 
