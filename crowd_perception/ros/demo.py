@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,8 @@ def results_markdown(result: DemoResult) -> str:
     replay = result.replay
     lines = [
         f"{replay.frames} frames, {replay.processed} processed, {len(replay.failed)} failed; "
-        f"end-to-end {replay.fps:.2f} FPS (bag read + all stages + bag write, one process, CPU).",
+        f"end-to-end {replay.fps:.2f} FPS (bag read + all stages + bag write, one process, CPU; "
+        f"1-minute load average {os.getloadavg()[0]:.1f} when it finished).",
         "",
         markdown_table(["stage", "ms / frame"], [[k, v] for k, v in replay.stage_ms().items()]),
         "",
