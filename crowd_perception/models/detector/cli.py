@@ -181,6 +181,7 @@ def _ablation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--every", type=int, default=1)
     p.add_argument("--frames-per-sequence", type=int, default=10)
     p.add_argument("--results", action="store_true", help="write the table into docs/RESULTS.md")
+    p.add_argument("--section", default="detector-ablation", help="RESULTS.md section name")
 
 
 def _run_ablation(args: argparse.Namespace) -> int:
