@@ -213,6 +213,12 @@ COMMANDS = [
         _run_eval,
     ),
     Command(
+        ("evaluate", "detection-latency"),
+        "CPU latency of the detector's detect() per ONNX Runtime thread count",
+        _latency_arguments,
+        _run_latency,
+    ),
+    Command(
         ("ablation", "detector"),
         "LLA vs baseline assignment, uncertainty vs uniform weighting, equal budget",
         _ablation_arguments,
