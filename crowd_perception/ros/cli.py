@@ -62,12 +62,15 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="ROS 2 params file (default: config/crowd_perception.yaml)")
     parser.add_argument("--frames", type=int, help="only the first N frames")
     parser.add_argument("--results", action="store_true", help="also write the figures into docs/RESULTS.md")
+    parser.add_argument("--keep", action="store_true",
+                        help="refuse to run when --out holds a previous demo (default: replace its outputs)")
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from .demo import results_markdown, run_demo
 
-    result = run_demo(args.out, args.preset, args.seed, args.backend, args.config, args.frames)
+    result = run_demo(args.out, args.preset, args.seed, args.backend, args.config, args.frames,
+                      overwrite=not args.keep)
     print(f"generated {result.input_bag} in {result.generation_seconds:.1f} s")
     print(result.replay.summary())
     print(result.evaluation.table())

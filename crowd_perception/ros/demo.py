@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,18 +60,34 @@ def write_video(bag: str | Path, path: str | Path, fps: float, min_detection_sco
     return count
 
 
+OUTPUT_NAMES = ("demo_bag", "replayed_bag", "report", "demo.mp4", "summary.json")
+
+
+def _clear_previous(out_dir: Path, overwrite: bool) -> None:
+    """Remove a previous demo's outputs (only its own names) when ``overwrite``, else refuse."""
+    existing = [out_dir / name for name in OUTPUT_NAMES if (out_dir / name).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing[0]} exists; choose an empty --out folder (or overwrite)")
+    for path in existing:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def run_demo(out_dir: str | Path, preset: str = "demo", seed: int = 0, backend: str = "onnxruntime",
              config: str | Path | None = None, max_frames: int | None = None,
-             runners: dict[str, Any] | None = None) -> DemoResult:
-    """Everything the README's main command does; ``runners`` replaces models (tests only)."""
+             runners: dict[str, Any] | None = None, overwrite: bool = False) -> DemoResult:
+    """Everything the README's main command does; ``runners`` replaces models (tests only).
+
+    With ``overwrite`` a previous demo's outputs in ``out_dir`` are replaced (nothing else is touched).
+    """
     from ..synth import generate, get_preset
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _clear_previous(out_dir, overwrite)
     input_bag, output_bag = out_dir / "demo_bag", out_dir / "replayed_bag"
-    for existing in (input_bag, output_bag):
-        if existing.exists():
-            raise FileExistsError(f"{existing} exists; choose an empty --out folder")
     pipeline = Pipeline.from_config(config, backend=backend, runners=runners)  # models load (or fail) first
     started = time.perf_counter()
     samples = generate(preset, seed=seed)

@@ -42,9 +42,14 @@ def test_results_markdown(demo):
     assert "3 frames, 3 processed, 0 failed" in text and "| tracker |" in text and "MR^-2" in text
 
 
-def test_demo_refuses_to_overwrite(demo):
+def test_demo_refuses_to_overwrite_unless_asked(demo, tmp_path):
     with pytest.raises(FileExistsError, match="choose an empty"):
         run_demo(demo.summary.parent, max_frames=1, runners=_fakes())
+    out = tmp_path / "again"
+    run_demo(out, max_frames=1, runners=_fakes())
+    (out / "mine.txt").write_text("not the demo's")
+    second = run_demo(out, max_frames=2, runners=_fakes(), overwrite=True)
+    assert second.replay.frames == 2 and (out / "mine.txt").is_file()
 
 
 def test_cli_evaluate_prints_the_table(demo, capsys, tmp_path):
