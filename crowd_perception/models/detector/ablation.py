@@ -92,8 +92,10 @@ def run_ablation(
             ]
         )
     header = ["variant", "steps", "minutes", "MR^-2 (all)", "AP50 (all)", "recall (all)", "MR^-2 (reasonable)", "AAR"]
+    capped = [row[0] for row in rows if row[1] < steps]
     note = (
         f"\n\n{len(frames)} evaluation frames. AAR: share of positive anchors lying inside more than one person "
         "box, measured with each final model on 32 training frames."
+        + (f" Stopped by the {minutes:g} min cap before {steps} steps: {', '.join(capped)}." if capped else "")
     )
     return markdown_table(header, rows) + note
