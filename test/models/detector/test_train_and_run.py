@@ -84,3 +84,16 @@ def test_runner_errors(tmp_path) -> None:
     (tmp_path / "x.onnx").write_bytes(b"0")
     with pytest.raises(ValueError, match="safetensors"):
         PedestrianDetector(tmp_path / "x.onnx", backend="torch")
+
+
+def test_ablation_table(toy_odgt, tmp_path, draw) -> None:
+    from crowd_perception.models.detector.ablation import run_ablation
+
+    frames = [draw(np.random.default_rng(i), i) for i in range(2)]
+    overrides = ["data.source=crowdhuman", f"data.path={toy_odgt}", "val.source=crowdhuman", f"val.path={toy_odgt}"]
+    table = run_ablation(
+        "tiny", tmp_path, frames, steps=1, minutes=5, variants=["lla", "uniform"], extra_overrides=overrides
+    )
+    assert "| LLA + uncertainty | 1 |" in table and "| LLA + uniform | 1 |" in table
+    with pytest.raises(ValueError, match="unknown ablation"):
+        run_ablation("tiny", tmp_path, frames, 1, 1, variants=["atss"])
