@@ -67,6 +67,9 @@ def test_replay_with_all_shipped_models(demo_samples, tmp_path):
     pipeline = Pipeline.from_config()
     report = replay_bag(tmp_path / "in", tmp_path / "out", pipeline)
     assert (report.frames, report.processed, report.failed) == (2, 2, [])
+    (tmp_path / "again").mkdir()
+    replay_bag(tmp_path / "in", tmp_path / "again" / "out", Pipeline.from_config())  # fresh models and tracker
+    assert (tmp_path / "out" / "out.mcap").read_bytes() == (tmp_path / "again" / "out" / "out.mcap").read_bytes()
     with bagio.BagReader(tmp_path / "out") as reader:
         frame = list(reader.frames())[-1]
     _, detections = convert.detections_from_msg(frame.messages[bagio.OUTPUT_TOPICS["detections"]])
