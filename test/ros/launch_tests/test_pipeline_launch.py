@@ -1,5 +1,5 @@
-"""launch_testing: the installed tracker_node answers a DetectionArray with a TrackArray of the same
-header, and every node executable starts and stays up. Needs a sourced ROS 2 workspace with
+"""launch_testing: the installed tracker_node (no model needed) answers a DetectionArray with a
+TrackArray of the same header and exits cleanly. Needs a sourced ROS 2 workspace with
 crowd_perception built (colcon test runs it through add_launch_test); skips elsewhere."""
 
 from __future__ import annotations
