@@ -70,16 +70,19 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     Same objective as ``lap.lapjv(cost, extend_cost=True, cost_limit=limit)`` (what JDE uses):
     every unmatched row or column costs ``limit / 2``. Pairs at or above the limit can never
     improve that objective, so the problem splits into the connected components of the graph of
-    feasible pairs. A component with a single row or a single column (a "star", the common case
-    after gating) is solved by its cheapest pair, all stars at once; the others with ``lapjv``,
-    several small components per call.
+    feasible pairs. Isolated pairs (the common case after gating) are matched directly; a
+    component with a single row or a single column (a "star") by its cheapest pair, all stars at
+    once; the others with ``lapjv``, several small components per call.
     """
     cost = np.asarray(cost, dtype=np.float64)
     n_rows, n_cols = cost.shape
     if cost.size == 0:
         return np.zeros((0, 2), dtype=np.int64), np.arange(n_rows), np.arange(n_cols)
     rows, cols = np.nonzero(cost < limit)
-    matches = [np.zeros((0, 2), dtype=np.int64)]
+    # pairs whose row and column have no other feasible pair: matched as they are
+    isolated = (np.bincount(rows, minlength=n_rows)[rows] == 1) & (np.bincount(cols, minlength=n_cols)[cols] == 1)
+    matches = [np.stack([rows[isolated], cols[isolated]], axis=1)]
+    rows, cols = rows[~isolated], cols[~isolated]
     if len(rows):
         label = _component_labels(rows, cols, n_rows, n_cols)
         n_labels = label.max() + 1
