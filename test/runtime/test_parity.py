@@ -32,7 +32,7 @@ def _randomise_batchnorm(module: torch.nn.Module) -> torch.nn.Module:
 def _detector() -> tuple[torch.nn.Module, tuple[int, int], list[str], float]:
     from crowd_perception.models.detector.model import DetectorConfig, PedestrianDetectorNet
 
-    cfg = DetectorConfig(fpn_channels=16, embedding_dim=16, input_size=(64, 96))
+    cfg = DetectorConfig(fpn_channels=16, head_convs=1, embedding_dim=16, input_size=(64, 96))
     return PedestrianDetectorNet(cfg), cfg.input_size, ["cls", "box", "iou", "embedding"], 1.0
 
 
@@ -47,7 +47,7 @@ def _pose3d() -> tuple[torch.nn.Module, tuple[int, int], list[str], float]:
     from crowd_perception.models.pose3d.model import OUTPUT_NAMES, ModelConfig, PandaNet
 
     cfg = ModelConfig(input_height=64, input_width=96, fpn_channels=16, level_channels=16, head_channels=16,
-                      head_depth=2, anchors=((12.0, 30.0), (24.0, 60.0)))
+                      head_depth=1, anchors=((12.0, 30.0), (24.0, 60.0)))
     return PandaNet(cfg), (64, 96), list(OUTPUT_NAMES), 1.0
 
 
