@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from pathlib import Path
 
 from ...cli import Command
@@ -77,6 +78,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="", help="write the tables into docs/RESULTS.md under this section name")
     parser.add_argument("--title", default="", help="section title for --results")
     parser.add_argument("--json", type=Path, default=None, help="also write every metric as JSON here")
+    parser.add_argument("--note", default="", help="text placed before the tables (e.g. how the models were trained)")
 
 
 def _frames(args: argparse.Namespace) -> list:
@@ -118,9 +120,12 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             image, frame = max(frames, key=lambda f: len(f[1].persons))
             boxes = frame.persons.boxes[np.isfinite(frame.persons.boxes).all(axis=1)]
             entry["latency_ms"] = {str(k): v for k, v in latency_vs_people(est, image, boxes).items()}
+            entry["load_average"] = os.getloadavg()[0]  # timings on a shared machine depend on it
         metrics[label] = entry
         _log.info("%s: AP %.3f", label, entry["frames"]["all"]["AP"])
     body = render_report(metrics, data=args.data, frames=len(frames), backend=args.backend, flip=args.flip_test)
+    if args.note:
+        body = args.note.strip() + "\n\n" + body
     print(body)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

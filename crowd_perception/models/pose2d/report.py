@@ -33,7 +33,9 @@ def render_report(metrics: dict[str, dict], data: str, frames: int, backend: str
     latency = {label: e["latency_ms"] for label, e in metrics.items() if "latency_ms" in e}
     if latency:
         counts = list(next(iter(latency.values())))
-        parts.append("Latency of one `estimate` call (median ms, crops + inference + decoding):")
+        loads = ", ".join(f"{metrics[lb]['load_average']:.1f}" for lb in latency if "load_average" in metrics[lb])
+        parts.append("Latency of one `estimate` call (median ms, crops + inference + decoding)"
+                     + (f"; 1-minute load average of the machine when measured: {loads}" if loads else "") + ":")
         header = ["model", *(f"{n} people" for n in counts), "60 / 1"]
         parts.append(markdown_table(header, [[lb, *(t[n] for n in counts), t["60"] / t["1"] if "60" in t else "-"] for lb, t in latency.items()]))
     return "\n\n".join(parts)
