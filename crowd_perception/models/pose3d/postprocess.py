@@ -59,8 +59,8 @@ def greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_
         if len(keep) >= max_detections:
             break
         rest = b[i + 1 :]
-        w = np.clip(np.minimum(b[i, 2], rest[:, 2]) - np.maximum(b[i, 0], rest[:, 0]), 0, None)
-        h = np.clip(np.minimum(b[i, 3], rest[:, 3]) - np.maximum(b[i, 1], rest[:, 1]), 0, None)
+        w = np.maximum(np.minimum(b[i, 2], rest[:, 2]) - np.maximum(b[i, 0], rest[:, 0]), 0.0)
+        h = np.maximum(np.minimum(b[i, 3], rest[:, 3]) - np.maximum(b[i, 1], rest[:, 1]), 0.0)
         inter = w * h
         union = area[i] + area[i + 1 :] - inter
         suppressed[i + 1 :] |= inter > iou_threshold * np.where(union > 0, union, np.inf)
