@@ -19,3 +19,10 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 # torch is pinned: 2.13.0 resolves to the CPU build on this machine; an unpinned torch pulls CUDA.
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[train,eval,dev]"
+# trackeval declares the GUI build opencv-python, which shares the cv2/ folder with the headless
+# build and needs libGL. Keep only the headless build (trackeval imports cv2 solely for a video
+# segmentation metric we do not use).
+if .venv/bin/python -m pip show -q opencv-python >/dev/null 2>&1; then
+  .venv/bin/python -m pip uninstall -q -y opencv-python
+  .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps opencv-python-headless
+fi
