@@ -202,27 +202,33 @@ def read_mot(root: str | Path) -> AnnotatedDataset:
         for frame in range(1, info.seq_length + 1):
             records.append((seq_dir, info, rows, np.asarray(by_frame.get(frame, []), dtype=np.int64), frame))
 
-    def decode(record) -> LabelledImage:
-        seq_dir, info, rows, index, frame = record
-        keep = (rows.confidences[index] != 0) & np.isin(rows.classes[index], (PEDESTRIAN, -1))
-        sel = index[keep]
-        vis = rows.visibility[sel]
-        persons = PersonAnnotations(
-            "body22", rows.boxes[sel], ids=rows.ids[sel], visible_fractions=np.where(vis >= 0, vis, np.nan)
-        )
-        annotation = FrameAnnotation(
-            image_id=f"{info.name}/{frame:06d}",
-            width=info.width or 0,
-            height=info.height or 0,
-            persons=persons,
-            stamp_ns=round((frame - 1) * 1e9 / info.frame_rate) if info.frame_rate else 0,
-            sequence=info.name,
-            frame_index=frame - 1,
-        )
-        image = seq_dir / info.im_dir / f"{frame:06d}{info.im_ext}"
-        return LabelledImage(image, annotation, {"ignored": int((~keep).sum()), "frame_rate": info.frame_rate})
+    return AnnotatedDataset(f"mot:{Path(root).name}", records, _decode_record, group=_sequence_name)
 
-    return AnnotatedDataset(f"mot:{Path(root).name}", records, decode, group=lambda r: r[1].name)
+
+def _decode_record(record) -> LabelledImage:
+    """One frame of a sequence (module level so that datasets pickle into DataLoader workers)."""
+    seq_dir, info, rows, index, frame = record
+    keep = (rows.confidences[index] != 0) & np.isin(rows.classes[index], (PEDESTRIAN, -1))
+    sel = index[keep]
+    vis = rows.visibility[sel]
+    persons = PersonAnnotations(
+        "body22", rows.boxes[sel], ids=rows.ids[sel], visible_fractions=np.where(vis >= 0, vis, np.nan)
+    )
+    annotation = FrameAnnotation(
+        image_id=f"{info.name}/{frame:06d}",
+        width=info.width or 0,
+        height=info.height or 0,
+        persons=persons,
+        stamp_ns=round((frame - 1) * 1e9 / info.frame_rate) if info.frame_rate else 0,
+        sequence=info.name,
+        frame_index=frame - 1,
+    )
+    image = seq_dir / info.im_dir / f"{frame:06d}{info.im_ext}"
+    return LabelledImage(image, annotation, {"ignored": int((~keep).sum()), "frame_rate": info.frame_rate})
+
+
+def _sequence_name(record) -> str:
+    return record[1].name
 
 
 class MotWriter(DatasetWriter):

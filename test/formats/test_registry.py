@@ -36,10 +36,9 @@ def test_every_writer_reads_back_through_the_registry(tmp_path, frames, name):
     assert len(dataset) == len(frames)
     assert sorted(item.image_path for item in dataset) == sorted(paths)
     assert all(len(item.annotation.persons) >= 3 for item in dataset)
-    if name != "mot":  # (formats.mot belongs to the tracking area)
-        # torch DataLoader workers started with "spawn" receive the dataset pickled
-        copy = pickle.loads(pickle.dumps(dataset[::-1]))
-        np.testing.assert_array_equal(copy[0].annotation.persons.boxes, dataset[-1].annotation.persons.boxes)
+    # torch DataLoader workers started with "spawn" receive the dataset pickled
+    copy = pickle.loads(pickle.dumps(dataset[::-1]))
+    np.testing.assert_array_equal(copy[0].annotation.persons.boxes, dataset[-1].annotation.persons.boxes)
 
 
 def test_unknown_names_and_closed_writers(tmp_path, frames):
