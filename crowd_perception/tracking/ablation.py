@@ -1,20 +1,23 @@
-"""Association-only ablation: ground truth -> seeded perturbation -> tracker -> TrackEval.
+"""Tracker ablation: ground truth -> detections -> tracker -> TrackEval.
 
-Every tracker variant sees exactly the same detections (the perturbation of each sequence is
-seeded and computed once per condition), so differences come from the association alone.
+Detections come from the seeded perturbation model (association alone) or, when the frames carry
+them, from a real detector run once per frame (:func:`detect_samples`). Every tracker variant sees
+exactly the same detections (computed once per sequence and condition), so differences come from
+the association alone.
 Conditions stress what the switches are for:
 
 - ``nominal``: every frame, static image plane as rendered;
 - ``dropped``: a seeded 25 % of frames never reach the tracker (the evaluation skips them too,
   so only association quality counts);
 - ``pan``: an extra camera pan/zoom, a known image-plane homography per frame applied to the
-  ground truth and handed to the tracker (what the ROS node will fill from odometry).
+  ground truth (and to a detector's boxes) and handed to the tracker (what the ROS node will fill
+  from odometry).
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from ..core.types import Detections
 from ..eval.tracking import TrackingReport, evaluate_mot
 from ..formats.mot import MotWriter, ResultsWriter
 from .config import TrackerConfig
+from .matching import iou_distance, linear_assignment
 from .perturbation import DetectionPerturbation, PerturbationConfig
 from .tracker import Tracker
 
@@ -33,6 +37,8 @@ __all__ = [
     "GroundTruthFrame",
     "GroundTruthSequence",
     "from_annotations",
+    "detect_samples",
+    "detection_identities",
     "apply_condition",
     "for_frame_rate",
     "run_ablation",
@@ -50,6 +56,7 @@ class GroundTruthFrame:
     ids: np.ndarray
     visible: np.ndarray  # (N,) visible fractions, NaN unknown
     homography: np.ndarray | None = None  # previous image -> this image, when the camera moved
+    detections: Detections | None = None  # a detector's output on this image; None: use the perturbation model
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,14 @@ class GroundTruthSequence:
     frames: tuple[GroundTruthFrame, ...]
 
 
-def from_annotations(annotations: Iterable[FrameAnnotation], frame_rate: float) -> list[GroundTruthSequence]:
-    """Group frame annotations (e.g. the synth ``bench`` preset's) into sequences."""
+def from_annotations(
+    annotations: Iterable[FrameAnnotation],
+    frame_rate: float,
+    detections: Mapping[str, Detections] | None = None,
+) -> list[GroundTruthSequence]:
+    """Group frame annotations (e.g. the synth ``bench`` preset's) into sequences, with a detector's
+    output per ``image_id`` attached when ``detections`` is given."""
+    detections = detections or {}
     grouped: dict[str, list[FrameAnnotation]] = {}
     for a in annotations:
         grouped.setdefault(a.sequence, []).append(a)
@@ -70,11 +83,42 @@ def from_annotations(annotations: Iterable[FrameAnnotation], frame_rate: float) 
     for name, frames in grouped.items():
         frames.sort(key=lambda a: a.frame_index)
         items = tuple(
-            GroundTruthFrame(a.stamp_ns, a.persons.boxes.astype(np.float64), a.persons.ids, a.persons.visible_fractions)
+            GroundTruthFrame(
+                a.stamp_ns,
+                a.persons.boxes.astype(np.float64),
+                a.persons.ids,
+                a.persons.visible_fractions,
+                detections=detections.get(a.image_id),
+            )
             for a in frames
         )
         out.append(GroundTruthSequence(name, frame_rate, frames[0].width, frames[0].height, items))
     return out
+
+
+def detect_samples(
+    samples: Iterable, detect: Callable[[np.ndarray], Detections], max_frames: int | None = None
+) -> tuple[list[FrameAnnotation], dict[str, Detections]]:
+    """Run ``detect`` once on each synth sample's image (the first ``max_frames`` of each sequence when
+    given) and keep only the annotations and detections, so the images are not held in memory."""
+    annotations, detections = [], {}
+    for sample in samples:
+        a = sample.annotation
+        if max_frames is not None and a.frame_index >= max_frames:
+            continue
+        annotations.append(a)
+        detections[a.image_id] = detect(sample.image)
+    return annotations, detections
+
+
+def detection_identities(
+    gt_boxes: np.ndarray, gt_ids: np.ndarray, det_boxes: np.ndarray, min_iou: float = 0.5
+) -> np.ndarray:
+    """The identity of each detection (-1: none), by a one-to-one IoU matching to the ground truth."""
+    ids = np.full(len(det_boxes), -1, dtype=np.int64)
+    matches, _, _ = linear_assignment(iou_distance(np.asarray(gt_boxes), np.asarray(det_boxes)), 1.0 - min_iou)
+    ids[matches[:, 1]] = np.asarray(gt_ids)[matches[:, 0]]
+    return ids
 
 
 def _pan(t: float, width: int, height: int) -> np.ndarray:
@@ -83,6 +127,14 @@ def _pan(t: float, width: int, height: int) -> np.ndarray:
     scale = 1.0 + 0.1 * np.sin(2 * np.pi * t / 5.0)
     c = np.array([width / 2, height / 2])
     return np.array([[scale, 0, (1 - scale) * c[0] - shift], [0, scale, (1 - scale) * c[1]], [0, 0, 1.0]])
+
+
+def _warp_boxes(boxes: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Axis-aligned hull of the boxes' four corners mapped by the homography ``h``."""
+    corners = np.asarray(boxes, np.float64)[:, [0, 1, 2, 3, 0, 3, 2, 1]].reshape(-1, 4, 2)
+    warped = np.concatenate([corners, np.ones((*corners.shape[:2], 1))], -1) @ h.T
+    warped = warped[..., :2] / warped[..., 2:]
+    return np.concatenate([warped.min(1), warped.max(1)], axis=1)
 
 
 def apply_condition(seq: GroundTruthSequence, condition: str, seed: int) -> GroundTruthSequence:
@@ -98,12 +150,11 @@ def apply_condition(seq: GroundTruthSequence, condition: str, seed: int) -> Grou
         t0 = seq.frames[0].stamp_ns
         for f in seq.frames:
             h = _pan((f.stamp_ns - t0) * 1e-9, seq.width, seq.height)
-            corners = f.boxes[:, [0, 1, 2, 3, 0, 3, 2, 1]].reshape(-1, 4, 2)  # all four corners
-            warped = np.concatenate([corners, np.ones((*corners.shape[:2], 1))], -1) @ h.T
-            warped = warped[..., :2] / warped[..., 2:]
-            boxes = np.concatenate([warped.min(1), warped.max(1)], axis=1)
             step = None if previous is None else h @ np.linalg.inv(previous)
-            frames.append(GroundTruthFrame(f.stamp_ns, boxes, f.ids, f.visible, step))
+            dets = f.detections
+            if dets is not None:
+                dets = Detections(_warp_boxes(dets.boxes, h), dets.scores, embeddings=dets.embeddings)
+            frames.append(GroundTruthFrame(f.stamp_ns, _warp_boxes(f.boxes, h), f.ids, f.visible, step, dets))
             previous = h
         frames = tuple(frames)
     else:
@@ -154,6 +205,15 @@ def _track(config: TrackerConfig, seq: GroundTruthSequence, detections: list[Det
             writer.add(number, tracker.update(dets, f.stamp_ns, homography=f.homography))
 
 
+def _detections(seq: GroundTruthSequence, perturbation: PerturbationConfig | None, seed: int) -> list[Detections]:
+    """Each frame's detector output, or the seeded perturbation of its ground truth where it has none."""
+    perturb = DetectionPerturbation(perturbation, seed=seed)
+    return [
+        f.detections if f.detections is not None else perturb(f.boxes, f.ids, f.visible, seq.width, seq.height)[0]
+        for f in seq.frames
+    ]
+
+
 def run_ablation(
     sequences: list[GroundTruthSequence],
     variants: dict[str, TrackerConfig],
@@ -168,10 +228,7 @@ def run_ablation(
             seen = [apply_condition(s, condition, seed + i) for i, s in enumerate(sequences)]
             gt_root = Path(tmp) / condition
             _write_gt(seen, gt_root)
-            detections = []
-            for i, seq in enumerate(seen):
-                perturb = DetectionPerturbation(perturbation, seed=seed + i)
-                detections.append([perturb(f.boxes, f.ids, f.visible, seq.width, seq.height)[0] for f in seq.frames])
+            detections = [_detections(seq, perturbation, seed + i) for i, seq in enumerate(seen)]
             for name, config in variants.items():
                 pred = Path(tmp) / f"{condition}_pred" / name
                 for seq, dets in zip(seen, detections, strict=True):
