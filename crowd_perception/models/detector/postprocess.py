@@ -1,5 +1,6 @@
-"""Numpy post-processing of the detector's raw head tensors, shared by torch evaluation and every
-runtime backend (ONNX Runtime, TensorRT): anchor points, l/t/r/b decoding, score, threshold, NMS.
+"""Post-processing of the detector's raw head tensors (numpy, NMS in OpenCV), shared by torch
+evaluation and every runtime backend (ONNX Runtime, TensorRT): anchor points, l/t/r/b decoding,
+score, threshold, NMS.
 
 The network predicts, at every anchor point of every pyramid level (flattened level by level,
 row-major), a class logit, four distances to the box sides in units of the level's stride, an
