@@ -37,7 +37,7 @@ from ...core.skeletons import get_skeleton
 from ..common import FPN, ConvBNAct, build_backbone
 from .grl import DomainClassifier
 
-__all__ = ["PoseNetConfig", "OccludedPoseNet", "incidence_matrix", "InferenceWrapper"]
+__all__ = ["PoseNetConfig", "OccludedPoseNet", "incidence_matrix", "occlusion_attention", "InferenceWrapper"]
 
 
 @dataclass
@@ -57,6 +57,9 @@ class PoseNetConfig:
     use_mask: bool = True
     use_occlusion: bool = True
     use_domain: bool = True
+    # Divide each joint's H_t by its peak before the occlusion head's softmax pooling, so the pooling
+    # concentrates on the predicted joint even while heatmaps are weak (off = the shipped model's pooling).
+    occlusion_peak_norm: bool = False
 
     @property
     def stride(self) -> int:
@@ -205,9 +208,21 @@ class OccludedPoseNet(nn.Module):
         if self.sgm is not None and self.training:
             out["limbs"] = self.sgm(pose_features, self.final_layer.weight)
         if self.occlusion_head is not None:
-            attention = torch.softmax(heatmaps.detach().flatten(2) * 10.0, dim=-1)
+            attention = occlusion_attention(heatmaps.detach(), self.config.occlusion_peak_norm)
             out["occlusion"] = (attention * self.occlusion_head(features).flatten(2)).sum(-1)
         return out
+
+
+def occlusion_attention(heatmaps: Tensor, peak_norm: bool, temperature: float = 10.0, eps: float = 1e-3) -> Tensor:
+    """Spatial pooling weights ``(N, K, h*w)`` of the occlusion head: ``softmax(temperature * H)``.
+
+    With ``peak_norm`` each joint's map is first divided by its peak (clamped to ``eps``), so a weak but
+    sharp heatmap still pools at its maximum instead of almost uniformly over the crop.
+    """
+    flat = heatmaps.flatten(2)
+    if peak_norm:
+        flat = flat / flat.amax(dim=-1, keepdim=True).clamp(min=eps)
+    return torch.softmax(flat * temperature, dim=-1)
 
 
 class InferenceWrapper(nn.Module):

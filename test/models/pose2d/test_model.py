@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from crowd_perception.core.skeletons import COCO17
-from crowd_perception.models.pose2d.model import InferenceWrapper, OccludedPoseNet, PoseNetConfig, incidence_matrix
+from crowd_perception.models.pose2d.model import (
+    InferenceWrapper,
+    OccludedPoseNet,
+    PoseNetConfig,
+    incidence_matrix,
+    occlusion_attention,
+)
 
 TINY = {"input_height": 64, "input_width": 64, "width": 0.25, "channels": 16, "type_dim": 8}
 
@@ -56,3 +62,29 @@ def test_other_joint_sets(skeleton, joints):
     model = OccludedPoseNet(PoseNetConfig(**TINY, skeleton=skeleton)).train()
     out = model(torch.rand(2, 3, 64, 64))
     assert out["heatmaps"].shape[1] == joints and out["limbs"].shape[1] == incidence_matrix(skeleton).shape[0]
+
+
+def test_peak_normalised_occlusion_pooling_reads_the_peak_of_a_weak_heatmap():
+    """A sharp but low heatmap (peak 0.2, as early in training): peak normalisation pools the feature at
+    the peak, the plain softmax(10 H) pools almost uniformly over the crop."""
+    heatmaps = torch.zeros(1, 1, 16, 16)
+    heatmaps[0, 0, 5, 9] = 0.2
+    features = torch.rand(1, 1, 16, 16)
+    pooled = {norm: float((occlusion_attention(heatmaps, norm) * features.flatten(2)).sum()) for norm in (False, True)}
+    peak_feature = float(features[0, 0, 5, 9])
+    assert pooled[True] == pytest.approx(peak_feature, abs=1e-3)
+    assert abs(pooled[False] - peak_feature) > 10 * abs(pooled[True] - peak_feature)
+    assert occlusion_attention(heatmaps, False).max() < 0.05  # old pooling: < 5 % of the weight on the peak
+
+
+def test_occlusion_peak_norm_defaults_off_and_changes_only_the_occlusion_logits():
+    torch.manual_seed(0)
+    assert PoseNetConfig().occlusion_peak_norm is False
+    plain = OccludedPoseNet(PoseNetConfig(**TINY)).eval()
+    normed = OccludedPoseNet(PoseNetConfig(**TINY, occlusion_peak_norm=True)).eval()
+    normed.load_state_dict(plain.state_dict())
+    images = torch.rand(2, 3, 64, 64) * 255
+    with torch.no_grad():
+        a, b = plain(images), normed(images)
+    torch.testing.assert_close(a["heatmaps"], b["heatmaps"])
+    assert not torch.allclose(a["occlusion"], b["occlusion"])
