@@ -79,3 +79,26 @@ def test_nms_keeps_best_of_each_cluster():
     assert (np.diff(scores[keep]) <= 0).all()
     assert len(nms(boxes, scores, 0.5, max_detections=2)) == 2
     assert nms(np.zeros((0, 4)), np.zeros(0), 0.5).shape == (0,)
+
+
+def _reference_nms(boxes, scores, threshold, cap):
+    """The textbook algorithm on the full IoU matrix, to pin ``nms``'s kept-only loop to it."""
+    order = np.argsort(-scores, kind="stable")
+    overlaps = box_iou(boxes[order], boxes[order]) > threshold
+    suppressed, keep = np.zeros(len(order), bool), []
+    for i in range(len(order)):
+        if not suppressed[i]:
+            keep.append(order[i])
+            suppressed |= overlaps[i]
+    return np.asarray(keep[:cap], dtype=np.int64)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 400])
+def test_nms_matches_the_full_matrix_reference(n):
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 300, (n, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(0, 80, (n, 2))], 1)  # some degenerate (zero-size)
+    scores = rng.random(n)
+    for threshold, cap in ((0.3, 50), (0.5, 1000), (0.7, 10)):
+        np.testing.assert_array_equal(nms(boxes, scores, threshold, cap), _reference_nms(boxes, scores, threshold, cap))
+    assert nms(boxes.astype(np.float32), scores.astype(np.float32), 0.5, 10).dtype == np.int64

@@ -14,7 +14,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ...core.boxes import nms
@@ -27,7 +26,6 @@ __all__ = [
     "anchor_points",
     "decode_boxes",
     "sigmoid",
-    "fast_nms",
     "postprocess",
     "embeddings_at_boxes",
 ]
@@ -73,20 +71,6 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)
 
 
-def fast_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detections: int) -> np.ndarray:
-    """Greedy NMS with the semantics of :func:`crowd_perception.core.boxes.nms` (suppress IoU strictly
-    above the threshold, highest score first) in OpenCV's C++ (``cv2.dnn.NMSBoxes``): about 8x faster
-    than the numpy loop for the ~1000 candidates of a crowded frame, the largest cost of ``detect``."""
-    if len(boxes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1).astype(np.float32)
-    try:
-        keep = cv2.dnn.NMSBoxes(xywh, scores.astype(np.float32), 0.0, float(iou_threshold))
-    except (cv2.error, AttributeError):  # OpenCV built without dnn
-        return nms(boxes, scores, iou_threshold, max_detections)
-    return np.asarray(keep, dtype=np.int64).reshape(-1)[:max_detections]
-
-
 def _as_list(outputs: Mapping[str, np.ndarray] | Sequence[np.ndarray]) -> list[np.ndarray]:
     if isinstance(outputs, Mapping):
         missing = [n for n in OUTPUT_NAMES if n not in outputs]
@@ -117,7 +101,7 @@ def postprocess(
         if len(keep) > cfg.pre_nms_topk:
             keep = keep[np.argpartition(-scores[keep], cfg.pre_nms_topk)[: cfg.pre_nms_topk]]
         boxes = decode_boxes(points[keep], strides[keep], box[b, keep].astype(np.float32))
-        order = fast_nms(boxes, scores[keep], cfg.nms_iou, cfg.max_detections)
+        order = nms(boxes, scores[keep], cfg.nms_iou, cfg.max_detections)
         kept = keep[order]
         e = emb[b, kept].astype(np.float32)
         e /= np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)

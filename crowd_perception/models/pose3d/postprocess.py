@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...core.boxes import nms
 from .targets import decode_boxes, decode_pose2d
 
-__all__ = ["PostprocessConfig", "Readout", "greedy_nms", "postprocess"]
+__all__ = ["PostprocessConfig", "Readout", "postprocess"]
 
 
 @dataclass(frozen=True)
@@ -45,28 +46,6 @@ class Readout:
         return len(self.boxes)
 
 
-def greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detections: int) -> np.ndarray:
-    """Indices of the boxes kept by greedy NMS, highest score first (suppress IoU > ``iou_threshold``)."""
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    b = np.asarray(boxes, dtype=np.float64)[order]
-    area = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    suppressed = np.zeros(len(b), dtype=bool)
-    keep: list[int] = []
-    for i in range(len(b)):
-        if suppressed[i]:
-            continue
-        keep.append(i)
-        if len(keep) >= max_detections:
-            break
-        rest = b[i + 1 :]
-        w = np.maximum(np.minimum(b[i, 2], rest[:, 2]) - np.maximum(b[i, 0], rest[:, 0]), 0.0)
-        h = np.maximum(np.minimum(b[i, 3], rest[:, 3]) - np.maximum(b[i, 1], rest[:, 1]), 0.0)
-        inter = w * h
-        union = area[i] + area[i + 1 :] - inter
-        suppressed[i + 1 :] |= inter > iou_threshold * np.where(union > 0, union, np.inf)
-    return order[np.asarray(keep, dtype=np.int64)]
-
-
 def postprocess(
     logits: np.ndarray,
     box_deltas: np.ndarray,
@@ -86,7 +65,7 @@ def postprocess(
     scores = 1.0 / (1.0 + np.exp(-logits[index].astype(np.float64)))
     kept_anchors = np.asarray(anchors, dtype=np.float64)[index]
     boxes = decode_boxes(np.asarray(box_deltas[index], dtype=np.float64), kept_anchors)
-    keep = greedy_nms(boxes, scores, config.nms_iou, config.max_detections)
+    keep = nms(boxes, scores, config.nms_iou, config.max_detections)
     index = index[keep]
     return Readout(
         boxes=boxes[keep].astype(np.float32),

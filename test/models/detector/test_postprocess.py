@@ -81,17 +81,3 @@ def test_embeddings_at_boxes() -> None:
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-6)
     # box 2 contains no point: the nearest point's embedding (point 15 at (28, 28))
     np.testing.assert_allclose(emb[1], out["embeddings"][0, 15] / np.linalg.norm(out["embeddings"][0, 15]), rtol=1e-6)
-
-
-def test_fast_nms_matches_reference() -> None:
-    from crowd_perception.core.boxes import nms
-    from crowd_perception.models.detector.postprocess import fast_nms
-
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        xy = rng.uniform(0, 300, (400, 2))
-        boxes = np.concatenate([xy, xy + rng.uniform(10, 80, (400, 2))], 1).astype(np.float32)
-        scores = rng.uniform(0.01, 1, 400).astype(np.float32)
-        for threshold in (0.3, 0.5, 0.7):
-            np.testing.assert_array_equal(fast_nms(boxes, scores, threshold, 50), nms(boxes, scores, threshold, 50))
-    assert len(fast_nms(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), 0.5, 10)) == 0

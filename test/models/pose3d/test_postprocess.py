@@ -30,16 +30,3 @@ def test_empty_and_mismatched_inputs():
         postprocess(np.zeros(2), np.zeros((3, 4)), np.zeros((3, K, 2)), np.zeros((3, K, 3)), anchors)
     with pytest.raises(ValueError, match="score_threshold"):
         PostprocessConfig(score_threshold=1.5)
-
-
-def test_greedy_nms_matches_the_core_implementation():
-    from crowd_perception.core.boxes import nms
-    from crowd_perception.models.pose3d.postprocess import greedy_nms
-
-    rng = np.random.default_rng(3)
-    for n in (0, 1, 7, 300):
-        xy = rng.uniform(0, 200, (n, 2))
-        boxes = np.concatenate([xy, xy + rng.uniform(0, 40, (n, 2))], 1)  # some degenerate (zero-size)
-        scores = rng.random(n)
-        for threshold, cap in ((0.5, 1000), (0.3, 10)):
-            np.testing.assert_array_equal(greedy_nms(boxes, scores, threshold, cap), nms(boxes, scores, threshold, cap))
