@@ -23,7 +23,11 @@ __all__ = [
     "transform_points",
     "heatmap_transforms",
     "warp_crops",
+    "letterbox_frame",
+    "PAD_VALUE",
 ]
+
+PAD_VALUE = 114  # letterbox grey (the runtime's letterbox uses the same)
 
 
 def boxes_to_center_size(boxes_xyxy: np.ndarray, aspect: float, padding: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
@@ -124,3 +128,20 @@ def warp_crops(
             image, matrix, (out_w, out_h), flags=interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=border_value
         ).reshape(crops.shape[1:])
     return crops
+
+
+def letterbox_frame(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` resized (area-averaged when shrinking) to fit ``size = (H, W)``, centred on a grey canvas.
+
+    Returns the canvas and the exact ``(2, 3)`` image->canvas map in the pixel-centre convention:
+    ``x' + 0.5 = (x + 0.5) * scale_x + pad_x`` (integer pads; per-axis scales of the rounded size).
+    """
+    (h, w), (out_h, out_w) = image.shape[:2], size
+    scale = min(out_h / h, out_w / w)
+    new_w, new_h = min(max(round(w * scale), 1), out_w), min(max(round(h * scale), 1), out_h)
+    pad_x, pad_y = (out_w - new_w) // 2, (out_h - new_h) // 2
+    canvas = np.full((out_h, out_w, *image.shape[2:]), PAD_VALUE, dtype=image.dtype)
+    flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(image, (new_w, new_h), interpolation=flags)
+    sx, sy = new_w / w, new_h / h
+    return canvas, np.array([[sx, 0.0, pad_x + 0.5 * sx - 0.5], [0.0, sy, pad_y + 0.5 * sy - 0.5]])

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from ...core.annotations import FrameAnnotation
-from ...core.skeletons import convert_keypoints, get_skeleton
+from ...core.skeletons import Skeleton, convert_keypoints, get_skeleton
 from ...core.types import JointState
 from .crops import (
     boxes_to_center_size,
@@ -45,6 +45,7 @@ __all__ = [
     "synthetic_frames",
     "coco_frames",
     "PoseTrainingSet",
+    "crop_targets",
 ]
 
 ASPECT_PADDING = 1.25  # person box -> crop (the runner uses the same)
@@ -288,30 +289,47 @@ class PoseTrainingSet:
         return self._targets(crop, mask, keypoints, states, others, index)
 
     def _targets(self, crop, mask, keypoints, states, others, index) -> dict[str, np.ndarray]:
-        a = self.augment
-        stride = 4
-        hm = (self.input_size[0] // stride, self.input_size[1] // stride)
-        to_heat = heatmap_transforms(stride)[None]
-        kp_h = transform_points(keypoints[None], to_heat)[0]
-        others_h = transform_points(others.reshape(1, -1, 2), to_heat)[0].reshape(others.shape)
-        target = gaussian_heatmaps(kp_h[None], hm, a.sigma)
-        everyone = np.concatenate([kp_h[None], others_h])
-        limbs, limb_w = limb_maps(kp_h, self.skeleton.limbs, hm, a.limb_sigma)
-        occ, occ_w = occlusion_labels(states)
-        labelled = np.isfinite(kp_h).all(axis=-1)
+        bank = self.bank
         return {
             "images": np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32),
-            "target_heatmaps": target,
-            "target_weights": joint_weights(kp_h, hm, a.sigma),
-            "multi_heatmaps": gaussian_heatmaps(everyone, hm, a.sigma),
-            "multi_weights": np.ones(len(kp_h), np.float32),
-            "relation": relation_target(target, self.relation_pool).astype(np.float32),
-            "limbs": limbs,
-            "limb_weights": limb_w,
-            "mask": mask_target(mask, hm)[None],
-            "occlusion": occ,
-            "occlusion_weights": occ_w * labelled,
-            "domain": np.float32(self.bank.domain[index]),
-            "has_keypoints": np.float32(self.bank.has_keypoints[index]),
-            "has_mask": np.float32(self.bank.has_mask[index]),
+            **crop_targets(keypoints, states, others, mask, self.input_size, self.augment, self.skeleton, self.relation_pool),
+            "domain": np.float32(bank.domain[index]),
+            "has_keypoints": np.float32(bank.has_keypoints[index]),
+            "has_mask": np.float32(bank.has_mask[index]),
         }
+
+
+def crop_targets(
+    keypoints: np.ndarray,
+    states: np.ndarray,
+    others: np.ndarray,
+    mask: np.ndarray,
+    input_size: tuple[int, int],
+    augment: AugmentConfig,
+    skeleton: Skeleton,
+    relation_pool: int,
+    stride: int = 4,
+) -> dict[str, np.ndarray]:
+    """Every training target of one person, from crop-pixel ``keypoints (K, 2)``, ``states (K,)``, the
+    other people's ``others (P, K, 2)`` and the target's visible-pixel ``mask`` at crop resolution."""
+    hm = (input_size[0] // stride, input_size[1] // stride)
+    to_heat = heatmap_transforms(stride)[None]
+    kp_h = transform_points(keypoints[None], to_heat)[0]
+    others_h = transform_points(others.reshape(1, -1, 2), to_heat)[0].reshape(others.shape)
+    target = gaussian_heatmaps(kp_h[None], hm, augment.sigma)
+    everyone = np.concatenate([kp_h[None], others_h])
+    limbs, limb_w = limb_maps(kp_h, skeleton.limbs, hm, augment.limb_sigma)
+    occ, occ_w = occlusion_labels(states)
+    labelled = np.isfinite(kp_h).all(axis=-1)
+    return {
+        "target_heatmaps": target,
+        "target_weights": joint_weights(kp_h, hm, augment.sigma),
+        "multi_heatmaps": gaussian_heatmaps(everyone, hm, augment.sigma),
+        "multi_weights": np.ones(len(kp_h), np.float32),
+        "relation": relation_target(target, relation_pool).astype(np.float32),
+        "limbs": limbs,
+        "limb_weights": limb_w,
+        "mask": mask_target(mask, hm)[None],
+        "occlusion": occ,
+        "occlusion_weights": occ_w * labelled,
+    }

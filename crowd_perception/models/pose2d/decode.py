@@ -39,25 +39,39 @@ def _quarter_offsets(heatmaps: np.ndarray, loc: np.ndarray) -> np.ndarray:
     return np.where(inner, offset, 0.0)
 
 
+_CV_MAX_CHANNELS = 128  # OpenCV 5 filters take at most this many channels per call (CV_CN_MAX)
+
+
+def _smooth(maps: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of ``(M, h, w)`` float32 maps (zero border), all maps per OpenCV call, not one by one."""
+    kernel = int(2 * round(3 * sigma) + 1) if sigma > 0 else 1
+    if kernel == 1 or len(maps) == 0:
+        return maps
+    parts = [
+        cv2.GaussianBlur(
+            np.ascontiguousarray(maps[i : i + _CV_MAX_CHANNELS].transpose(1, 2, 0)), (kernel, kernel), sigma, borderType=cv2.BORDER_CONSTANT
+        )
+        for i in range(0, len(maps), _CV_MAX_CHANNELS)
+    ]
+    return np.concatenate([p.reshape(*p.shape[:2], -1) for p in parts], axis=-1).transpose(2, 0, 1)
+
+
 def _dark_offsets(heatmaps: np.ndarray, loc: np.ndarray, sigma: float) -> np.ndarray:
     h, w = heatmaps.shape[-2:]
     lead = heatmaps.shape[:-2]
     maps = heatmaps.reshape(-1, h, w).astype(np.float32)
-    kernel = int(2 * round(3 * sigma) + 1) if sigma > 0 else 1
-    smoothed = np.empty_like(maps)
-    for i, m in enumerate(maps):
-        peak = m.max()
-        s = cv2.GaussianBlur(m, (kernel, kernel), sigma, borderType=cv2.BORDER_CONSTANT) if kernel > 1 else m
-        # Keep the peak height (DARK's modulation) so the log is well scaled.
-        smoothed[i] = s * (peak / max(float(s.max()), 1e-12)) if peak > 0 else s
-    logm = np.log(np.maximum(smoothed, 1e-10)).astype(np.float64)
-    padded = np.pad(logm, ((0, 0), (1, 1), (1, 1)), mode="edge")
-    x = loc.reshape(-1, 2)[:, 0] + 1
-    y = loc.reshape(-1, 2)[:, 1] + 1
-    n = np.arange(len(padded))
+    smoothed = _smooth(maps, sigma)
+    # Keep each map's peak height (DARK's modulation) so the log is well scaled.
+    peak = maps.max(axis=(1, 2))
+    ratio = np.where(peak > 0, peak / np.maximum(smoothed.max(axis=(1, 2)), 1e-12), 1.0)
+    smoothed = smoothed * ratio[:, None, None].astype(np.float32)
+    x, y = loc.reshape(-1, 2)[:, 0], loc.reshape(-1, 2)[:, 1]
+    n = np.arange(len(smoothed))
 
     def at(dx: int, dy: int) -> np.ndarray:
-        return padded[n, y + dy, x + dx]
+        """log of the smoothed map at ``(x + dx, y + dy)``, edge-replicated (only 9 values per map are needed)."""
+        value = smoothed[n, np.clip(y + dy, 0, h - 1), np.clip(x + dx, 0, w - 1)]
+        return np.log(np.maximum(value.astype(np.float64), 1e-10))
 
     dx = 0.5 * (at(1, 0) - at(-1, 0))
     dy = 0.5 * (at(0, 1) - at(0, -1))
@@ -70,7 +84,7 @@ def _dark_offsets(heatmaps: np.ndarray, loc: np.ndarray, sigma: float) -> np.nda
     ox = -(dyy * dx - dxy * dy) / safe
     oy = -(dxx * dy - dxy * dx) / safe
     offsets = np.where(ok[:, None], np.stack([ox, oy], axis=-1), 0.0)
-    inner = np.stack([(x > 1) & (x < w), (y > 1) & (y < h)], axis=-1)
+    inner = np.stack([(x > 0) & (x < w - 1), (y > 0) & (y < h - 1)], axis=-1)
     offsets = np.clip(np.where(inner, offsets, 0.0), -0.5, 0.5)  # a Newton step never leaves the pixel
     return offsets.reshape(*lead, 2)
 

@@ -25,7 +25,6 @@ from ...core.annotations import FrameAnnotation
 from ...core.skeletons import convert_keypoints
 from ...core.types import Poses2D
 from ...eval.pose2d import coco_visibility, crowd_index, crowd_level, occlusion_state_accuracy, oks_ap, pck
-from .crops import transform_points
 from .curriculum import occlude_parts
 from .runner import OccludedPoseEstimator
 
@@ -118,31 +117,28 @@ def occlusion_table(
 ) -> dict[float, dict[str, float | int]]:
     """AP of nearly unoccluded people (visible fraction >= ``min_visible``) with ``fraction`` of their parts hidden.
 
-    The occluder is painted on each person's crop (the network input), the true keypoints stay the
-    ground truth, and the same random parts are hidden for every model (``seed``).
+    The occluders are painted on the image, over each evaluated person's parts, before the network
+    sees it (a crop or the whole frame); the true keypoints stay the ground truth, and the same
+    random parts are hidden for every model (``seed``).
     """
     people = []
     for image, frame in frames:
         vis = np.nan_to_num(frame.persons.visible_fractions, nan=1.0)
         keep = _evaluable(frame, min_height) & (vis >= min_visible)
         if keep.any():
-            gt = _select(frame, keep)
-            crops, transforms = estimator.crops(image, gt.persons.boxes)
-            people.append((gt, crops, transforms))
+            people.append((image, _select(frame, keep)))
     table: dict[float, dict[str, float]] = {}
     for fraction in fractions:
         rng = np.random.default_rng(seed)
         gts, preds = [], []
-        for gt, crops, transforms in people:
+        for image, gt in people:
             kpts = convert_keypoints(gt.persons.keypoints, gt.persons.skeleton, estimator.skeleton)
             states = convert_keypoints(gt.persons.keypoint_states[..., None].astype(np.float32), gt.persons.skeleton, estimator.skeleton, fill=0)
-            crop_kpts = transform_points(kpts, transforms)
-            edited = np.stack([
-                occlude_parts(c, k, s[:, 0].astype(np.uint8), estimator.skeleton, fraction, rng)[0]
-                for c, k, s in zip(crops, crop_kpts, states, strict=True)
-            ])
+            edited = image
+            for k, s in zip(kpts, states[..., 0].astype(np.uint8), strict=True):
+                edited = occlude_parts(edited, k, s, estimator.skeleton, fraction, rng)[0]
             gts.append(gt)
-            preds.append(estimator.estimate_crops(edited, transforms, gt.persons.boxes))
+            preds.append(estimator.estimate(edited, gt.persons.boxes))
         table[fraction] = {**oks_ap(gts, preds, skeleton), "people": sum(len(g.persons) for g in gts)}
     return table
 

@@ -11,12 +11,13 @@ from ...runtime import create_backend
 from ...runtime.export import ExportSpec, export_onnx, parity
 from ...runtime.metadata import ModelMetadata
 from ...training import load_weights
+from .crops import boxes_to_center_size, crop_transforms
 from .data import ASPECT_PADDING
 from .model import InferenceWrapper, OccludedPoseNet, PoseNetConfig
+from .roi import roi_matrices
 
 __all__ = ["load_pose_model", "export_pose"]
 
-INPUT_NAMES = ("images",)
 OUTPUT_NAMES = ("heatmaps", "occlusion")
 
 
@@ -29,26 +30,38 @@ def load_pose_model(weights_path: Path | str) -> tuple[OccludedPoseNet, dict]:
 
 
 def export_pose(weights_path: Path | str, onnx_path: Path | str, max_batch: int = 128) -> ModelMetadata:
-    """Write ``onnx_path`` (+ ``.json`` metadata) for crops of any batch size in ``[1, max_batch]``.
+    """Write ``onnx_path`` (+ ``.json`` metadata) for any number of people in ``[1, max_batch]``.
 
-    The graph takes ``(N, 3, H, W)`` float BGR pixels in [0, 255] (normalisation is inside) and
-    returns the target heatmaps and per-joint occlusion logits. Raises if onnxruntime disagrees
-    with PyTorch beyond ``1e-3`` relative / ``1e-4`` absolute.
+    Crop mode: ``images (N, 3, h, w)`` person crops. Frame mode: ``images (1, 3, H, W)``, the
+    letterboxed frame, and ``rois (N, 2, 3)`` heatmap->input affine maps (:mod:`.roi`). Pixels are
+    float BGR in [0, 255] (normalisation is inside). Outputs: the target heatmaps and per-joint
+    occlusion logits. Raises if onnxruntime disagrees with PyTorch beyond ``1e-3`` relative / ``1e-4`` absolute.
     """
     model, config = load_pose_model(weights_path)
     cfg = model.config
     wrapper = InferenceWrapper(model).eval()
-    example = torch.rand(2, 3, cfg.input_height, cfg.input_width) * 255
+    rng = np.random.default_rng(0)
+    crop_size = (cfg.input_height, cfg.input_width)
+    if cfg.input_mode == "frame":
+        names, dynamic = ("images", "rois"), {"rois": (1, 16, max_batch)}
+        check = [rng.uniform(0, 255, (1, 3, *cfg.network_input)).astype(np.float32), _example_rois(cfg, 3, rng)]
+        example = (torch.from_numpy(check[0]), torch.from_numpy(check[1][:2]))
+    else:
+        names, dynamic = ("images",), {"images": (1, 16, max_batch)}
+        check = [rng.uniform(0, 255, (3, 3, *crop_size)).astype(np.float32)]
+        example = (torch.from_numpy(check[0][:2]),)
     spec = ExportSpec(
         name="pose2d",
         module=wrapper,
-        example_inputs=(example,),
-        input_names=INPUT_NAMES,
+        example_inputs=example,
+        input_names=names,
         output_names=OUTPUT_NAMES,
-        dynamic_batch={"images": (1, 16, max_batch)},
-        input_size=(cfg.input_height, cfg.input_width),
+        dynamic_batch=dynamic,
+        input_size=cfg.network_input,
         skeleton=cfg.skeleton,
         extra={
+            "input_mode": cfg.input_mode,
+            "crop_size": list(crop_size),
             "stride": cfg.stride,
             "sigma": float(config.get("augment", {}).get("sigma", 2.0)),
             "box_padding": ASPECT_PADDING,
@@ -57,8 +70,17 @@ def export_pose(weights_path: Path | str, onnx_path: Path | str, max_batch: int 
     )
     metadata = export_onnx(spec, onnx_path)
     backend = create_backend(onnx_path, "onnxruntime")
-    check = np.random.default_rng(0).uniform(0, 255, (3, 3, cfg.input_height, cfg.input_width)).astype(np.float32)
-    report = parity(wrapper, backend, [check])
+    report = parity(wrapper, backend, check)
     if not report.ok:
         raise RuntimeError(f"ONNX export of {weights_path} disagrees with PyTorch: {report}")
     return metadata
+
+
+def _example_rois(cfg: PoseNetConfig, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` random person RoIs inside a frame of the network's input size (export examples, parity checks)."""
+    height, width = cfg.network_input
+    heights = rng.uniform(0.2, 0.8, count) * height
+    cx, cy = rng.uniform(0.2, 0.8, count) * width, rng.uniform(0.3, 0.7, count) * height
+    boxes = np.stack([cx - 0.2 * heights, cy - heights / 2, cx + 0.2 * heights, cy + heights / 2], axis=1)
+    centers, sizes = boxes_to_center_size(boxes, cfg.input_width / cfg.input_height, ASPECT_PADDING)
+    return roi_matrices(crop_transforms(centers, sizes, (cfg.input_height, cfg.input_width)), np.eye(2, 3), cfg.stride)

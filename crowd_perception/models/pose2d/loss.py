@@ -1,7 +1,9 @@
 """Multi-task loss of :class:`OccludedPoseNet` with configurable weights.
 
 RSGNet: MSE on ``H_t`` and ``H_m`` (weights 1, 1), MSE on the relation map (0.001), BCE on the limb
-maps (0.01). Das et al.: BCE on the instance mask and on the per-joint occlusion. DANN: BCE on
+maps (0.01). Das et al.: BCE on the instance mask and on the per-joint occlusion, whose logit maps
+are pooled where the *ground-truth* H_t puts each joint (at inference: the predicted H_t), so the
+head learns from the joint's own pixels even while the heatmaps are still poor. DANN: BCE on
 the domain logits. Keypoint terms (``H_t``, ``H_m``, relation, limbs, occlusion) are switched off
 per sample for the target domain, which has boxes and masks only.
 """
@@ -12,6 +14,8 @@ from dataclasses import asdict, dataclass
 
 import torch.nn.functional as F
 from torch import Tensor
+
+from .model import pool_occlusion
 
 __all__ = ["LossWeights", "pose_loss"]
 
@@ -66,9 +70,11 @@ def pose_loss(outputs: dict[str, Tensor], batch: dict[str, Tensor], weights: Los
     if "mask" in outputs:
         bce = F.binary_cross_entropy_with_logits(outputs["mask"], batch["mask"], reduction="none").mean(dim=(1, 2, 3))
         terms["mask"] = _masked_mean(bce, batch["has_mask"].float())
-    if "occlusion" in outputs:
-        bce = F.binary_cross_entropy_with_logits(outputs["occlusion"], batch["occlusion"], reduction="none")
-        terms["occlusion"] = _masked_mean(bce, batch["occlusion_weights"] * has_kpt[:, None])
+    if "occlusion_map" in outputs:
+        logits = pool_occlusion(outputs["occlusion_map"], batch["target_heatmaps"])
+        bce = F.binary_cross_entropy_with_logits(logits, batch["occlusion"], reduction="none")
+        known = batch["occlusion_weights"] * batch["target_weights"] * has_kpt[:, None]
+        terms["occlusion"] = _masked_mean(bce, known)
     if "domain" in outputs:
         terms["domain"] = F.binary_cross_entropy_with_logits(outputs["domain"], batch["domain"].float())
     total = sum(getattr(weights, name) * value for name, value in terms.items())

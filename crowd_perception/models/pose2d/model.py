@@ -2,7 +2,8 @@
 
 Per person crop::
 
-    image -> visual encoder (backbone + FPN P3, up-sampled to stride 4) -> F
+    crop mode:  person crop (pixels) -> visual encoder (backbone + FPN P3, up-sampled to stride 4) -> F
+    frame mode: whole frame -> the same encoder, once -> RoIAlign along each person's crop -> F
     F -> instance-mask head M (target person's visible pixels)        [Das et al.]
     F' = F * (1 + sigmoid(M))            pose features masked by the instance mask
     F' -> multi-joint heatmaps H_m       (every person's joints in the crop)
@@ -13,7 +14,9 @@ Per person crop::
         relation features A @ g(E) -> target-aware encoding -> joint estimator -> H_t
     skeleton graph machine (SGM): limb estimator weights W_l = MLP(K_g W_j) from the joint
         estimator's 1x1 weights W_j through the joint-limb incidence matrix K_g -> limb maps H_l
-    occlusion head: per-joint logits pooled under the spatial softmax of H_t      [Das et al.]
+    occlusion head: per-joint logit maps, pooled under the peak-normalised spatial softmax of
+        H_t (of the ground-truth H_t during training, so the head learns the joint's own pixels)
+                                                                                  [Das et al.]
     domain classifier on the pooled encoder features through gradient reversal   [DANN]
 
 RSGNet's paper describes the relation parser over *candidate joints* picked from H_m; its official
@@ -21,6 +24,11 @@ code computes a *dense non-local* relation between all heatmap positions (option
 by 2). We follow the official dense form (static shapes, exportable to ONNX, no top-k), and keep
 the paper's candidate idea as the joint-type clue: each position's encoding carries which joint
 H_m says is there. Flags turn each part off for the ablations (plain top-down = no TRP, no SGM).
+
+``input_mode="frame"`` keeps every per-person part but moves the encoder out of the per-person
+path: its cost is paid once per frame, so a crowd of 60 costs little more than one person (the
+latency goal of the occluded-pose node); ``head_conv="separable"`` makes the per-person 3x3
+convolutions depthwise-separable for the same reason.
 """
 
 from __future__ import annotations
@@ -35,9 +43,19 @@ from torch import Tensor, nn
 
 from ...core.skeletons import get_skeleton
 from ..common import FPN, ConvBNAct, build_backbone
+from ..common.blocks import DepthwiseSeparable
 from .grl import DomainClassifier
+from .roi import roi_align, sample_grid
 
-__all__ = ["PoseNetConfig", "OccludedPoseNet", "incidence_matrix", "occlusion_attention", "InferenceWrapper"]
+__all__ = [
+    "PoseNetConfig",
+    "OccludedPoseNet",
+    "incidence_matrix",
+    "head_conv3",
+    "occlusion_attention",
+    "pool_occlusion",
+    "InferenceWrapper",
+]
 
 
 @dataclass
@@ -57,9 +75,11 @@ class PoseNetConfig:
     use_mask: bool = True
     use_occlusion: bool = True
     use_domain: bool = True
-    # Divide each joint's H_t by its peak before the occlusion head's softmax pooling, so the pooling
-    # concentrates on the predicted joint even while heatmaps are weak (off = the shipped model's pooling).
-    occlusion_peak_norm: bool = False
+    input_mode: str = "crop"  # "crop": one encoder pass per person crop; "frame": one per frame + RoIAlign
+    frame_height: int = 384  # frame mode: network input (letterboxed frame)
+    frame_width: int = 640
+    roi_sampling: int = 1  # frame mode: bilinear samples per crop cell and axis (RoIAlign sampling ratio; 2 anti-aliases)
+    head_conv: str = "full"  # per-person 3x3 convolutions: "full" or depthwise-"separable"
 
     @property
     def stride(self) -> int:
@@ -69,10 +89,22 @@ class PoseNetConfig:
     def heatmap_size(self) -> tuple[int, int]:
         return self.input_height // self.stride, self.input_width // self.stride
 
+    @property
+    def network_input(self) -> tuple[int, int]:
+        """``(H, W)`` of the image tensor the network takes: the crop, or the whole frame."""
+        return (self.frame_height, self.frame_width) if self.input_mode == "frame" else (self.input_height, self.input_width)
+
     def validate(self) -> None:
         get_skeleton(self.skeleton)
-        if self.input_height % 32 or self.input_width % 32:
-            raise ValueError(f"input {self.input_height}x{self.input_width} must be a multiple of 32")
+        if self.input_mode not in ("crop", "frame"):
+            raise ValueError(f"input_mode must be 'crop' or 'frame', got {self.input_mode!r}")
+        if self.head_conv not in ("full", "separable"):
+            raise ValueError(f"head_conv must be 'full' or 'separable', got {self.head_conv!r}")
+        for name, (h, w) in (("input", (self.input_height, self.input_width)), ("frame", (self.frame_height, self.frame_width))):
+            if h % 32 or w % 32:
+                raise ValueError(f"{name} {h}x{w} must be a multiple of 32")
+        if self.roi_sampling < 1:
+            raise ValueError(f"roi_sampling must be >= 1, got {self.roi_sampling}")
         h, w = self.heatmap_size
         if self.use_trp and (h % self.relation_pool or w % self.relation_pool):
             raise ValueError(f"heatmap {h}x{w} not divisible by relation_pool {self.relation_pool}")
@@ -98,6 +130,11 @@ def incidence_matrix(skeleton: str) -> np.ndarray:
     return k_g
 
 
+def head_conv3(kind: str) -> type[nn.Module]:
+    """The per-person 3x3 convolution block: ``ConvBNAct`` or ``DepthwiseSeparable``."""
+    return DepthwiseSeparable if kind == "separable" else ConvBNAct
+
+
 def _geometry_map(h: int, w: int) -> Tensor:
     """RSGNet's location clue: normalised x, y and centred offsets x - w/2, y - h/2 (scaled to ~[-1, 1])."""
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
@@ -107,20 +144,22 @@ def _geometry_map(h: int, w: int) -> Tensor:
 class RelationParser(nn.Module):
     """Target-aware relation parser: clue encodings -> dense relation map -> target-aware encoding."""
 
-    def __init__(self, channels: int, num_joints: int, type_dim: int, heatmap_size: tuple[int, int], pool: int) -> None:
+    def __init__(
+        self, channels: int, num_joints: int, type_dim: int, heatmap_size: tuple[int, int], pool: int, conv3: type[nn.Module]
+    ) -> None:
         super().__init__()
         c = channels
         self.type_embedding = nn.Parameter(torch.randn(num_joints, type_dim) / math.sqrt(type_dim))
-        self.vis_conv = ConvBNAct(c, c, 3)
+        self.vis_conv = conv3(c, c, 3)
         self.type_conv = ConvBNAct(type_dim, c, 1)
         self.loc_conv = ConvBNAct(4, c, 1)
         self.register_buffer("geometry", _geometry_map(*heatmap_size), persistent=False)
         # Cheaper than the official 3x3 (3C -> 3C -> C) fusion: 1x1 mixing, then one 3x3 (CPU budget).
-        self.fuse = nn.Sequential(ConvBNAct(3 * c, c, 1), ConvBNAct(c, c, 3))
+        self.fuse = nn.Sequential(ConvBNAct(3 * c, c, 1), conv3(c, c, 3))
         self.pool = pool
         self.g = nn.Conv2d(c, c, 1)
         self.out = nn.Sequential(nn.Conv2d(c, c, 1), nn.GroupNorm(8, c))
-        self.kpt_net = ConvBNAct(2 * c, c, 3)
+        self.kpt_net = conv3(2 * c, c, 3)
 
     def forward(self, features: Tensor, multi_heatmaps: Tensor) -> tuple[Tensor, Tensor]:
         b, c, h, w = features.shape
@@ -143,10 +182,10 @@ class RelationParser(nn.Module):
 class SkeletonGraphMachine(nn.Module):
     """Limb maps whose 1x1 estimator weights come from the joint estimator's through ``K_g`` and an MLP."""
 
-    def __init__(self, channels: int, skeleton: str) -> None:
+    def __init__(self, channels: int, skeleton: str, conv3: type[nn.Module]) -> None:
         super().__init__()
         self.register_buffer("incidence", torch.from_numpy(incidence_matrix(skeleton)))
-        self.limb_net = ConvBNAct(channels, channels, 3)
+        self.limb_net = conv3(channels, channels, 3)
         self.weight_mlp = nn.Sequential(nn.Linear(channels, channels), nn.ReLU(inplace=True), nn.Linear(channels, channels))
         self.bias = nn.Parameter(torch.zeros(self.incidence.shape[0]))
 
@@ -157,12 +196,14 @@ class SkeletonGraphMachine(nn.Module):
 
 
 class OccludedPoseNet(nn.Module):
-    """The full network; ``forward(images)`` -> dict of raw tensors (see module docstring).
+    """The full network; ``forward(images, rois=None)`` -> dict of raw tensors (see module docstring).
 
-    ``images``: ``(N, 3, H, W)`` float BGR in [0, 255] (normalised inside, so every backend feeds
-    the same raw pixels). Keys: ``heatmaps`` (H_t), ``occlusion`` (logits, N x K), and when enabled
-    ``multi_heatmaps`` (H_m), ``relation`` (N x S x S), ``limbs`` (logits), ``mask`` (logits),
-    ``domain`` (logits, N).
+    ``images``: float BGR in [0, 255] (normalised inside, so every backend feeds the same raw
+    pixels): ``(N, 3, h, w)`` person crops in crop mode, ``(B, 3, H, W)`` frames in frame mode,
+    where ``rois (B, R, 2, 3)`` (:mod:`.roi`) name the ``N = B * R`` people. Keys: ``heatmaps``
+    (H_t), and when enabled ``multi_heatmaps`` (H_m), ``relation`` (N x S x S), ``mask`` (logits);
+    in training ``limbs`` (logits), ``occlusion_map`` (per-joint logit maps) and ``domain``
+    (logits, N); in evaluation ``occlusion`` (pooled logits, N x K).
     """
 
     def __init__(self, config: PoseNetConfig | None = None) -> None:
@@ -170,6 +211,7 @@ class OccludedPoseNet(nn.Module):
         self.config = cfg = config or PoseNetConfig()
         cfg.validate()
         k, c = get_skeleton(cfg.skeleton).num_joints, cfg.channels
+        conv3 = head_conv3(cfg.head_conv)
         self.backbone = build_backbone(cfg.backbone, width=cfg.width)
         self.fpn = FPN(self.backbone.out_channels, channels=max(c, 32), lite=True)
         self.up = nn.Sequential(
@@ -178,22 +220,35 @@ class OccludedPoseNet(nn.Module):
         self.mask_head = nn.Conv2d(c, 1, 1) if cfg.use_mask else None
         self.domain_head = DomainClassifier(c) if cfg.use_domain else None
         self.multi_head = nn.Conv2d(c, k, 1) if cfg.use_trp else None
-        self.parser = RelationParser(c, k, cfg.type_dim, cfg.heatmap_size, cfg.relation_pool) if cfg.use_trp else None
-        self.predict_net = ConvBNAct(c, c, 3)
+        self.parser = RelationParser(c, k, cfg.type_dim, cfg.heatmap_size, cfg.relation_pool, conv3) if cfg.use_trp else None
+        self.predict_net = conv3(c, c, 3)
         self.final_layer = nn.Conv2d(c, k, 1)
-        self.sgm = SkeletonGraphMachine(c, cfg.skeleton) if cfg.use_sgm else None
+        self.sgm = SkeletonGraphMachine(c, cfg.skeleton, conv3) if cfg.use_sgm else None
         self.occlusion_head = nn.Conv2d(c, k, 1) if cfg.use_occlusion else None
         self.register_buffer("pixel_mean", torch.full((1, 3, 1, 1), 127.5), persistent=False)
         self.register_buffer("pixel_std", torch.full((1, 3, 1, 1), 64.0), persistent=False)
+        self.register_buffer("roi_grid", sample_grid(cfg.heatmap_size, cfg.roi_sampling), persistent=False)
 
     def encode(self, images: Tensor) -> Tensor:
-        """Stride-4 visual features ``F`` of normalised crops."""
+        """Stride-4 visual features ``F`` of normalised crops or frames."""
         x = (images - self.pixel_mean) / self.pixel_std
         return self.up(self.fpn(self.backbone(x))[0])
 
-    def forward(self, images: Tensor) -> dict[str, Tensor]:
-        out: dict[str, Tensor] = {}
+    def person_features(self, images: Tensor, rois: Tensor | None) -> Tensor:
+        """``(N, C, h, w)`` per-person features: of the crops, or RoI-aligned from the frames."""
         features = self.encode(images)
+        if self.config.input_mode == "crop":
+            if rois is not None:
+                raise ValueError("crop-mode network takes person crops, not rois")
+            return features
+        if rois is None or rois.ndim != 4 or rois.shape[0] != images.shape[0]:
+            raise ValueError("frame-mode network needs rois of shape (B, R, 2, 3) for its B frames")
+        cfg = self.config
+        return roi_align(features, rois, self.roi_grid, cfg.heatmap_size, cfg.network_input, cfg.roi_sampling)
+
+    def forward(self, images: Tensor, rois: Tensor | None = None) -> dict[str, Tensor]:
+        out: dict[str, Tensor] = {}
+        features = self.person_features(images, rois)
         if self.domain_head is not None and self.training:
             out["domain"] = self.domain_head(features)
         if self.mask_head is not None:
@@ -208,32 +263,42 @@ class OccludedPoseNet(nn.Module):
         if self.sgm is not None and self.training:
             out["limbs"] = self.sgm(pose_features, self.final_layer.weight)
         if self.occlusion_head is not None:
-            attention = occlusion_attention(heatmaps.detach(), self.config.occlusion_peak_norm)
-            out["occlusion"] = (attention * self.occlusion_head(features).flatten(2)).sum(-1)
+            occlusion_map = self.occlusion_head(features)
+            if self.training:
+                out["occlusion_map"] = occlusion_map
+            else:
+                out["occlusion"] = pool_occlusion(occlusion_map, heatmaps)
         return out
 
 
-def occlusion_attention(heatmaps: Tensor, peak_norm: bool, temperature: float = 10.0, eps: float = 1e-3) -> Tensor:
-    """Spatial pooling weights ``(N, K, h*w)`` of the occlusion head: ``softmax(temperature * H)``.
+def occlusion_attention(heatmaps: Tensor, temperature: float = 10.0, eps: float = 1e-3) -> Tensor:
+    """Spatial pooling weights ``(N, K, h*w)`` of the occlusion head: ``softmax(temperature * H / max H)``.
 
-    With ``peak_norm`` each joint's map is first divided by its peak (clamped to ``eps``), so a weak but
-    sharp heatmap still pools at its maximum instead of almost uniformly over the crop.
+    Dividing each joint's map by its peak (clamped to ``eps``) makes the pooling concentrate on the
+    joint whatever the heatmap's height: a weak but sharp heatmap still pools at its maximum.
     """
     flat = heatmaps.flatten(2)
-    if peak_norm:
-        flat = flat / flat.amax(dim=-1, keepdim=True).clamp(min=eps)
+    flat = flat / flat.amax(dim=-1, keepdim=True).clamp(min=eps)
     return torch.softmax(flat * temperature, dim=-1)
 
 
+def pool_occlusion(occlusion_map: Tensor, heatmaps: Tensor) -> Tensor:
+    """Per-joint occlusion logits ``(N, K)``: the logit maps pooled where ``heatmaps`` put each joint."""
+    return (occlusion_attention(heatmaps.detach()) * occlusion_map.flatten(2)).sum(-1)
+
+
 class InferenceWrapper(nn.Module):
-    """What the runtime executes: ``images -> (heatmaps, occlusion_logits)`` (zeros if no occlusion head)."""
+    """What the runtime executes: ``(heatmaps, occlusion_logits)`` (zeros if no occlusion head).
+
+    Crop mode: ``forward(crops (N, 3, h, w))``. Frame mode: ``forward(frame (1, 3, H, W), rois (N, 2, 3))``.
+    """
 
     def __init__(self, model: OccludedPoseNet) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        out = self.model(images)
+    def forward(self, images: Tensor, rois: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        out = self.model(images, None if rois is None else rois[None])
         heatmaps = out["heatmaps"]
         occlusion = out.get("occlusion", heatmaps.new_zeros(heatmaps.shape[:2]))
         return heatmaps, occlusion

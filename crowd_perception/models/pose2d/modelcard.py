@@ -32,18 +32,31 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
     parts = [f"TRP={m['use_trp']}", f"SGM={m['use_sgm']}", f"mask head={m['use_mask']}",
              f"occlusion head={m['use_occlusion']}", f"domain adaptation={m['use_domain']}"]
     losses = ", ".join(f"{k} {float(v):.4f}" for k, v in last.items() if k in config["loss"])
+    crop = f"{m['input_height']}x{m['input_width']}"
+    if m.get("input_mode", "crop") == "frame":
+        people = meta.profiles["rois"]
+        inputs = (f"`images (1, 3, {m['frame_height']}, {m['frame_width']})`, the letterboxed frame (float BGR in [0, 255],\n"
+                  f"  normalisation inside the graph), and `rois (N, 2, 3)`: per person, the affine map from its {crop}\n"
+                  f"  crop's heatmap grid to frame pixels (box grown to the aspect, x{meta.extra.get('box_padding')} context);\n"
+                  f"  the encoder runs once per frame, the heads on RoI-aligned features; {people.min[0]}-{people.max[0]} people per call.")
+        samples = f"{d['source_frames']} frames, {d['rois_per_frame']} people per frame and step"
+        target = f"{d['target_frames']} frames"
+    else:
+        people = meta.profiles["images"]
+        inputs = (f"`(N, 3, {m['input_height']}, {m['input_width']})` float BGR crops in [0, 255] (box grown to the\n"
+                  f"  aspect, x{meta.extra.get('box_padding')} context; normalisation inside the graph); dynamic batch\n"
+                  f"  {people.min[0]}-{people.max[0]}.")
+        samples, target = f"{d['source_crops']} crops", f"{d['target_crops']} crops"
     return f"""# pose2d — occluded top-down 2D pose (RSGNet + Das et al.)
 
 - **Task**: one 2D skeleton (`{m['skeleton']}`) per person box, with per-joint score and visible/occluded state.
-- **Input**: `(N, 3, {m['input_height']}, {m['input_width']})` float BGR crops in [0, 255] (box grown to the
-  aspect, x{meta.extra.get('box_padding')} context; normalisation inside the graph); dynamic batch
-  {meta.profiles['images'].min[0]}-{meta.profiles['images'].max[0]}.
+- **Input**: {inputs}
 - **Outputs**: `heatmaps (N, K, {m['input_height'] // 4}, {m['input_width'] // 4})` (target joints, decode with DARK,
   sigma {a['sigma']}), `occlusion (N, K)` logits.
 - **Architecture**: `{m['backbone']}` backbone (width {m['width']}) + FPN P3 -> stride 4, {m['channels']} head
-  channels; {', '.join(parts)}; relation pooling {m['relation_pool']}.
-- **Training data**: synthetic engine only — `{d['source_preset']}` ({d['source_crops']} crops with keypoints)
-  and `{d['target_preset']}` ({d['target_crops']} crops, boxes + masks only, for domain adaptation).
+  channels ({m.get('head_conv', 'full')} 3x3 convolutions per person); {', '.join(parts)}; relation pooling {m['relation_pool']}.
+- **Training data**: synthetic engine only — `{d['source_preset']}` ({samples}, with keypoints)
+  and `{d['target_preset']}` ({target}, boxes + masks only, for domain adaptation).
   Curriculum occlusion up to {a['curriculum']['max_fraction']:.0%} of body parts ({'on' if a['curriculum']['enabled'] else 'off'}).
 - **Budget**: {last['step']} steps x batch {t['batch_size']} ({float(last['elapsed_s']) / 60:.1f} min wall on CPU,
   {t['threads']} torch thread(s)), AdamW lr {t['lr']} with warm-up + cosine.

@@ -1,21 +1,24 @@
 """ROS-free runner used by the occluded-pose node: ``estimate(image_bgr, boxes_xyxy) -> Poses2D``.
 
-One pose per input box, in the input order. All crops of a frame go through the network in one
-batched call (the mirrored crops too when ``flip_test`` is on). The model file is an ONNX export
-(:mod:`.export`; run on ``onnxruntime`` / ``tensorrt`` / ``auto`` through
-:func:`crowd_perception.runtime.create_backend`) or the training ``.safetensors`` weights, which
-always run on PyTorch (``backend="torch"``; for evaluating checkpoints without exporting them).
+One pose per input box, in the input order. All people of a frame go through the network in one
+batched call: their pixel crops (crop-mode models), or the letterboxed frame once with one RoI per
+person (frame-mode models, the default; the mirrored frame too when ``flip_test`` is on). The
+model file is an ONNX export (:mod:`.export`; run on ``onnxruntime`` / ``tensorrt`` / ``auto``
+through :func:`crowd_perception.runtime.create_backend`) or the training ``.safetensors`` weights,
+which always run on PyTorch (``backend="torch"``; for evaluating checkpoints without exporting them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ...core.types import Poses2D
-from .crops import boxes_to_center_size, crop_transforms, warp_crops
+from .crops import boxes_to_center_size, crop_transforms, letterbox_frame, warp_crops
 from .postprocess import merge_flipped, merge_flipped_logits, postprocess
+from .roi import roi_matrices
 
 __all__ = ["OccludedPoseEstimator"]
 
@@ -24,7 +27,7 @@ class OccludedPoseEstimator:
     """Top-down occluded pose estimation for the boxes of one image.
 
     ``max_batch`` splits very crowded frames into several calls (the ONNX export accepts up to
-    128 crops per call).
+    128 people per call; in frame mode each call re-encodes the frame).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class OccludedPoseEstimator:
             raise FileNotFoundError(f"pose model not found: {model_path}")
         self.flip_test, self.refine, self.occlusion_threshold = flip_test, refine, occlusion_threshold
         self.max_batch = max_batch
+        self._infer: Callable[..., tuple[np.ndarray, np.ndarray]]
         if backend == "torch" or model_path.suffix == ".safetensors":
             self._load_torch(model_path, threads)
         else:
@@ -55,15 +59,18 @@ class OccludedPoseEstimator:
         if meta.input_size is None or meta.skeleton is None:
             raise ValueError(f"{path}: metadata lacks input_size or skeleton (not a pose2d export)")
         self.backend = create_backend(path, backend, threads=threads, metadata=meta)
-        self.input_size = tuple(meta.input_size)
+        self.input_mode = str(meta.extra.get("input_mode", "crop"))
+        self.input_size = tuple(meta.extra.get("crop_size", meta.input_size))
+        self.frame_size = tuple(meta.input_size)
         self.skeleton = meta.skeleton
         self.stride = float(meta.extra.get("stride", 4))
         self.sigma = float(meta.extra.get("sigma", 2.0))
         self.padding = float(meta.extra.get("box_padding", 1.25))
         self.name = self.backend.name
+        names = self.backend.input_names
 
-        def infer(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            out = self.backend.run({self.backend.input_names[0]: batch})
+        def infer(*inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            out = self.backend.run(dict(zip(names, inputs, strict=True)))
             return out["heatmaps"], out["occlusion"]
 
         self._infer = infer
@@ -79,54 +86,63 @@ class OccludedPoseEstimator:
         model, config = load_pose_model(path)
         wrapper = InferenceWrapper(model).eval()
         cfg = model.config
-        self.input_size = (cfg.input_height, cfg.input_width)
+        self.input_mode = cfg.input_mode
+        self.input_size, self.frame_size = (cfg.input_height, cfg.input_width), cfg.network_input
         self.skeleton, self.stride = cfg.skeleton, float(cfg.stride)
         self.sigma = float(config.get("augment", {}).get("sigma", 2.0))
         self.padding = ASPECT_PADDING
         self.name = "torch"
 
-        def infer(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def infer(*inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             with torch.inference_mode():
-                heatmaps, occlusion = wrapper(torch.from_numpy(batch))
+                heatmaps, occlusion = wrapper(*(torch.from_numpy(x) for x in inputs))
             return heatmaps.numpy(), occlusion.numpy()
 
         self._infer = infer
 
-    def crops(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(N, h, w, 3)`` uint8 crops and their ``(N, 2, 3)`` image->crop transforms."""
-        if not (isinstance(image_bgr, np.ndarray) and image_bgr.ndim == 3 and image_bgr.shape[2] == 3):
-            raise ValueError(f"expected an (H, W, 3) BGR image, got {getattr(image_bgr, 'shape', type(image_bgr))}")
+    def transforms(self, boxes_xyxy: np.ndarray) -> np.ndarray:
+        """``(N, 2, 3)`` image->crop transforms of the boxes (fixed aspect, padded)."""
         boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
         h, w = self.input_size
         centers, sizes = boxes_to_center_size(boxes, w / h, self.padding)
-        transforms = crop_transforms(centers, sizes, (h, w))
-        return warp_crops(image_bgr, transforms, (h, w)), transforms
+        return crop_transforms(centers, sizes, (h, w))
 
-    def infer_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Heatmaps and occlusion logits of ``(N, h, w, 3)`` crops (flip test merged when enabled)."""
-        batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-        n = len(batch)
-        if self.flip_test:
-            batch = np.concatenate([batch, batch[..., ::-1]])
-        parts = [self._infer(np.ascontiguousarray(batch[i : i + self.max_batch])) for i in range(0, len(batch), self.max_batch)]
-        heatmaps = np.concatenate([p[0] for p in parts])
-        occlusion = np.concatenate([p[1] for p in parts])
-        if self.flip_test:
-            heatmaps = merge_flipped(heatmaps[:n], heatmaps[n:], self.skeleton)
-            occlusion = merge_flipped_logits(occlusion[:n], occlusion[n:], self.skeleton)
-        return heatmaps, occlusion
+    def _network(self, image: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Heatmaps and occlusion logits of the people ``transforms`` cut from ``image``, in chunks of ``max_batch``."""
+        if self.input_mode == "crop":
+            crops = warp_crops(image, transforms, self.input_size)
+            batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+            chunks = [(batch[i : i + self.max_batch],) for i in range(0, len(batch), self.max_batch)]
+        else:
+            frame, to_input = letterbox_frame(image, self.frame_size)
+            pixels = np.ascontiguousarray(frame.transpose(2, 0, 1)[None], dtype=np.float32)
+            rois = roi_matrices(transforms, to_input, self.stride)
+            chunks = [(pixels, rois[i : i + self.max_batch]) for i in range(0, len(rois), self.max_batch)]
+        parts = [self._infer(*chunk) for chunk in chunks]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    def estimate_crops(self, crops: np.ndarray, transforms: np.ndarray, boxes_xyxy: np.ndarray) -> Poses2D:
-        """Poses from already cut crops (used by the occlusion benchmark, which edits the crops)."""
-        if len(crops) == 0:
-            return Poses2D.empty(self.skeleton)
-        heatmaps, occlusion = self.infer_crops(crops)
-        return postprocess(
-            heatmaps, occlusion, transforms, np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4), self.skeleton,
-            self.stride, self.sigma, self.refine, self.occlusion_threshold,
-        )
+    def infer(self, image: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(heatmaps, occlusion_logits, image->crop transforms)`` of the boxes (flip test merged when enabled)."""
+        if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
+            raise ValueError(f"expected an (H, W, 3) BGR image, got {getattr(image, 'shape', type(image))}")
+        boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
+        transforms = self.transforms(boxes)
+        heatmaps, occlusion = self._network(image, transforms)
+        if self.flip_test:
+            # The mirrored image's crop of the mirrored box is exactly the mirrored crop (pixel centres: x -> W - 1 - x).
+            width = image.shape[1]
+            mirrored = np.stack([width - 1 - boxes[:, 2], boxes[:, 1], width - 1 - boxes[:, 0], boxes[:, 3]], axis=1)
+            flipped, flipped_occlusion = self._network(np.ascontiguousarray(image[:, ::-1]), self.transforms(mirrored))
+            heatmaps = merge_flipped(heatmaps, flipped, self.skeleton)
+            occlusion = merge_flipped_logits(occlusion, flipped_occlusion, self.skeleton)
+        return heatmaps, occlusion, transforms
 
     def estimate(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> Poses2D:
         """One :class:`Poses2D` row per box of ``boxes_xyxy (N, 4)``, in order (empty input -> empty output)."""
-        crops, transforms = self.crops(image_bgr, boxes_xyxy)
-        return self.estimate_crops(crops, transforms, boxes_xyxy)
+        boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4)
+        if len(boxes) == 0:
+            return Poses2D.empty(self.skeleton)
+        heatmaps, occlusion, transforms = self.infer(image_bgr, boxes)
+        return postprocess(
+            heatmaps, occlusion, transforms, boxes, self.skeleton, self.stride, self.sigma, self.refine, self.occlusion_threshold
+        )

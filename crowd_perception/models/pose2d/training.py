@@ -1,8 +1,9 @@
 """Training of the occluded pose network on the shared loop (:mod:`crowd_perception.training`).
 
 :class:`PoseTrainingConfig` nests the network, data, augmentation, loss and optimisation configs;
-:data:`PRESETS` holds the named starting points (``cpu`` = the shipped compact model, ``gpu`` =
-256x192, ``smoke`` = seconds-long test run). :class:`PoseTask` is what the loop optimises.
+:data:`PRESETS` holds the named starting points (``cpu`` = the shipped compact frame-mode model,
+``cpu_crop`` = its crop-mode counterpart, ``gpu`` = 256x192 crops of 736x1280 frames, ``smoke`` =
+seconds-long test run). :class:`PoseTask` is what the loop optimises.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch import Tensor, nn
 
 from ...training import TrainConfig, TrainResult, cycle, init_distributed, make_loader, train
 from .data import AugmentConfig, BankConfig, CropBank, PoseTrainingSet, build_crop_bank, coco_frames, synthetic_frames
+from .frame_data import FrameBank, FrameTrainingSet, build_frame_bank, collate_frames
 from .grl import dann_lambda
 from .loss import LossWeights, pose_loss
 from .model import OccludedPoseNet, PoseNetConfig
@@ -34,8 +36,11 @@ class DataConfig:
     source: str = "synth"  # "synth" | "coco"
     source_preset: str = "train_a"  # synthetic source domain (keypoints)
     target_preset: str = "train_b"  # synthetic target domain (boxes + masks), used with model.use_domain
-    source_crops: int = 3000
+    source_crops: int = 3000  # crop mode
     target_crops: int = 1000
+    source_frames: int = 600  # frame mode
+    target_frames: int = 200
+    rois_per_frame: int = 8  # frame mode: people (RoIs) trained per frame and step
     coco_json: str = ""  # COCO / CrowdPose / OCHuman keypoints JSON (source = "coco")
     image_root: str = ""
     bank_cache: str = ""  # .npz path: reuse the bank if it exists, else build and save it
@@ -53,6 +58,19 @@ class PoseTrainingConfig:
 
 
 def _cpu() -> PoseTrainingConfig:
+    """The shipped compact model: frame mode (one encoder pass per 384x640 frame) and a light per-person
+    head (16 channels, depthwise-separable 3x3, relation over 4x4-pooled cells) for the CPU latency goal."""
+    return PoseTrainingConfig(
+        model=PoseNetConfig(input_mode="frame", head_conv="separable", channels=16, type_dim=16, relation_pool=4),
+        data=DataConfig(bank_cache="runs/pose2d/frames_cpu.npz"),
+        train=TrainConfig(
+            steps=8000, batch_size=4, lr=2e-3, warmup_steps=200, threads=2, log_every=50, checkpoint_every=500, max_minutes=80
+        ),
+    )
+
+
+def _cpu_crop() -> PoseTrainingConfig:
+    """The compact crop-mode model (one encoder pass per person crop; the top-down baseline)."""
     return PoseTrainingConfig(
         data=DataConfig(bank_cache="runs/pose2d/bank_cpu.npz"),
         train=TrainConfig(
@@ -63,22 +81,26 @@ def _cpu() -> PoseTrainingConfig:
 
 def _gpu() -> PoseTrainingConfig:
     return PoseTrainingConfig(
-        model=PoseNetConfig(input_height=256, input_width=192, backbone="resnet50", channels=64),
-        data=DataConfig(source_crops=40000, target_crops=12000),
-        train=TrainConfig(steps=60000, batch_size=64, lr=1e-3, warmup_steps=500, device="auto"),
+        model=PoseNetConfig(
+            input_height=256, input_width=192, backbone="resnet50", channels=64, input_mode="frame", frame_height=736, frame_width=1280
+        ),
+        data=DataConfig(source_frames=12000, target_frames=4000, rois_per_frame=16),
+        train=TrainConfig(steps=60000, batch_size=8, lr=1e-3, warmup_steps=500, device="auto"),
     )
 
 
 def _smoke() -> PoseTrainingConfig:
     return PoseTrainingConfig(
-        model=PoseNetConfig(input_height=64, input_width=64, width=0.25, channels=16, type_dim=8),
-        data=DataConfig(source_crops=8, target_crops=4),
+        model=PoseNetConfig(
+            input_height=64, input_width=64, width=0.25, channels=16, type_dim=8, input_mode="frame", frame_height=96, frame_width=160
+        ),
+        data=DataConfig(source_crops=8, target_crops=4, source_frames=3, target_frames=2, rois_per_frame=3),
         bank=BankConfig(min_height=8.0),
-        train=TrainConfig(steps=2, batch_size=4, warmup_steps=1, threads=1, log_every=1, checkpoint_every=0),
+        train=TrainConfig(steps=2, batch_size=2, warmup_steps=1, threads=1, log_every=1, checkpoint_every=0),
     )
 
 
-PRESETS: dict[str, Callable[[], PoseTrainingConfig]] = {"cpu": _cpu, "gpu": _gpu, "smoke": _smoke}
+PRESETS: dict[str, Callable[[], PoseTrainingConfig]] = {"cpu": _cpu, "cpu_crop": _cpu_crop, "gpu": _gpu, "smoke": _smoke}
 
 
 class PoseTask(nn.Module):
@@ -97,7 +119,7 @@ class PoseTask(nn.Module):
             logs["grl_lambda"] = scale
         if self.training:
             self.step += 1
-        loss, terms = pose_loss(self.model(batch["images"]), batch, self.weights)
+        loss, terms = pose_loss(self.model(batch["images"], batch.get("rois")), batch, self.weights)
         return loss, {**logs, **terms}
 
 
@@ -111,24 +133,35 @@ def _frames(cfg: PoseTrainingConfig, preset: str, seed: int):
     raise ValueError(f"unknown data.source {cfg.data.source!r}; choose 'synth' or 'coco'")
 
 
-def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank:
-    """The training bank: source crops (+ target-domain crops with ``model.use_domain`` on synthetic data)."""
+def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
+    """The training bank (crops, or frames in frame mode): source domain, plus the target domain
+    (boxes + masks only) with ``model.use_domain`` on synthetic data."""
+    frame_mode = cfg.model.input_mode == "frame"
+    bank_type = FrameBank if frame_mode else CropBank
     cache = Path(cfg.data.bank_cache) if cfg.data.bank_cache else None
     if cache is not None and cache.is_file():
-        _log.info("loading crop bank %s", cache)
-        bank = CropBank.load(cache)
+        _log.info("loading %s %s", bank_type.__name__, cache)
+        bank = bank_type.load(cache)
     else:
         rng = np.random.default_rng(cfg.data.seed)
         size = (cfg.model.input_height, cfg.model.input_width)
-        banks = [build_crop_bank(_frames(cfg, cfg.data.source_preset, cfg.data.seed), cfg.bank, cfg.model.skeleton, size, cfg.data.source_crops, rng)]
-        if cfg.data.source == "synth" and cfg.data.target_crops > 0:
-            frames = _frames(cfg, cfg.data.target_preset, cfg.data.seed + 1)
-            banks.append(build_crop_bank(frames, cfg.bank, cfg.model.skeleton, size, cfg.data.target_crops, rng))
-        bank = CropBank.concatenate(banks)
+
+        def build(frames, count: int):
+            if frame_mode:
+                return build_frame_bank(frames, cfg.bank, cfg.model.skeleton, cfg.model.network_input, count)
+            return build_crop_bank(frames, cfg.bank, cfg.model.skeleton, size, count, rng)
+
+        counts = (cfg.data.source_frames, cfg.data.target_frames) if frame_mode else (cfg.data.source_crops, cfg.data.target_crops)
+        banks = [build(_frames(cfg, cfg.data.source_preset, cfg.data.seed), counts[0])]
+        if cfg.data.source == "synth" and counts[1] > 0:
+            banks.append(build(_frames(cfg, cfg.data.target_preset, cfg.data.seed + 1), counts[1]))
+        bank = bank_type.concatenate(banks)
         if cache is not None:
             bank.save(cache)
     if bank.skeleton != cfg.model.skeleton:
         raise ValueError(f"bank skeleton {bank.skeleton} != model skeleton {cfg.model.skeleton}")
+    if frame_mode and bank.images.shape[1:3] != cfg.model.network_input:
+        raise ValueError(f"bank frames {bank.images.shape[1:3]} != network input {cfg.model.network_input}")
     if not cfg.model.use_domain:  # without domain adaptation the target domain contributes nothing
         bank = bank.select(bank.domain == 0)
     return bank
@@ -143,11 +176,17 @@ def run_training(cfg: PoseTrainingConfig, out_dir: Path | str, resume: Path | st
     ctx = init_distributed(cfg.train.device)
     torch.set_num_threads(cfg.train.threads)
     bank = load_or_build_bank(cfg)
-    _log.info("crop bank: %d crops (%d target-domain)", len(bank), int((bank.domain == 1).sum()))
+    _log.info("%s: %d items (%d target-domain)", type(bank).__name__, len(bank), int((bank.domain == 1).sum()))
     total = cfg.train.steps * cfg.train.batch_size
-    dataset = PoseTrainingSet(
-        bank, (cfg.model.input_height, cfg.model.input_width), cfg.augment, total, cfg.model.relation_pool, cfg.train.seed
-    )
-    loader = make_loader(dataset, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=_collate, num_workers=cfg.train.num_workers)
+    size = (cfg.model.input_height, cfg.model.input_width)
+    if cfg.model.input_mode == "frame":
+        dataset = FrameTrainingSet(
+            bank, size, cfg.augment, cfg.data.rois_per_frame, cfg.bank.max_others, total, cfg.model.relation_pool, cfg.train.seed
+        )
+        collate = collate_frames
+    else:
+        dataset = PoseTrainingSet(bank, size, cfg.augment, total, cfg.model.relation_pool, cfg.train.seed)
+        collate = _collate
+    loader = make_loader(dataset, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=collate, num_workers=cfg.train.num_workers)
     task = PoseTask(OccludedPoseNet(cfg.model), cfg.loss, cfg.train.steps)
     return train(task, cycle(loader), cfg.train, cfg, out_dir, ctx, resume=resume)

@@ -33,24 +33,33 @@ def make_frame(seed: int = 0, people: int = 3, domain: str = "a") -> tuple[np.nd
     return image, FrameAnnotation(f"toy{seed}", w, h, persons, instance_map=instance, domain=domain)
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> tuple[Path, Path]:
-    """A randomly initialised tiny network saved like a training run (weights + full config) and exported."""
+def _tiny_model(folder: Path, mode: str) -> tuple[Path, Path]:
     import torch
 
     from crowd_perception.models.pose2d.export import export_pose
     from crowd_perception.models.pose2d.model import OccludedPoseNet
     from crowd_perception.models.pose2d.training import PRESETS
-    from crowd_perception.training import save_weights
+    from crowd_perception.training import apply_overrides, save_weights
 
     torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("pose2d")
-    config = PRESETS["smoke"]()
+    config = apply_overrides(PRESETS["smoke"](), [f"model.input_mode={mode}"])
     model = OccludedPoseNet(config.model).eval()
     weights = save_weights(folder / "model.safetensors", model, config)
     onnx_path = folder / "pose2d.onnx"
     export_pose(weights, onnx_path, max_batch=32)
     return weights, onnx_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> tuple[Path, Path]:
+    """A randomly initialised tiny frame-mode network (the default) saved like a training run and exported."""
+    return _tiny_model(tmp_path_factory.mktemp("pose2d"), "frame")
+
+
+@pytest.fixture(scope="session", params=["frame", "crop"])
+def tiny_model_any_mode(request, tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny network in each input mode: whole frame + RoIs, and person crops."""
+    return _tiny_model(tmp_path_factory.mktemp(f"pose2d_{request.param}"), request.param)
 
 
 @pytest.fixture

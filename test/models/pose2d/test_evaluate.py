@@ -16,17 +16,13 @@ class _Oracle:
     skeleton = "coco17"
 
     def __init__(self, frames):
+        self.seen: list[np.ndarray] = []
         self.lookup = {tuple(np.round(b, 3)): k for _, f in frames for b, k in zip(f.persons.boxes, f.persons.keypoints, strict=True)}
 
     def estimate(self, image, boxes):
         kpts = np.stack([self.lookup.get(tuple(np.round(b, 3)), np.zeros((17, 2))) for b in boxes]) if len(boxes) else np.zeros((0, 17, 2))
+        self.seen.append(image)
         return Poses2D("coco17", kpts, np.ones(kpts.shape[:2]), boxes=boxes, person_scores=np.ones(len(kpts)))
-
-    def crops(self, image, boxes):
-        return np.zeros((len(boxes), 8, 8, 3), np.uint8), np.tile(np.eye(2, 3), (len(boxes), 1, 1))
-
-    def estimate_crops(self, crops, transforms, boxes):
-        return self.estimate(None, boxes)
 
 
 def test_groups_and_perfect_scores():
@@ -36,8 +32,12 @@ def test_groups_and_perfect_scores():
     assert results["all"]["AP"] == pytest.approx(1.0) and results["all"]["people"] == 6
     assert {"density/dense", "density/all", "occlusion/0-20%", "crowd/easy"} <= set(results)
     assert results["all"]["PCK@0.1 occluded"] == 1.0
-    table = occlusion_table(_Oracle(frames), frames, fractions=(0.0, 0.5))
+    oracle = _Oracle(frames)
+    table = occlusion_table(oracle, frames, fractions=(0.0, 0.5))
     assert table[0.5]["AP"] == pytest.approx(1.0)  # the oracle ignores pixels
+    # the occluders are painted on the image the estimator sees: untouched at 0 %, edited at 50 %
+    np.testing.assert_array_equal(oracle.seen[0], frames[0][0])
+    assert (oracle.seen[2] != frames[0][0]).any(axis=-1).mean() > 0.01
     text = render_report({"oracle": {"frames": results, "occlusion_table": {str(k): v for k, v in table.items()}}},
                          "toy", 2, "none", False)
     assert "| oracle | all | 1.000" in text and "50% hidden" in text

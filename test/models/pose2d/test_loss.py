@@ -32,7 +32,7 @@ def test_all_terms_present():
     batch = _batch()
     outputs = {
         "heatmaps": torch.zeros(2, 3, 4, 4), "multi_heatmaps": torch.zeros(2, 3, 4, 4), "relation": torch.zeros(2, 4, 4),
-        "limbs": torch.zeros(2, 2, 4, 4), "mask": torch.zeros(2, 1, 4, 4), "occlusion": torch.zeros(2, 3),
+        "limbs": torch.zeros(2, 2, 4, 4), "mask": torch.zeros(2, 1, 4, 4), "occlusion_map": torch.zeros(2, 3, 4, 4),
         "domain": torch.zeros(2),
     }
     _, terms = pose_loss(outputs, batch, LossWeights())

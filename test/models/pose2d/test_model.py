@@ -9,6 +9,7 @@ from crowd_perception.models.pose2d.model import (
     PoseNetConfig,
     incidence_matrix,
     occlusion_attention,
+    pool_occlusion,
 )
 
 TINY = {"input_height": 64, "input_width": 64, "width": 0.25, "channels": 16, "type_dim": 8}
@@ -29,7 +30,7 @@ def test_outputs_of_the_full_network():
     assert out["heatmaps"].shape == (3, 17, 16, 16) and out["multi_heatmaps"].shape == (3, 17, 16, 16)
     assert out["relation"].shape == (3, 64, 64) and ((out["relation"] >= 0) & (out["relation"] <= 1)).all()
     assert out["limbs"].shape == (3, 18, 16, 16) and out["mask"].shape == (3, 1, 16, 16)
-    assert out["occlusion"].shape == (3, 17) and out["domain"].shape == (3,)
+    assert out["occlusion_map"].shape == (3, 17, 16, 16) and out["domain"].shape == (3,)
     model.eval()
     heatmaps, occlusion = InferenceWrapper(model)(torch.rand(1, 3, 64, 64))
     assert heatmaps.shape == (1, 17, 16, 16) and occlusion.shape == (1, 17)
@@ -46,7 +47,7 @@ def test_limb_weights_are_derived_from_joint_weights():
 def test_ablation_flags_remove_heads():
     model = OccludedPoseNet(PoseNetConfig(**TINY, use_trp=False, use_sgm=False, use_mask=False, use_domain=False))
     out = model.train()(torch.rand(2, 3, 64, 64))
-    assert set(out) == {"heatmaps", "occlusion"}
+    assert set(out) == {"heatmaps", "occlusion_map"}
     assert model.parser is None and model.sgm is None
 
 
@@ -64,27 +65,70 @@ def test_other_joint_sets(skeleton, joints):
     assert out["heatmaps"].shape[1] == joints and out["limbs"].shape[1] == incidence_matrix(skeleton).shape[0]
 
 
-def test_peak_normalised_occlusion_pooling_reads_the_peak_of_a_weak_heatmap():
-    """A sharp but low heatmap (peak 0.2, as early in training): peak normalisation pools the feature at
-    the peak, the plain softmax(10 H) pools almost uniformly over the crop."""
+def test_occlusion_pooling_reads_the_peak_of_a_weak_heatmap():
+    """A sharp but low heatmap (peak 0.2, as early in training): the peak-normalised softmax pools the
+    occlusion logit map at the peak, not almost uniformly over the crop."""
     heatmaps = torch.zeros(1, 1, 16, 16)
     heatmaps[0, 0, 5, 9] = 0.2
-    features = torch.rand(1, 1, 16, 16)
-    pooled = {norm: float((occlusion_attention(heatmaps, norm) * features.flatten(2)).sum()) for norm in (False, True)}
-    peak_feature = float(features[0, 0, 5, 9])
-    assert pooled[True] == pytest.approx(peak_feature, abs=1e-3)
-    assert abs(pooled[False] - peak_feature) > 10 * abs(pooled[True] - peak_feature)
-    assert occlusion_attention(heatmaps, False).max() < 0.05  # old pooling: < 5 % of the weight on the peak
+    logits = torch.rand(1, 1, 16, 16)
+    assert float(occlusion_attention(heatmaps)[0, 0].argmax()) == 5 * 16 + 9
+    assert float(pool_occlusion(logits, heatmaps)) == pytest.approx(float(logits[0, 0, 5, 9]), abs=1e-3)
 
 
-def test_occlusion_peak_norm_defaults_off_and_changes_only_the_occlusion_logits():
+def test_eval_mode_pools_the_occlusion_map_under_the_predicted_heatmaps():
     torch.manual_seed(0)
-    assert PoseNetConfig().occlusion_peak_norm is False
-    plain = OccludedPoseNet(PoseNetConfig(**TINY)).eval()
-    normed = OccludedPoseNet(PoseNetConfig(**TINY, occlusion_peak_norm=True)).eval()
-    normed.load_state_dict(plain.state_dict())
+    model = OccludedPoseNet(PoseNetConfig(**TINY)).eval()
     images = torch.rand(2, 3, 64, 64) * 255
     with torch.no_grad():
-        a, b = plain(images), normed(images)
-    torch.testing.assert_close(a["heatmaps"], b["heatmaps"])
-    assert not torch.allclose(a["occlusion"], b["occlusion"])
+        out = model(images)
+        features = model.person_features(images, None)
+        expected = pool_occlusion(model.occlusion_head(features * (1 + torch.sigmoid(model.mask_head(features)))), out["heatmaps"])
+        train_out = model.train()(images)
+    assert "occlusion_map" not in out and out["occlusion"].shape == (2, 17)
+    torch.testing.assert_close(out["occlusion"], expected)
+    assert train_out["occlusion_map"].shape == (2, 17, 16, 16) and "occlusion" not in train_out
+
+
+FRAME = {**TINY, "input_mode": "frame", "frame_height": 96, "frame_width": 160, "head_conv": "separable"}
+
+
+def _rois(count: int) -> torch.Tensor:
+    from crowd_perception.models.pose2d.crops import crop_transforms
+    from crowd_perception.models.pose2d.roi import roi_matrices
+
+    centers = np.stack([np.linspace(30, 130, count), np.full(count, 48.0)], axis=1)
+    transforms = crop_transforms(centers, np.tile([[40.0, 40.0]], (count, 1)), (64, 64))
+    return torch.from_numpy(roi_matrices(transforms, np.eye(2, 3), 4))
+
+
+def test_frame_mode_runs_one_encoder_pass_for_all_people():
+    torch.manual_seed(0)
+    model = OccludedPoseNet(PoseNetConfig(**FRAME)).train()
+    frames = torch.rand(2, 3, 96, 160) * 255
+    out = model(frames, torch.stack([_rois(3), _rois(3)]))
+    assert out["heatmaps"].shape == (6, 17, 16, 16) and out["domain"].shape == (6,)
+    model.eval()
+    calls = []
+    model.backbone.register_forward_hook(lambda *args: calls.append(1))
+    heatmaps, occlusion = InferenceWrapper(model)(frames[:1], _rois(5))
+    assert heatmaps.shape == (5, 17, 16, 16) and occlusion.shape == (5, 17) and len(calls) == 1
+    # each person's output depends on its own RoI only: the same RoI gives the same heatmaps in any batch
+    alone, _ = InferenceWrapper(model)(frames[:1], _rois(5)[2:3])
+    torch.testing.assert_close(alone[0], heatmaps[2], atol=1e-5, rtol=1e-4)
+
+
+def test_frame_mode_needs_rois_and_crop_mode_refuses_them():
+    with pytest.raises(ValueError, match="rois"):
+        OccludedPoseNet(PoseNetConfig(**FRAME))(torch.rand(1, 3, 96, 160))
+    with pytest.raises(ValueError, match="rois"):
+        OccludedPoseNet(PoseNetConfig(**TINY))(torch.rand(1, 3, 64, 64), _rois(1)[None])
+    with pytest.raises(ValueError, match="input_mode"):
+        PoseNetConfig(input_mode="pixels").validate()
+
+
+def test_separable_head_is_cheaper():
+    def head_parameters(conv: str) -> int:
+        model = OccludedPoseNet(PoseNetConfig(**{**TINY, "channels": 32, "head_conv": conv}))
+        return sum(p.numel() for name, p in model.named_parameters() if name.startswith(("parser", "predict_net", "sgm")))
+
+    assert head_parameters("separable") < 0.5 * head_parameters("full")

@@ -11,8 +11,8 @@ def test_ship_run_copies_files_and_writes_card(tiny_model, tmp_path):
     names = sorted(p.name for p in written)
     assert names == ["pose2d.config.json", "pose2d.json", "pose2d.md", "pose2d.onnx", "pose2d.safetensors"]
     card = (tmp_path / "weights" / "pose2d.md").read_text()
-    assert "40 steps x batch 4" in card and "1.0 min" in card and "target 0.0200" in card
-    assert "--preset smoke" in card and "(N, 3, 64, 64)" in card
+    assert "40 steps x batch 2" in card and "1.0 min" in card and "target 0.0200" in card
+    assert "--preset smoke" in card and "images (1, 3, 96, 160)" in card and "rois (N, 2, 3)" in card
 
 
 def test_ship_run_refuses_incomplete_runs(tmp_path):

@@ -1,32 +1,56 @@
 """A two-step training run on a bank of hand-made frames, through the shared loop."""
 
 import numpy as np
+import pytest
 import torch
 
 from crowd_perception.models.pose2d.data import BankConfig, build_crop_bank
+from crowd_perception.models.pose2d.frame_data import build_frame_bank
 from crowd_perception.models.pose2d.model import OccludedPoseNet, PoseNetConfig
-from crowd_perception.models.pose2d.training import PRESETS, PoseTask, run_training
+from crowd_perception.models.pose2d.training import PRESETS, PoseTask, load_or_build_bank, run_training
 from crowd_perception.training import apply_overrides, load_weights
 
 from .conftest import make_frame
 
 
-def test_smoke_training_writes_weights(tmp_path):
-    frames = [make_frame(i, domain="b" if i == 2 else "a") for i in range(3)]
-    bank = build_crop_bank(frames, BankConfig(frame_stride=1), "coco17", (64, 64), 20, np.random.default_rng(0))
-    bank.save(tmp_path / "bank.npz")
-    cfg = apply_overrides(PRESETS["smoke"](), [f"data.bank_cache={tmp_path / 'bank.npz'}", "train.device=cpu"])
-    result = run_training(cfg, tmp_path / "run")
+def _frames():
+    return [make_frame(i, domain="b" if i == 2 else "a") for i in range(3)]
+
+
+def _check_run(result, run_dir, mode: str) -> None:
     assert result.steps == 2 and result.weights.is_file()
     state, config = load_weights(result.weights)
-    assert config["model"]["input_height"] == 64 and any(k.startswith("parser.") for k in state)
-    log = (tmp_path / "run" / "log.csv").read_text().splitlines()
-    assert "domain" in log[0] and "relation" in log[0] and len(log) == 3
+    assert config["model"]["input_height"] == 64 and config["model"]["input_mode"] == mode
+    assert any(k.startswith("parser.") for k in state)
+    log = (run_dir / "log.csv").read_text().splitlines()
+    assert "domain" in log[0] and "relation" in log[0] and "occlusion" in log[0] and len(log) == 3
+
+
+def test_smoke_training_writes_weights(tmp_path):
+    """The default (frame mode): whole frames, RoIs per person."""
+    build_frame_bank(_frames(), BankConfig(min_height=8.0, frame_stride=1), "coco17", (96, 160), 3).save(tmp_path / "frames.npz")
+    cfg = apply_overrides(PRESETS["smoke"](), [f"data.bank_cache={tmp_path / 'frames.npz'}", "train.device=cpu"])
+    _check_run(run_training(cfg, tmp_path / "run"), tmp_path / "run", "frame")
+
+
+def test_crop_mode_training_writes_weights(tmp_path):
+    bank = build_crop_bank(_frames(), BankConfig(frame_stride=1), "coco17", (64, 64), 20, np.random.default_rng(0))
+    bank.save(tmp_path / "bank.npz")
+    overrides = [f"data.bank_cache={tmp_path / 'bank.npz'}", "train.device=cpu", "model.input_mode=crop", "train.batch_size=4"]
+    cfg = apply_overrides(PRESETS["smoke"](), overrides)
+    _check_run(run_training(cfg, tmp_path / "run"), tmp_path / "run", "crop")
+
+
+def test_frame_bank_of_another_frame_size_is_refused(tmp_path):
+    build_frame_bank(_frames(), BankConfig(min_height=8.0, frame_stride=1), "coco17", (64, 96), 3).save(tmp_path / "frames.npz")
+    cfg = apply_overrides(PRESETS["smoke"](), [f"data.bank_cache={tmp_path / 'frames.npz'}"])
+    with pytest.raises(ValueError, match="network input"):
+        load_or_build_bank(cfg)
 
 
 def test_task_sets_reversal_weight_from_progress():
     cfg = PRESETS["smoke"]()
-    task = PoseTask(OccludedPoseNet(PoseNetConfig(**cfg.model.__dict__)), cfg.loss, total_steps=10)
+    task = PoseTask(OccludedPoseNet(PoseNetConfig(**{**cfg.model.__dict__, "input_mode": "crop"})), cfg.loss, total_steps=10)
     task.step.fill_(5)
     assert task.model.domain_head is not None
     batch = {k: torch.as_tensor(v) for k, v in _fake_batch().items()}

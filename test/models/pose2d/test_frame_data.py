@@ -1,0 +1,84 @@
+"""Frame-mode training data: letterboxed frame bank, RoIs and per-RoI targets that line up with the frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from crowd_perception.models.pose2d.crops import transform_points
+from crowd_perception.models.pose2d.curriculum import Curriculum
+from crowd_perception.models.pose2d.data import AugmentConfig, BankConfig
+from crowd_perception.models.pose2d.frame_data import FrameBank, FrameTrainingSet, build_frame_bank, collate_frames
+
+FRAME = (192, 256)
+CROP = (64, 48)
+
+
+def _bank(toy_frames) -> FrameBank:
+    return build_frame_bank(toy_frames, BankConfig(min_height=8.0, frame_stride=1), "coco17", FRAME, 10)
+
+
+def _still(**kwargs) -> AugmentConfig:
+    """No augmentation at all: the sample's frame is the bank frame."""
+    values = {"scale": 0.0, "shift": 0.0, "rotation_prob": 0.0, "flip_prob": 0.0, "curriculum": Curriculum(enabled=False)}
+    return AugmentConfig(**{**values, **kwargs})
+
+
+def test_bank_letterboxes_frames_and_hides_target_domain_keypoints(toy_frames, tmp_path):
+    bank = _bank(toy_frames)
+    assert bank.images.shape == (3, *FRAME, 3) and bank.boxes.shape == (3, 3, 4)
+    assert bank.has_keypoints.tolist() == [True, True, False] and bank.domain.tolist() == [0, 0, 1]
+    assert np.isnan(bank.keypoints[2]).all() and np.isfinite(bank.keypoints[0]).all()
+    # 240x320 -> 192x256: scale 0.8, no padding; the instance labels follow the boxes
+    frame = toy_frames[0][1]
+    np.testing.assert_allclose(bank.boxes[0], frame.persons.boxes * 0.8 + 0.5 * 0.8 - 0.5, atol=1e-4)
+    x1, y1, x2, y2 = bank.boxes[0, 1].round().astype(int)
+    assert (bank.instances[0, y1 + 3 : y2 - 3, x1 + 3 : x2 - 3] == 2).all()
+    loaded = FrameBank.load(bank.save(tmp_path / "frames.npz"))
+    np.testing.assert_array_equal(loaded.instances, bank.instances)
+
+
+def test_target_peaks_map_back_to_the_keypoints_through_the_rois(toy_frames):
+    bank = _bank(toy_frames)
+    data = FrameTrainingSet(bank, CROP, _still(sigma=1.5), rois_per_frame=4, max_others=2, total_frames=10, relation_pool=2)
+    sample = data[0]
+    assert sample["images"].shape == (3, *FRAME) and sample["rois"].shape == (4, 2, 3)
+    assert sample["target_heatmaps"].shape == (4, 17, 16, 12) and sample["has_keypoints"].tolist() == [1, 1, 1, 1]
+    np.testing.assert_array_equal(sample["images"].transpose(1, 2, 0), bank.images[0])
+    checked = 0
+    for r in range(4):
+        heat = sample["target_heatmaps"][r]
+        for k in np.nonzero(sample["target_weights"][r])[0]:
+            v, u = np.unravel_index(np.argmax(heat[k]), heat[k].shape)
+            if heat[k, v, u] < 0.9:  # peak not on the grid (joint near the crop's edge)
+                continue
+            frame_xy = transform_points(np.array([[[u, v]]], float), sample["rois"][r][None])[0, 0]
+            distance = np.linalg.norm(bank.keypoints[0][:, k] - frame_xy, axis=-1)
+            cell = np.linalg.norm(sample["rois"][r][:, 0])  # one heatmap cell in frame pixels
+            assert distance.min() <= 0.75 * cell  # the argmax cell holds this joint of one of the people
+            checked += 1
+        assert sample["mask"][r].max() > 0.5  # the person's own pixels are in its mask
+    assert checked > 20
+
+
+def test_flip_mirrors_the_frame_and_target_domain_has_no_keypoint_supervision(toy_frames):
+    bank = _bank(toy_frames)
+    data = FrameTrainingSet(bank, CROP, _still(flip_prob=1.0), rois_per_frame=2, max_others=2, total_frames=10, relation_pool=2)
+    np.testing.assert_array_equal(data[0]["images"].transpose(1, 2, 0), bank.images[0][:, ::-1])
+    target = data[2]
+    assert target["has_keypoints"].tolist() == [0, 0] and target["domain"].tolist() == [1, 1]
+    assert target["target_weights"].sum() == 0 and target["has_mask"].tolist() == [1, 1]
+
+
+def test_collate_stacks_frames_and_concatenates_rois(toy_frames):
+    data = FrameTrainingSet(_bank(toy_frames), CROP, AugmentConfig(), rois_per_frame=3, max_others=2, total_frames=4, relation_pool=2)
+    batch = collate_frames([data[0], data[1]])
+    assert batch["images"].shape == (2, 3, *FRAME) and batch["rois"].shape == (2, 3, 2, 3)
+    assert batch["target_heatmaps"].shape == (6, 17, 16, 12) and batch["domain"].shape == (6,)
+    assert batch["images"].dtype == torch.float32
+
+
+def test_bank_without_usable_people_is_an_error(toy_frames):
+    with pytest.raises(ValueError, match="usable"):
+        build_frame_bank(toy_frames, BankConfig(min_height=1000.0), "coco17", FRAME, 5)
