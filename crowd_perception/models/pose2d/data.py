@@ -44,6 +44,7 @@ __all__ = [
     "build_crop_bank",
     "synthetic_frames",
     "coco_frames",
+    "BankSampler",
     "PoseTrainingSet",
     "crop_targets",
 ]
@@ -241,18 +242,14 @@ class AugmentConfig:
     curriculum: Curriculum = field(default_factory=Curriculum)
 
 
-class PoseTrainingSet:
-    """Map-style dataset over a :class:`CropBank` returning a dict of numpy arrays per sample.
+class BankSampler:
+    """What every training set over a bank shares: the bank, the random generator and the curriculum's
+    ``progress`` (0 -> 1), advanced from the number of samples drawn and ``total`` (steps x batch
+    size; exact with a single loader process)."""
 
-    ``progress`` (0 -> 1) drives the curriculum; it is advanced from the number of samples drawn
-    and ``total_samples`` (steps x batch size), exact with a single loader process.
-    """
-
-    def __init__(
-        self, bank: CropBank, input_size: tuple[int, int], augment: AugmentConfig, total_samples: int, relation_pool: int, seed: int = 0
-    ) -> None:
+    def __init__(self, bank, input_size: tuple[int, int], augment: AugmentConfig, total: int, relation_pool: int, seed: int) -> None:
         self.bank, self.input_size, self.augment = bank, input_size, augment
-        self.total_samples, self.relation_pool = max(total_samples, 1), relation_pool
+        self.total, self.relation_pool = max(total, 1), relation_pool
         self.skeleton = get_skeleton(bank.skeleton)
         self.drawn = 0
         self.rng = np.random.default_rng(seed)
@@ -262,7 +259,16 @@ class PoseTrainingSet:
 
     @property
     def progress(self) -> float:
-        return min(self.drawn / self.total_samples, 1.0)
+        return min(self.drawn / self.total, 1.0)
+
+
+class PoseTrainingSet(BankSampler):
+    """Map-style dataset over a :class:`CropBank` returning a dict of numpy arrays per crop."""
+
+    def __init__(
+        self, bank: CropBank, input_size: tuple[int, int], augment: AugmentConfig, total_samples: int, relation_pool: int, seed: int = 0
+    ) -> None:
+        super().__init__(bank, input_size, augment, total_samples, relation_pool, seed)
 
     def _transform(self, flip: bool) -> np.ndarray:
         a, (h, w) = self.augment, self.input_size

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 
 from ...core.annotations import FrameAnnotation
-from ...core.skeletons import convert_keypoints, get_skeleton
+from ...core.skeletons import convert_keypoints
 from ...core.types import JointState
 from .crops import PAD_VALUE, boxes_to_center_size, crop_transforms, letterbox_frame, transform_points, warp_crops
 from .curriculum import occlude_parts
-from .data import ASPECT_PADDING, AugmentConfig, BankConfig, crop_targets
+from .data import ASPECT_PADDING, AugmentConfig, BankConfig, BankSampler, crop_targets
 from .roi import roi_matrices
 
 __all__ = ["FrameBank", "build_frame_bank", "FrameTrainingSet", "collate_frames"]
@@ -141,10 +141,10 @@ def build_frame_bank(
     return FrameBank.concatenate(banks)
 
 
-class FrameTrainingSet:
+class FrameTrainingSet(BankSampler):
     """Map-style dataset over a :class:`FrameBank`: ``{"images" (3, H, W), "rois" (R, 2, 3), per-RoI targets (R, ...)}``.
 
-    ``progress`` (0 -> 1) drives the curriculum from the number of frames drawn and ``total_frames``.
+    The curriculum's progress counts frames drawn against ``total_frames``.
     """
 
     def __init__(
@@ -158,20 +158,9 @@ class FrameTrainingSet:
         relation_pool: int,
         seed: int = 0,
     ) -> None:
-        self.bank, self.input_size, self.augment = bank, input_size, augment
+        super().__init__(bank, input_size, augment, total_frames, relation_pool, seed)
         self.rois_per_frame, self.max_others = rois_per_frame, max_others
-        self.total_frames, self.relation_pool = max(total_frames, 1), relation_pool
-        self.skeleton = get_skeleton(bank.skeleton)
         self.frame_size = bank.images.shape[1:3]
-        self.drawn = 0
-        self.rng = np.random.default_rng(seed)
-
-    def __len__(self) -> int:
-        return len(self.bank)
-
-    @property
-    def progress(self) -> float:
-        return min(self.drawn / self.total_frames, 1.0)
 
     def _frame_transform(self, flip: bool) -> np.ndarray:
         """Random scale / shift / rotation (/ flip) of the bank frame onto the network frame."""
