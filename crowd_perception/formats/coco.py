@@ -223,14 +223,17 @@ def decode_segmentation(segmentation: Any, height: int, width: int, ann_id: Any 
     return mask_utils.decode(_to_rle(mask_utils, segmentation, height, width, ann_id)).astype(bool)
 
 
-def _instance_map(people: list[dict], height: int, width: int) -> np.ndarray:
+def _instance_map(people: list[dict], height: int, width: int) -> np.ndarray | None:
     """Paint each person's mask, largest first, so where masks overlap (OCHuman's do, heavily) the
-    smaller, usually farther or more occluded, person keeps the pixels."""
+    smaller, usually farther or more occluded, person keeps the pixels. ``None`` where no person has
+    a segmentation (CrowdPose): an empty map would claim that nobody has visible pixels."""
     masks = [
         (i, decode_segmentation(a["segmentation"], height, width, a.get("id")))
         for i, a in enumerate(people)
         if a.get("segmentation")
     ]
+    if people and not masks:
+        return None
     out = np.zeros((height, width), dtype=np.int32)
     for index, mask in sorted(masks, key=lambda item: -int(item[1].sum())):
         out[mask] = index + 1

@@ -82,3 +82,20 @@ def test_collate_stacks_frames_and_concatenates_rois(toy_frames):
 def test_bank_without_usable_people_is_an_error(toy_frames):
     with pytest.raises(ValueError, match="usable"):
         build_frame_bank(toy_frames, BankConfig(min_height=1000.0), "coco17", FRAME, 5)
+
+
+def test_frame_bank_from_real_coco_style_files(fixtures_dir):
+    """COCO / CrowdPose / OCHuman images of any size -> letterboxed frames with keypoints and instance masks."""
+    from crowd_perception.models.pose2d.data import coco_frames
+
+    for relative, skeleton, masks in (("coco_keypoints/coco/test_coco.json", "coco17", True),
+                                      ("ochuman/ochuman/test_ochuman.json", "coco17", True),
+                                      ("crowdpose/crowdpose/test_crowdpose.json", "crowdpose14", False)):  # CrowdPose has no masks
+        bank = build_frame_bank(coco_frames(fixtures_dir / relative), BankConfig(frame_stride=1), skeleton, FRAME, 20)
+        assert len(bank) > 0 and bank.images.shape[1:3] == FRAME and bank.has_keypoints.all() and (bank.domain == 0).all()
+        assert bank.has_mask.all() == masks
+        slot = np.argwhere(bank.usable)[0]
+        assert np.isfinite(bank.keypoints[tuple(slot)]).any()
+        assert (bank.instances[slot[0]] == slot[1] + 1).any() == masks
+        sample = FrameTrainingSet(bank, CROP, AugmentConfig(), rois_per_frame=2, max_others=2, total_frames=4, relation_pool=2)[0]
+        assert sample["target_heatmaps"].shape[:2] == (2, len(bank.keypoints[0, 0]))
