@@ -14,7 +14,7 @@ Per person crop::
         relation features A @ g(E) -> target-aware encoding -> joint estimator -> H_t
     skeleton graph machine (SGM): limb estimator weights W_l = MLP(K_g W_j) from the joint
         estimator's 1x1 weights W_j through the joint-limb incidence matrix K_g -> limb maps H_l
-    occlusion head: per-joint logit maps, pooled under the peak-normalised spatial softmax of
+    occlusion head: per-joint logit maps (from F' and the mask logit M), pooled under the peak-normalised spatial softmax of
         H_t (of the ground-truth H_t during training, so the head learns the joint's own pixels)
                                                                                   [Das et al.]
     domain classifier on the pooled encoder features through gradient reversal   [DANN]
@@ -224,7 +224,7 @@ class OccludedPoseNet(nn.Module):
         self.predict_net = conv3(c, c, 3)
         self.final_layer = nn.Conv2d(c, k, 1)
         self.sgm = SkeletonGraphMachine(c, cfg.skeleton, conv3) if cfg.use_sgm else None
-        self.occlusion_head = nn.Conv2d(c, k, 1) if cfg.use_occlusion else None
+        self.occlusion_head = OcclusionHead(c + int(cfg.use_mask), k, conv3) if cfg.use_occlusion else None
         self.register_buffer("pixel_mean", torch.full((1, 3, 1, 1), 127.5), persistent=False)
         self.register_buffer("pixel_std", torch.full((1, 3, 1, 1), 64.0), persistent=False)
         self.register_buffer("roi_grid", sample_grid(cfg.heatmap_size, cfg.roi_sampling), persistent=False)
@@ -251,9 +251,11 @@ class OccludedPoseNet(nn.Module):
         features = self.person_features(images, rois)
         if self.domain_head is not None and self.training:
             out["domain"] = self.domain_head(features)
+        occlusion_input = features
         if self.mask_head is not None:
             out["mask"] = self.mask_head(features)
             features = features * (1.0 + torch.sigmoid(out["mask"]))
+            occlusion_input = torch.cat([features, out["mask"]], dim=1)
         pose_features = features
         if self.parser is not None:
             out["multi_heatmaps"] = self.multi_head(features)
@@ -263,12 +265,21 @@ class OccludedPoseNet(nn.Module):
         if self.sgm is not None and self.training:
             out["limbs"] = self.sgm(pose_features, self.final_layer.weight)
         if self.occlusion_head is not None:
-            occlusion_map = self.occlusion_head(features)
+            occlusion_map = self.occlusion_head(occlusion_input)
             if self.training:
                 out["occlusion_map"] = occlusion_map
             else:
                 out["occlusion"] = pool_occlusion(occlusion_map, heatmaps)
         return out
+
+
+class OcclusionHead(nn.Sequential):
+    """Per-joint occlusion logit maps from the pose features and, when there is one, the instance-mask
+    logit: a joint is visible where the target's own pixels are, so the mask is the first cue (Das et al.
+    train both heads together); one 3x3 block adds the context of what covers the joint."""
+
+    def __init__(self, c_in: int, num_joints: int, conv3: type[nn.Module]) -> None:
+        super().__init__(conv3(c_in, c_in, 3), nn.Conv2d(c_in, num_joints, 1))
 
 
 def occlusion_attention(heatmaps: Tensor, temperature: float = 10.0, eps: float = 1e-3) -> Tensor:
