@@ -79,14 +79,18 @@ def test_default_cache_dir_env(monkeypatch, tmp_path):
 from .fake_tensorrt import FakeCudart, FakeTensorRT  # noqa: E402
 
 
-@pytest.fixture
-def fake_gpu(monkeypatch):
+def install_fake_gpu(monkeypatch) -> FakeCudart:
     """Install the fake ``tensorrt`` and ``cuda.cudart``; returns the cudart fake (swap it to change GPU)."""
     cudart = FakeCudart()
     monkeypatch.setitem(sys.modules, "tensorrt", FakeTensorRT())
     monkeypatch.setitem(sys.modules, "cuda", types.SimpleNamespace(cudart=cudart))
     monkeypatch.setitem(sys.modules, "cuda.bindings", None)
     return cudart
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    return install_fake_gpu(monkeypatch)
 
 
 def test_fake_gpu_build_cache_run_and_rebuild(tiny_model, tmp_path, fake_gpu, monkeypatch, caplog, rng):
@@ -169,3 +173,36 @@ def test_fake_gpu_qdq_model_is_not_fp16_converted(tiny_model, tmp_path, fake_gpu
     backend = create_backend(int8, "tensorrt", cache_dir=tmp_path)
     assert backend.build_config.precision == "fp32" and backend.engine_path.name == "tiny.int8.fp32.engine"
     assert backend.run({"image": calib[0]["image"]})["heatmaps"].shape == (2, 2, 32, 48)
+
+
+def test_fake_gpu_runs_the_two_input_frame_mode_pose_model(tmp_path, monkeypatch):
+    """The frame-mode pose export (fixed ``images``, dynamic ``rois``) builds one profile per input and
+    gives the poses ONNX Runtime gives, through the node-facing runner."""
+    import numpy as np
+    import torch
+
+    from crowd_perception.models.pose2d.export import export_pose
+    from crowd_perception.models.pose2d.model import OccludedPoseNet
+    from crowd_perception.models.pose2d.runner import OccludedPoseEstimator
+    from crowd_perception.models.pose2d.training import PRESETS
+    from crowd_perception.training import save_weights
+
+    torch.manual_seed(0)
+    config = PRESETS["smoke"]()
+    weights = save_weights(tmp_path / "model.safetensors", OccludedPoseNet(config.model).eval(), config)
+    onnx_path = tmp_path / "pose2d.onnx"
+    export_pose(weights, onnx_path, max_batch=16)
+    profiles = static_profiles(onnx_path, ModelMetadata.load(metadata_path(onnx_path)))
+    assert profiles["images"].min == profiles["images"].max == (1, 3, 96, 160)
+    assert profiles["rois"].min == (1, 2, 3) and profiles["rois"].max == (16, 2, 3)
+    install_fake_gpu(monkeypatch)  # after the export: torch.export inspects the modules it finds
+    monkeypatch.setenv("CROWD_PERCEPTION_ENGINE_CACHE", str(tmp_path / "engines"))
+    image = np.random.default_rng(0).integers(0, 255, (120, 200, 3), dtype=np.uint8)
+    boxes = np.array([[10, 10, 60, 110], [80, 5, 120, 100], [130, 20, 190, 118]], np.float32)
+    trt = OccludedPoseEstimator(onnx_path, backend="tensorrt")
+    assert trt.name == "tensorrt" and trt.backend.input_names == ["images", "rois"]
+    on_trt = trt.infer(image, boxes)
+    on_ort = OccludedPoseEstimator(onnx_path, backend="onnxruntime").infer(image, boxes)
+    assert trt.backend.engine_path.name == "pose2d.fp16.engine"  # the vehicle default: FP16 engine from the converted ONNX
+    for got, want in zip(on_trt, on_ort, strict=True):  # heatmaps, occlusion logits, transforms
+        np.testing.assert_allclose(got, want, rtol=1e-2, atol=1e-3)
