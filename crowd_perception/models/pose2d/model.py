@@ -273,13 +273,25 @@ class OccludedPoseNet(nn.Module):
         return out
 
 
-class OcclusionHead(nn.Sequential):
-    """Per-joint occlusion logit maps from the pose features and, when there is one, the instance-mask
-    logit: a joint is visible where the target's own pixels are, so the mask is the first cue (Das et al.
-    train both heads together); one 3x3 block adds the context of what covers the joint."""
+class OcclusionHead(nn.Module):
+    """Per-joint occlusion logit maps: a local term and a person-level term.
+
+    Local: from the pose features and, when there is one, the instance-mask logit (a joint covered by
+    someone else lies off the target's own pixels; Das et al. train both heads together), through one
+    3x3 block of context. Person-level: a linear map of the crop's mean- and max-pooled features, added
+    to every position; most hidden joints are *self*-occluded (the far arm of a person seen from the
+    side, the face of one walking away), which is a matter of the whole body's orientation, not of
+    the pixels at the joint. Pooling weights sum to one, so the pooled logit is local + person-level.
+    """
 
     def __init__(self, c_in: int, num_joints: int, conv3: type[nn.Module]) -> None:
-        super().__init__(conv3(c_in, c_in, 3), nn.Conv2d(c_in, num_joints, 1))
+        super().__init__()
+        self.local = nn.Sequential(conv3(c_in, c_in, 3), nn.Conv2d(c_in, num_joints, 1))
+        self.person = nn.Linear(2 * c_in, num_joints)
+
+    def forward(self, features: Tensor) -> Tensor:
+        pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
+        return self.local(features) + self.person(pooled)[:, :, None, None]
 
 
 def occlusion_attention(heatmaps: Tensor, temperature: float = 10.0, eps: float = 1e-3) -> Tensor:

@@ -141,11 +141,27 @@ def test_occlusion_head_sees_the_instance_mask():
     """The mask logit is an input of the occlusion head: changing only the mask head changes occlusion."""
     torch.manual_seed(0)
     model = OccludedPoseNet(PoseNetConfig(**TINY)).eval()
-    assert model.occlusion_head[0][0].in_channels == TINY["channels"] + 1
+    assert model.occlusion_head.local[0][0].in_channels == TINY["channels"] + 1
     images = torch.rand(1, 3, 64, 64) * 255
     with torch.no_grad():
         before = model(images)["occlusion"]
         model.mask_head.bias += 5.0
         after = model(images)["occlusion"]
     assert not torch.allclose(before, after)
-    assert OccludedPoseNet(PoseNetConfig(**TINY, use_mask=False)).occlusion_head[0][0].in_channels == TINY["channels"]
+    assert OccludedPoseNet(PoseNetConfig(**TINY, use_mask=False)).occlusion_head.local[0][0].in_channels == TINY["channels"]
+
+
+def test_person_level_occlusion_term_shifts_every_position_equally():
+    """The person-level term is constant over the crop, so it adds exactly to the pooled logit."""
+    from crowd_perception.models.pose2d.model import OcclusionHead, head_conv3
+
+    torch.manual_seed(0)
+    head = OcclusionHead(4, 3, head_conv3("full")).eval()
+    features = torch.rand(2, 4, 8, 6)
+    with torch.no_grad():
+        full = head(features)
+        local = head.local(features)
+        heatmaps = torch.rand(2, 3, 8, 6)
+        pooled_gap = pool_occlusion(full, heatmaps) - pool_occlusion(local, heatmaps)
+    torch.testing.assert_close(full - local, (full - local)[..., :1, :1].expand_as(full))
+    torch.testing.assert_close(pooled_gap, (full - local)[..., 0, 0], atol=1e-5, rtol=1e-5)
