@@ -48,12 +48,24 @@ def _ship_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", type=Path, help="a 'train pose --export' output folder")
     parser.add_argument("--weights-dir", type=Path, default=Path(__file__).resolve().parents[2] / "weights")
     parser.add_argument("--command", required=True, help="the training command line, recorded in the model card")
+    parser.add_argument("--calibrate", default="val_a",
+                        help="held-out synthetic preset whose frames calibrate the occlusion threshold ('' = none)")
+    parser.add_argument("--calibration-frames", type=int, default=40, help="frames of --calibrate used")
+    parser.add_argument("--calibration-stride", type=int, default=5, help="every n-th frame of --calibrate (video)")
 
 
 def _run_ship(args: argparse.Namespace) -> int:
+    from itertools import islice
+
+    from .data import synthetic_frames
     from .modelcard import ship_run
 
-    for path in ship_run(args.run, args.weights_dir, args.command):
+    frames, name = None, ""
+    if args.calibrate:
+        stride = max(args.calibration_stride, 1)
+        frames = list(islice(synthetic_frames(args.calibrate), 0, args.calibration_frames * stride, stride))
+        name = f"{args.calibrate}, {len(frames)} frames, every {stride}th"
+    for path in ship_run(args.run, args.weights_dir, args.command, frames, name):
         print(path)
     return 0
 
@@ -139,7 +151,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 COMMANDS = [
     Command(("train", "pose"), "train the occluded 2D pose network (RSGNet + Das et al.)", _train_arguments, _run_train),
-    Command(("ship", "pose"), "copy a pose run (weights, ONNX, metadata) into weights/ with a model card",
+    Command(("ship", "pose"), "make a pose run the default model: calibrate, export, model card into weights/",
             _ship_arguments, _run_ship),
     Command(("evaluate", "pose"), "OKS AP by density / occlusion / crowd index, occlusion table, latency",
             _evaluate_arguments, _run_evaluate),

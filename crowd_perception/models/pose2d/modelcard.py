@@ -1,4 +1,4 @@
-"""Ship a training run as the default model: weights, ONNX, metadata and a generated model card.
+"""Ship a training run as the default model: calibrated weights, ONNX, metadata and a generated model card.
 
 Every number in the card is read from the run (config, CSV log, ONNX metadata); accuracy figures
 live in ``docs/RESULTS.md`` (written by ``evaluate pose``), which the card points to.
@@ -7,10 +7,12 @@ live in ``docs/RESULTS.md`` (written by ``evaluate pose``), which the card point
 from __future__ import annotations
 
 import csv
-import json
-import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
+from ...core.annotations import FrameAnnotation
 from ...runtime.metadata import ModelMetadata
 
 __all__ = ["ship_run", "render_model_card"]
@@ -61,6 +63,7 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
 - **Budget**: {last['step']} steps x batch {t['batch_size']} ({float(last['elapsed_s']) / 60:.1f} min wall on CPU,
   {t['threads']} torch thread(s)), AdamW lr {t['lr']} with warm-up + cosine.
 - **Final training losses**: {losses}.
+- **Occlusion threshold**: {_calibration_line(config)}
 - **Command**: `{command}`
 - **Files**: `pose2d.safetensors` (weights + config), `pose2d.onnx` (opset {meta.opset}, sha256 `{meta.sha256[:16]}…`),
   `pose2d.json` (runtime metadata), `pose2d.config.json` (training config).
@@ -72,27 +75,48 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
 """
 
 
-def ship_run(run_dir: Path | str, weights_dir: Path | str, command: str) -> list[Path]:
-    """Copy ``run_dir``'s ``model.safetensors``, ``model.config.json``, ``pose2d.onnx``/``.json`` into
-    ``weights_dir`` as ``pose2d.*`` and write ``pose2d.md``; refuses files over 8 MB."""
+def _calibration_line(config: dict) -> str:
+    c = config.get("calibration")
+    if not c:
+        return "not calibrated: `sigmoid(logit) > 0.5` as trained."
+    return (f"calibrated on `{c['frames']}` ({c['joints']} joints with a known state, {c['occluded_share']:.0%} occluded):\n"
+            f"  logit threshold {c['threshold']:+.3f} folded into the head's bias (accuracy there {c['accuracy_before']:.3f} at 0 ->\n"
+            f"  {c['accuracy_after']:.3f}); the curriculum's extra occluded joints bias the trained head towards \"occluded\".")
+
+
+def ship_run(
+    run_dir: Path | str,
+    weights_dir: Path | str,
+    command: str,
+    calibration: Iterable[tuple[np.ndarray, FrameAnnotation]] | None = None,
+    calibration_name: str = "",
+) -> list[Path]:
+    """Make ``run_dir``'s ``model.safetensors`` the default model in ``weights_dir`` (``pose2d.*`` + ``pose2d.md``).
+
+    With ``calibration`` frames (held out from training) the occlusion threshold is calibrated on them
+    and folded into the weights (:mod:`.calibrate`); the ONNX is exported from the shipped weights.
+    Refuses files over 8 MB.
+    """
+    from ...training import save_weights
+    from .calibrate import calibrate_occlusion
+    from .export import export_pose, load_pose_model
+
     run_dir, weights_dir = Path(run_dir), Path(weights_dir)
-    sources = {
-        "pose2d.safetensors": run_dir / "model.safetensors",
-        "pose2d.config.json": run_dir / "model.config.json",
-        "pose2d.onnx": run_dir / "pose2d.onnx",
-        "pose2d.json": run_dir / "pose2d.json",
-    }
-    for name, src in sources.items():
-        if not src.is_file():
-            raise FileNotFoundError(f"{src} missing (train with --export first) for {name}")
-        if src.stat().st_size > MAX_FILE_MB * 2**20:
-            raise ValueError(f"{src} is {src.stat().st_size / 2**20:.1f} MB, over the {MAX_FILE_MB} MB limit")
+    weights = run_dir / "model.safetensors"
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights} missing (not a finished 'train pose' run)")
+    if calibration is not None:
+        model, config, report = calibrate_occlusion(weights, calibration)
+        config["calibration"] = {"frames": calibration_name, **report}
+    else:
+        model, config = load_pose_model(weights)
     weights_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, src in sources.items():
-        shutil.copyfile(src, weights_dir / name)
-        written.append(weights_dir / name)
-    config = json.loads((run_dir / "model.config.json").read_text(encoding="utf-8"))
-    card = render_model_card(config, _last_log_row(run_dir / "log.csv"), ModelMetadata.load(run_dir / "pose2d.json"), command)
+    shipped = save_weights(weights_dir / "pose2d.safetensors", model, config)
+    metadata = export_pose(shipped, weights_dir / "pose2d.onnx")
+    written = [shipped, weights_dir / "pose2d.config.json", weights_dir / "pose2d.onnx", weights_dir / "pose2d.json"]
+    for path in written:
+        if path.stat().st_size > MAX_FILE_MB * 2**20:
+            raise ValueError(f"{path} is {path.stat().st_size / 2**20:.1f} MB, over the {MAX_FILE_MB} MB limit")
+    card = render_model_card(config, _last_log_row(run_dir / "log.csv"), metadata, command)
     (weights_dir / "pose2d.md").write_text(card, encoding="utf-8")
     return [*written, weights_dir / "pose2d.md"]

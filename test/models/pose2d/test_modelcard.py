@@ -1,20 +1,48 @@
+import numpy as np
 import pytest
 
 from crowd_perception.models.pose2d.modelcard import ship_run
+from crowd_perception.runtime.metadata import ModelMetadata
+from crowd_perception.training import read_config
+
+from .conftest import make_frame
 
 
-def test_ship_run_copies_files_and_writes_card(tiny_model, tmp_path):
+def _run(tiny_model):
     weights, _ = tiny_model
     run = weights.parent
     (run / "log.csv").write_text("step,loss,target,relation,elapsed_s\n20,0.5,0.04,0.6,30.0\n40,0.3,0.02,0.5,61.5\n")
-    written = ship_run(run, tmp_path / "weights", command="crowd-perception train pose --preset smoke")
+    return run
+
+
+def test_ship_run_exports_and_writes_card(tiny_model, tmp_path):
+    written = ship_run(_run(tiny_model), tmp_path / "weights", command="crowd-perception train pose --preset smoke")
     names = sorted(p.name for p in written)
     assert names == ["pose2d.config.json", "pose2d.json", "pose2d.md", "pose2d.onnx", "pose2d.safetensors"]
     card = (tmp_path / "weights" / "pose2d.md").read_text()
     assert "40 steps x batch 2" in card and "1.0 min" in card and "target 0.0200" in card
     assert "--preset smoke" in card and "images (1, 3, 96, 160)" in card and "rois (N, 2, 3)" in card
+    assert "not calibrated" in card
+    meta = ModelMetadata.load(tmp_path / "weights" / "pose2d.json")
+    assert meta.extra["input_mode"] == "frame"
+
+
+def test_ship_run_folds_the_calibrated_threshold_into_the_weights(tiny_model, tmp_path):
+    from crowd_perception.models.pose2d.calibrate import occlusion_logits_and_labels
+    from crowd_perception.models.pose2d.runner import OccludedPoseEstimator
+
+    weights, _ = tiny_model
+    frames = [make_frame(i) for i in range(3)]
+    ship_run(_run(tiny_model), tmp_path / "weights", command="x", calibration=frames, calibration_name="toy")
+    calibration = read_config(tmp_path / "weights" / "pose2d.safetensors")["calibration"]
+    assert calibration["frames"] == "toy" and calibration["accuracy_after"] >= calibration["accuracy_before"]
+    before, labels = occlusion_logits_and_labels(OccludedPoseEstimator(weights, "torch"), frames)
+    after, _ = occlusion_logits_and_labels(OccludedPoseEstimator(tmp_path / "weights" / "pose2d.onnx"), frames)
+    np.testing.assert_allclose(after, before - calibration["threshold"], atol=1e-3)  # same logits, shifted
+    assert ((after > 0) == labels).mean() == pytest.approx(calibration["accuracy_after"])
+    assert "calibrated on `toy`" in (tmp_path / "weights" / "pose2d.md").read_text()
 
 
 def test_ship_run_refuses_incomplete_runs(tmp_path):
-    with pytest.raises(FileNotFoundError, match="--export"):
+    with pytest.raises(FileNotFoundError, match=r"model\.safetensors"):
         ship_run(tmp_path, tmp_path / "weights", command="x")
