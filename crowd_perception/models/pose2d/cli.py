@@ -20,7 +20,8 @@ _log = logging.getLogger(__name__)
 
 
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="cpu", help="cpu (compact 128x96, shipped), gpu (256x192) or smoke")
+    parser.add_argument("--preset", default="cpu",
+                        help="cpu (shipped: frame mode, 128x96 crops of 384x640 frames), cpu_crop (pixel crops), gpu or smoke")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field, e.g. model.use_trp=false or train.steps=500 (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("runs/pose2d"), help="output folder (weights, CSV log)")
