@@ -98,9 +98,10 @@ class DetectorConfig(ModelNodeConfig):
 class PoseConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "pose2d"
 
-    flip_test: bool = field(default=False, metadata=param("average with the mirrored crops (2x compute)"))
+    flip_test: bool = field(default=False, metadata=param("average with the mirrored input (2x compute)"))
     occlusion_threshold: float = field(default=0.5, metadata=param(
-        "a joint whose occlusion probability exceeds this is published as OCCLUDED", low=0.0, high=1.0,
+        "a joint whose occlusion probability exceeds this is published as OCCLUDED (shipped models are "
+        "calibrated for 0.5: their held-out threshold is folded into the weights)", low=0.0, high=1.0,
         dynamic=True))
     min_box_score: float = field(default=0.4, metadata=param(
         "only detections at or above this score get a pose", low=0.0, high=1.0, dynamic=True))
