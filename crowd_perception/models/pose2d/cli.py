@@ -87,6 +87,8 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flip-test", action="store_true")
     parser.add_argument("--occlusion-table", action="store_true", help="AP at 0-70 %% synthetic part occlusion")
     parser.add_argument("--latency", action="store_true", help="latency vs number of people (1, 10, 30, 60, 80)")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="measure latency only, no accuracy (e.g. for an untrained network of another architecture)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--results", default="", help="write the tables into docs/RESULTS.md under this section name")
     parser.add_argument("--title", default="", help="section title for --results")
@@ -126,16 +128,17 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     for label, path in zip(labels, args.model, strict=True):
         est = OccludedPoseEstimator(path, args.backend, threads=args.threads, flip_test=args.flip_test)
         skeleton = args.skeleton or est.skeleton
-        entry: dict = {"frames": evaluate_frames(est, frames, skeleton, args.min_height)}
-        if args.occlusion_table:
+        entry: dict = {} if args.latency_only else {"frames": evaluate_frames(est, frames, skeleton, args.min_height)}
+        if args.occlusion_table and not args.latency_only:
             entry["occlusion_table"] = {str(k): v for k, v in occlusion_table(est, frames, skeleton=skeleton).items()}
-        if args.latency:
+        if args.latency or args.latency_only:
             image, frame = max(frames, key=lambda f: len(f[1].persons))
             boxes = frame.persons.boxes[np.isfinite(frame.persons.boxes).all(axis=1)]
             entry["latency_ms"] = {str(k): v for k, v in latency_vs_people(est, image, boxes).items()}
             entry["load_average"] = os.getloadavg()[0]  # timings on a shared machine depend on it
         metrics[label] = entry
-        _log.info("%s: AP %.3f", label, entry["frames"]["all"]["AP"])
+        if "frames" in entry:
+            _log.info("%s: AP %.3f", label, entry["frames"]["all"]["AP"])
     body = render_report(metrics, data=args.data, frames=len(frames), backend=args.backend, flip=args.flip_test)
     if args.note:
         body = args.note.strip() + "\n\n" + body

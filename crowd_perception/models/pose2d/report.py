@@ -21,9 +21,10 @@ def render_report(metrics: dict[str, dict], data: str, frames: int, backend: str
     ]
     rows = []
     for label, entry in metrics.items():
-        for group, values in entry["frames"].items():
+        for group, values in entry.get("frames", {}).items():
             rows.append([label, group, *(_nan_safe(values.get(c, float("nan"))) for c in _COLUMNS)])
-    parts.append(markdown_table(["model", "group", *_COLUMNS], rows))
+    if rows:
+        parts.append(markdown_table(["model", "group", *_COLUMNS], rows))
     tables = {label: e["occlusion_table"] for label, e in metrics.items() if "occlusion_table" in e}
     if tables:
         fractions = list(next(iter(tables.values())))
