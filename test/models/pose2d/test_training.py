@@ -70,3 +70,12 @@ def _fake_batch(n=2, k=17, h=16, w=16):
         "domain": np.array([0, 1], np.float32), "has_keypoints": np.array([1, 0], np.float32),
         "has_mask": np.ones(n, np.float32),
     }
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_its_network(name):
+    cfg = PRESETS[name]()
+    model = OccludedPoseNet(cfg.model)
+    assert model.config.input_mode in ("frame", "crop")
+    if cfg.model.input_mode == "frame" and name != "smoke":
+        assert cfg.train.batch_size * cfg.data.rois_per_frame >= 32  # people per step, as the crop presets
