@@ -69,7 +69,7 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
   `pose2d.json` (runtime metadata), `pose2d.config.json` (training config).
 - **Accuracy**: see `docs/RESULTS.md` sections `pose2d-*` (synthetic bench by density and occlusion,
   occlusion table, latency vs people, ablations).
-- **Limitations**: trained for minutes on a CPU on synthetic people only, no pretrained backbone:
+- **Limitations**: trained on a CPU (the budget above) on synthetic people only, no pretrained backbone:
   a working baseline for the pipeline, far from converged; expect it to be weak on real images and
   on small (< 48 px) people. Retrain with `--preset gpu` for real use.
 """
