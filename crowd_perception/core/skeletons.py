@@ -16,6 +16,8 @@ from functools import cache
 
 import numpy as np
 
+from .types import JointState
+
 __all__ = [
     "Skeleton",
     "BODY22",
@@ -27,6 +29,7 @@ __all__ = [
     "get_skeleton",
     "joint_mapping",
     "convert_keypoints",
+    "convert_joint_states",
 ]
 
 
@@ -238,3 +241,11 @@ def convert_keypoints(keypoints: np.ndarray, source: str, target: str, fill: flo
     out = np.take(keypoints, np.clip(mapping, 0, None), axis=-2).astype(np.result_type(keypoints, np.float32))
     out[..., mapping < 0, :] = fill
     return out
+
+
+def convert_joint_states(states: np.ndarray, source: str, target: str) -> np.ndarray:
+    """Reorder ``(..., K_source)`` ``JointState`` values into ``target``'s order (uint8); joints that
+    ``source`` does not have are ``JointState.UNKNOWN``."""
+    converted = convert_keypoints(np.asarray(states)[..., None].astype(np.float32), source, target, fill=JointState.UNKNOWN)
+    return converted[..., 0].astype(np.uint8)
+

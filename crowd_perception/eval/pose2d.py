@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..core.annotations import FrameAnnotation
-from ..core.skeletons import convert_keypoints, get_skeleton
+from ..core.skeletons import convert_joint_states, convert_keypoints, get_skeleton
 from ..core.types import JointState, Poses2D
 
 __all__ = [
@@ -44,8 +44,8 @@ def _gt_in(frame: FrameAnnotation, skeleton: str) -> tuple[np.ndarray, np.ndarra
     """``(keypoints (N, K, 2), v (N, K))`` of the frame's persons in ``skeleton``'s order."""
     persons = frame.persons
     kpts = convert_keypoints(persons.keypoints, persons.skeleton, skeleton)
-    states = convert_keypoints(persons.keypoint_states[..., None].astype(np.float32), persons.skeleton, skeleton, fill=0)
-    return kpts, coco_visibility(states[..., 0].astype(np.int64), kpts)
+    states = convert_joint_states(persons.keypoint_states, persons.skeleton, skeleton)
+    return kpts, coco_visibility(states.astype(np.int64), kpts)
 
 
 def crowd_index(frame: FrameAnnotation, skeleton: str = "coco17") -> float:

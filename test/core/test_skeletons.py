@@ -7,6 +7,7 @@ from crowd_perception.core.skeletons import (
     CROWDPOSE14,
     PED13,
     SKELETONS,
+    convert_joint_states,
     convert_keypoints,
     get_skeleton,
     joint_mapping,
@@ -51,3 +52,15 @@ def test_unknown_skeleton_and_wrong_shape_are_clear_errors():
         get_skeleton("coco18")
     with pytest.raises(ValueError, match="expected"):
         convert_keypoints(np.zeros((16, 2)), "coco17", "ped13")
+
+
+def test_convert_joint_states_reorders_and_marks_missing_joints_unknown():
+    from crowd_perception.core.types import JointState
+
+    states = np.full((2, 17), JointState.VISIBLE, np.uint8)
+    states[1, COCO17.index("left_wrist")] = JointState.SELF_OCCLUDED
+    out = convert_joint_states(states, "coco17", "body22")
+    assert out.dtype == np.uint8 and out.shape == (2, 22)
+    assert out[1, BODY22.index("left_wrist")] == JointState.SELF_OCCLUDED
+    assert out[0, BODY22.root] == JointState.UNKNOWN  # COCO has no pelvis
+    np.testing.assert_array_equal(convert_joint_states(out, "body22", "coco17"), states)

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from ...core.annotations import FrameAnnotation
-from ...core.skeletons import convert_keypoints
+from ...core.skeletons import convert_joint_states
 from ...core.types import JointState
+from .evaluate import evaluable
 from .export import load_pose_model
 from .model import OccludedPoseNet
 from .runner import OccludedPoseEstimator
@@ -33,12 +34,11 @@ def occlusion_logits_and_labels(
     logits, labels = [], []
     for image, frame in frames:
         persons = frame.persons
-        keep = np.isfinite(persons.boxes).all(axis=1) & (persons.boxes[:, 3] - persons.boxes[:, 1] >= min_height)
+        keep = evaluable(frame, min_height)
         if not keep.any():
             continue
         _, occlusion, _ = estimator.infer(image, persons.boxes[keep])
-        states = convert_keypoints(persons.keypoint_states[keep][..., None].astype(np.float32), persons.skeleton, estimator.skeleton, fill=0)
-        states = states[..., 0].astype(np.uint8)
+        states = convert_joint_states(persons.keypoint_states[keep], persons.skeleton, estimator.skeleton)
         occluded = JointState.is_occluded(states)
         known = occluded | (states == JointState.VISIBLE)
         logits.append(occlusion[known])

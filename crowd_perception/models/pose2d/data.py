@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from ...core.annotations import FrameAnnotation
-from ...core.skeletons import Skeleton, convert_keypoints, get_skeleton
+from ...core.skeletons import Skeleton, convert_joint_states, convert_keypoints, get_skeleton
 from ...core.types import JointState
 from .crops import (
     boxes_to_center_size,
@@ -44,6 +44,8 @@ __all__ = [
     "build_crop_bank",
     "synthetic_frames",
     "coco_frames",
+    "person_labels",
+    "usable_people",
     "BankSampler",
     "PoseTrainingSet",
     "crop_targets",
@@ -117,7 +119,17 @@ class CropBank:
 _BANK_ARRAYS = ("images", "masks", "keypoints", "states", "others", "has_keypoints", "has_mask", "domain", "visible_fraction")
 
 
-def _usable(frame: FrameAnnotation, cfg: BankConfig, keypoints: np.ndarray, need_keypoints: bool) -> np.ndarray:
+def person_labels(frame: FrameAnnotation, skeleton: str) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's ``(keypoints (N, K, 2), states (N, K))`` in ``skeleton``'s order; joints outside the image are NaN."""
+    persons = frame.persons
+    keypoints = convert_keypoints(persons.keypoints, persons.skeleton, skeleton)
+    states = convert_joint_states(persons.keypoint_states, persons.skeleton, skeleton)
+    keypoints[states == JointState.OUTSIDE_IMAGE] = np.nan
+    return keypoints, states
+
+
+def usable_people(frame: FrameAnnotation, cfg: BankConfig, keypoints: np.ndarray, need_keypoints: bool) -> np.ndarray:
+    """``(N,)`` bool: people tall and visible enough (and, for keypoint supervision, labelled enough) to train on."""
     p = frame.persons
     height = p.boxes[:, 3] - p.boxes[:, 1]
     ok = np.isfinite(p.boxes).all(axis=1) & (height >= cfg.min_height)
@@ -125,7 +137,7 @@ def _usable(frame: FrameAnnotation, cfg: BankConfig, keypoints: np.ndarray, need
     ok &= vis >= cfg.min_visible
     if need_keypoints:
         ok &= np.isfinite(keypoints).all(axis=-1).sum(axis=1) >= cfg.min_joints
-    return np.nonzero(ok)[0]
+    return ok
 
 
 def _others_in_crop(all_crop: np.ndarray, centers: np.ndarray, boxes: np.ndarray, chosen: np.ndarray, limit: int) -> np.ndarray:
@@ -184,11 +196,8 @@ def build_crop_bank(
             continue
         supervised = frame.domain in keypoints_for
         persons = frame.persons
-        kpts = convert_keypoints(persons.keypoints, persons.skeleton, skeleton)
-        states = convert_keypoints(persons.keypoint_states[..., None].astype(np.float32), persons.skeleton, skeleton, fill=0)
-        states = states[..., 0].astype(np.uint8)
-        kpts[states == JointState.OUTSIDE_IMAGE] = np.nan
-        chosen = _usable(frame, cfg, kpts, supervised)
+        kpts, states = person_labels(frame, skeleton)
+        chosen = np.nonzero(usable_people(frame, cfg, kpts, supervised))[0]
         if len(chosen) == 0:
             continue
         chosen = rng.permutation(chosen)[: min(max_crops - total, cfg.max_per_frame)]

@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...core.annotations import FrameAnnotation
-from ...core.skeletons import convert_keypoints
+from ...core.skeletons import convert_joint_states, convert_keypoints
 from ...core.types import Poses2D
 from ...eval.pose2d import coco_visibility, crowd_index, crowd_level, occlusion_state_accuracy, oks_ap, pck
 from .curriculum import occlude_parts
@@ -37,7 +37,8 @@ def _select(frame: FrameAnnotation, keep: np.ndarray) -> FrameAnnotation:
     return replace(frame, persons=frame.persons.select(keep), instance_map=None)
 
 
-def _evaluable(frame: FrameAnnotation, min_height: float) -> np.ndarray:
+def evaluable(frame: FrameAnnotation, min_height: float) -> np.ndarray:
+    """``(N,)`` bool: people with a finite box at least ``min_height`` tall (the ones the metrics count)."""
     boxes = frame.persons.boxes
     return np.isfinite(boxes).all(axis=1) & (boxes[:, 3] - boxes[:, 1] >= min_height)
 
@@ -57,7 +58,7 @@ def evaluate_frames(
     gts: list[FrameAnnotation] = []
     preds: list[Poses2D] = []
     for image, frame in frames:
-        gt = _select(frame, _evaluable(frame, min_height))
+        gt = _select(frame, evaluable(frame, min_height))
         gts.append(gt)
         preds.append(estimator.estimate(image, gt.persons.boxes))
     results = {"all": _metrics(gts, preds, skeleton)}
@@ -94,10 +95,9 @@ def _metrics(gts: Sequence[FrameAnnotation], preds: Sequence[Poses2D], skeleton:
     gt_k, gt_s, pr_k, pr_s, boxes = [], [], [], [], []
     for gt, pred in zip(gts, preds, strict=True):
         gt_k.append(convert_keypoints(gt.persons.keypoints, gt.persons.skeleton, skeleton))
-        states = convert_keypoints(gt.persons.keypoint_states[..., None].astype(np.float32), gt.persons.skeleton, skeleton, fill=0)
-        gt_s.append(states[..., 0].astype(np.uint8))
+        gt_s.append(convert_joint_states(gt.persons.keypoint_states, gt.persons.skeleton, skeleton))
         pr_k.append(convert_keypoints(pred.keypoints, pred.skeleton, skeleton))
-        pr_s.append(convert_keypoints(pred.states[..., None].astype(np.float32), pred.skeleton, skeleton, fill=0)[..., 0])
+        pr_s.append(convert_joint_states(pred.states, pred.skeleton, skeleton))
         boxes.append(gt.persons.boxes)
     gk, gs, pk, ps, bx = (np.concatenate(a) for a in (gt_k, gt_s, pr_k, pr_s, boxes))
     out["PCK@0.1 occluded"] = pck(gk, pk, bx, coco_visibility(gs, gk) == 1)
@@ -124,7 +124,7 @@ def occlusion_table(
     people = []
     for image, frame in frames:
         vis = np.nan_to_num(frame.persons.visible_fractions, nan=1.0)
-        keep = _evaluable(frame, min_height) & (vis >= min_visible)
+        keep = evaluable(frame, min_height) & (vis >= min_visible)
         if keep.any():
             people.append((image, _select(frame, keep)))
     table: dict[float, dict[str, float]] = {}
@@ -133,9 +133,9 @@ def occlusion_table(
         gts, preds = [], []
         for image, gt in people:
             kpts = convert_keypoints(gt.persons.keypoints, gt.persons.skeleton, estimator.skeleton)
-            states = convert_keypoints(gt.persons.keypoint_states[..., None].astype(np.float32), gt.persons.skeleton, estimator.skeleton, fill=0)
+            states = convert_joint_states(gt.persons.keypoint_states, gt.persons.skeleton, estimator.skeleton)
             edited = image
-            for k, s in zip(kpts, states[..., 0].astype(np.uint8), strict=True):
+            for k, s in zip(kpts, states, strict=True):
                 edited = occlude_parts(edited, k, s, estimator.skeleton, fraction, rng)[0]
             gts.append(gt)
             preds.append(estimator.estimate(edited, gt.persons.boxes))

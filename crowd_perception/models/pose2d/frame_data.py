@@ -24,11 +24,10 @@ import numpy as np
 import torch
 
 from ...core.annotations import FrameAnnotation
-from ...core.skeletons import convert_keypoints
 from ...core.types import JointState
 from .crops import PAD_VALUE, boxes_to_center_size, crop_transforms, letterbox_frame, transform_points, warp_crops
 from .curriculum import occlude_parts
-from .data import ASPECT_PADDING, AugmentConfig, BankConfig, BankSampler, crop_targets
+from .data import ASPECT_PADDING, AugmentConfig, BankConfig, BankSampler, crop_targets, person_labels, usable_people
 from .roi import roi_matrices
 
 __all__ = ["FrameBank", "build_frame_bank", "FrameTrainingSet", "collate_frames"]
@@ -107,17 +106,10 @@ def build_frame_bank(
         if number % cfg.frame_stride:
             continue
         persons, supervised = frame.persons, frame.domain in keypoints_for
-        kpts = convert_keypoints(persons.keypoints, persons.skeleton, skeleton)
-        states = convert_keypoints(persons.keypoint_states[..., None].astype(np.float32), persons.skeleton, skeleton, fill=0)
-        states = states[..., 0].astype(np.uint8)
-        kpts[states == JointState.OUTSIDE_IMAGE] = np.nan
-        height = persons.boxes[:, 3] - persons.boxes[:, 1]
-        usable = np.isfinite(persons.boxes).all(axis=1) & (height >= cfg.min_height)
-        usable &= np.nan_to_num(persons.visible_fractions, nan=1.0) >= cfg.min_visible
-        if supervised:
-            usable &= np.isfinite(kpts).all(axis=-1).sum(axis=1) >= cfg.min_joints
-        else:
-            kpts[:], states[:] = np.nan, 0
+        kpts, states = person_labels(frame, skeleton)
+        usable = usable_people(frame, cfg, kpts, supervised)
+        if not supervised:
+            kpts[:], states[:] = np.nan, JointState.UNKNOWN
         if not usable.any():
             continue
         letterboxed, m = letterbox_frame(image, frame_size)
@@ -167,6 +159,7 @@ class FrameTrainingSet(BankSampler):
         a, (h, w) = self.augment, self.frame_size
         size = np.array([w, h], np.float64) / self.rng.uniform(1 - a.scale, 1 + a.scale)
         center = np.array([(w - 1) / 2, (h - 1) / 2]) + self.rng.uniform(-a.shift, a.shift, 2) * size
+        # a whole frame turns half as far as one person's crop: a tilted camera is rarer than a leaning person
         rot = self.rng.uniform(-a.rotation, a.rotation) / 2 if self.rng.random() < a.rotation_prob else 0.0
         return crop_transforms(center[None], size[None], (h, w), [rot], [flip])[0]
 
