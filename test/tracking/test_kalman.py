@@ -76,13 +76,21 @@ def test_gating_distance_by_hand():
     assert CHI2INV95[4] == 9.4877
 
 
+def _tracks_near_measurements(kf, rng, measurements: int, tracks: int, extent: tuple[float, float, float], noise: float, dt: float):
+    """Random ``(x, y, aspect, height)`` measurements in a ``width x height`` image (people up to
+    ``max_height`` tall) and the predicted state of tracks started near the first ``tracks`` of them."""
+    width, height, max_height = extent
+    z = np.column_stack([
+        rng.uniform(0, width, measurements), rng.uniform(0, height, measurements),
+        rng.uniform(0.3, 0.5, measurements), rng.uniform(50, max_height, measurements),
+    ])
+    mean, cov = kf.predict(*kf.initiate(z[:tracks] + rng.normal(0, noise, (tracks, 4)) * [1, 1, 0.01, 1]), dt)
+    return z, mean, cov
+
+
 def test_gating_distance_matches_deepsort_cholesky_form():
-    rng = np.random.default_rng(1)
     kf = KalmanFilter()
-    z = np.column_stack(
-        [rng.uniform(0, 1920, 30), rng.uniform(0, 1080, 30), rng.uniform(0.3, 0.5, 30), rng.uniform(50, 400, 30)]
-    )
-    mean, cov = kf.predict(*kf.initiate(z[:12] + rng.normal(0, 5, (12, 4)) * [1, 1, 0.01, 1]), 2.0)
+    z, mean, cov = _tracks_near_measurements(kf, np.random.default_rng(1), 30, 12, (1920, 1080, 400), noise=5, dt=2.0)
     fast = kf.gating_distance(mean, cov, z)
     proj_mean, proj_cov = kf.project(mean, cov)
     for n in range(len(mean)):  # DeepSORT: squared norm of L^-1 (z - mu)
@@ -92,12 +100,8 @@ def test_gating_distance_matches_deepsort_cholesky_form():
 
 
 def test_gate_candidates_never_drop_a_pair_inside_the_gate():
-    rng = np.random.default_rng(2)
     kf = KalmanFilter()
-    z = np.column_stack(
-        [rng.uniform(0, 800, 300), rng.uniform(0, 600, 300), rng.uniform(0.3, 0.5, 300), rng.uniform(50, 300, 300)]
-    )
-    mean, cov = kf.predict(*kf.initiate(z[:80] + rng.normal(0, 8, (80, 4)) * [1, 1, 0.01, 1]), 3.0)
+    z, mean, cov = _tracks_near_measurements(kf, np.random.default_rng(2), 300, 80, (800, 600, 300), noise=8, dt=3.0)
     full = kf.gating_distance(mean, cov, z) <= CHI2INV95[4]
     rows, cols = gate_candidates(*kf.project(mean, cov), z, CHI2INV95[4])
     candidates = np.zeros_like(full)
