@@ -18,39 +18,27 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..core.camera import PinholeCamera
 from .body import PART_SPHERES
+from .hulls import (
+    CIRCLE_POINTS,
+    DIRECTIONS,
+    MIN_RADIUS_PX,
+    SCALE,
+    SHIFT,
+    from_fixed,
+    hull_polygons,
+    padded_index,
+    project_spheres,
+    to_fixed,
+)
 from .rig import CameraPose
 from .world import NEAR, Cuboid, Occluder, clip_polygon_near
 
 __all__ = ["Raster", "rasterise", "project_spheres", "draw_shadows", "to_fixed", "from_fixed", "CIRCLE_POINTS",
            "MIN_RADIUS_PX"]
 
-CIRCLE_POINTS = 16
-MIN_RADIUS_PX = 0.75
-_SHIFT = 4
-_SCALE = float(1 << _SHIFT)
-_ANGLES = np.linspace(0.0, 2 * np.pi, CIRCLE_POINTS, endpoint=False)
-_DIRECTIONS = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], axis=-1)
-# Radius scale so that the inscribed polygon has the area of the true circle.
-_AREA_SCALE = 1.0 / np.sqrt(np.sin(2 * np.pi / CIRCLE_POINTS) * CIRCLE_POINTS / (2 * np.pi))
-# Part -> its spheres, padded to a fixed width by repeating the last one.
-_PART_INDEX = np.array([list(s) + [s[-1]] * (max(map(len, PART_SPHERES)) - len(s)) for s in PART_SPHERES])
+_PART_INDEX = padded_index(PART_SPHERES)  # part -> its spheres, padded to a fixed width
 _FACE_SHADE = np.array([0.8, 0.8, 0.6, 1.1, 0.9, 0.9])  # -X, +X, -Y, +Y, -Z, +Z
-
-
-def to_fixed(pixels: np.ndarray) -> np.ndarray:
-    """Image coordinates -> OpenCV fixed-point drawing coordinates (``shift`` = 4).
-
-    Image coordinates follow COCO: pixel ``i`` covers ``[i, i + 1)``, so its centre is ``i + 0.5``;
-    OpenCV's drawing puts pixel centres at integers, hence the half-pixel shift.
-    """
-    return np.round((np.asarray(pixels) - 0.5) * _SCALE).astype(np.int32)
-
-
-def from_fixed(fixed: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`to_fixed` (image coordinates of fixed-point vertices)."""
-    return np.asarray(fixed) / _SCALE + 0.5
 
 
 @dataclass
@@ -72,51 +60,9 @@ class Raster:
     amodal_pixels: np.ndarray
 
 
-def project_spheres(spheres_cam: np.ndarray, k: PinholeCamera) -> np.ndarray:
-    """``(..., 4)`` camera-frame spheres -> ``(..., 6)`` image ellipses ``(u, v, r_t, r_r, e_x, e_y)``.
-
-    A small sphere of radius ``r`` whose centre is seen at angle ``theta`` off the optical axis
-    projects to an ellipse centred at the centre's projection, with radius ``f r / z`` across the
-    viewing direction and ``f r / (z cos theta)`` along it (the radial direction ``e`` from the
-    principal point): wide-angle cameras stretch people near the image border.
-    """
-    x, y, z, r = np.moveaxis(spheres_cam, -1, 0)
-    u, v = k.fx * x / z + k.cx, k.fy * y / z + k.cy
-    tangential = k.fx * r / z
-    cos_theta = z / np.sqrt(x * x + y * y + z * z)
-    du, dv = u - k.cx, v - k.cy
-    norm = np.hypot(du, dv)
-    on_axis = norm < 1e-9
-    ex = np.where(on_axis, 1.0, du / np.where(on_axis, 1.0, norm))
-    ey = np.where(on_axis, 0.0, dv / np.where(on_axis, 1.0, norm))
-    return np.stack([u, v, tangential, tangential / cos_theta, ex, ey], axis=-1)
-
-
 def _part_polygons(ellipses: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> np.ndarray:
-    """Fixed-point convex polygon of every part of every person: ``(N, parts, CIRCLE_POINTS, 2)`` int32.
-
-    The convex hull of a union of ellipses is traced by its support points: for each of the
-    ``CIRCLE_POINTS`` directions ``d``, the ellipse with the largest support value ``c . d + h(d)``
-    contributes its extreme point in direction ``d``. The vertices come out convex and ordered, for
-    all parts at once, without a hull call. ``ellipses`` are :func:`project_spheres` rows.
-    """
-    # Per sphere: support value and extreme point in every direction ...
-    centres = ellipses[..., :2]  # (N, S, 2)
-    rt = np.maximum(ellipses[..., 2], min_radius) * _AREA_SCALE
-    rr = np.maximum(ellipses[..., 3], min_radius) * _AREA_SCALE
-    e = ellipses[..., 4:6]
-    e_perp = np.stack([-e[..., 1], e[..., 0]], axis=-1)
-    along, across = e @ _DIRECTIONS.T, e_perp @ _DIRECTIONS.T  # (N, S, D)
-    extent = np.maximum(np.sqrt((rr[..., None] * along) ** 2 + (rt[..., None] * across) ** 2), 1e-12)
-    support = centres @ _DIRECTIONS.T + extent
-    points = (centres[:, :, None, :] + ((rr**2)[..., None] * along / extent)[..., None] * e[:, :, None, :]
-              + ((rt**2)[..., None] * across / extent)[..., None] * e_perp[:, :, None, :])  # (N, S, D, 2)
-    # ... then, per part and direction, the sphere with the largest support value.
-    best = np.argmax(support[:, _PART_INDEX], axis=2)  # (N, P, D) index into the part's spheres
-    sphere = _PART_INDEX[np.arange(len(PART_SPHERES))[:, None], best]  # (N, P, D) sphere index
-    n = np.arange(len(ellipses))[:, None, None]
-    vertices = points[n, sphere, np.arange(CIRCLE_POINTS)]
-    return to_fixed(vertices)
+    """Fixed-point convex polygon of every body part of every person: ``(N, parts, CIRCLE_POINTS, 2)``."""
+    return hull_polygons(ellipses, _PART_INDEX, min_radius)
 
 
 def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
@@ -226,10 +172,10 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     for position, item in enumerate(order.tolist()):
         if item < n * num_parts:
             polygon = part_list[item]
-            cv2.fillConvexPoly(image, polygon, colours[item], cv2.LINE_8, _SHIFT)
-            cv2.fillConvexPoly(code_map, polygon, item + 1, cv2.LINE_8, _SHIFT)
+            cv2.fillConvexPoly(image, polygon, colours[item], cv2.LINE_8, SHIFT)
+            cv2.fillConvexPoly(code_map, polygon, item + 1, cv2.LINE_8, SHIFT)
             if lit_list[item]:
-                cv2.fillConvexPoly(image, highlight_list[item], lighter[item], cv2.LINE_8, _SHIFT)
+                cv2.fillConvexPoly(image, highlight_list[item], lighter[item], cv2.LINE_8, SHIFT)
             if position in count_after:  # the person's last part: nothing else has touched its box yet
                 row = item // num_parts
                 x0, y0, x1, y1 = _pixel_box(boxes[row])
@@ -238,8 +184,8 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
         else:
             code = item + 1
             for polygon, colour in faces[item - n * num_parts]:
-                cv2.fillConvexPoly(image, polygon, colour, cv2.LINE_8, _SHIFT)
-                cv2.fillConvexPoly(code_map, polygon, code, cv2.LINE_8, _SHIFT)
+                cv2.fillConvexPoly(image, polygon, colour, cv2.LINE_8, SHIFT)
+                cv2.fillConvexPoly(code_map, polygon, code, cv2.LINE_8, SHIFT)
     for row in np.flatnonzero((amodal < 0) & ~alone):
         amodal[row] = _silhouette_pixels(polygons[row][enabled[row]])
     return Raster(code_map, code_row, code_part, code_object, boxes, amodal)
@@ -315,12 +261,12 @@ def _highlights(spheres_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _silhouette_pixels(parts: np.ndarray) -> int:
     """Pixels of one person drawn alone (unclipped by the image, unoccluded); ``parts`` (P, D, 2) fixed point."""
-    lo = (parts.reshape(-1, 2).min(0) >> _SHIFT) - 1
-    hi = (parts.reshape(-1, 2).max(0) >> _SHIFT) + 2
+    lo = (parts.reshape(-1, 2).min(0) >> SHIFT) - 1
+    hi = (parts.reshape(-1, 2).max(0) >> SHIFT) + 2
     mask = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
-    shifted = parts - (lo << _SHIFT)
+    shifted = parts - (lo << SHIFT)
     for polygon in shifted:
-        cv2.fillConvexPoly(mask, polygon, 1, cv2.LINE_8, _SHIFT)
+        cv2.fillConvexPoly(mask, polygon, 1, cv2.LINE_8, SHIFT)
     return int(cv2.countNonZero(mask))
 
 
@@ -337,7 +283,7 @@ def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, sun: n
         return
     tip = np.zeros(2) if sun is None else np.asarray(sun, dtype=float)
     # Support points of the two discs per direction (as for body parts), on the ground plane.
-    directions = _DIRECTIONS
+    directions = DIRECTIONS
     use_tip = directions @ tip + 0.7 * radius > radius
     offsets = np.where(use_tip[:, None], tip + 0.7 * radius * directions, radius * directions)  # (D, 2)
     rim = np.stack([offsets[:, 0], np.zeros(len(offsets)), offsets[:, 1]], axis=-1)
@@ -346,19 +292,19 @@ def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, sun: n
     front = (cam[..., 2] > 0.5).all(axis=1)
     if not front.any():
         return
-    pixels = np.round((pose.project(cam[front]) - 0.5) * _SCALE)  # as to_fixed, range-checked before the cast
+    pixels = np.round((pose.project(cam[front]) - 0.5) * SCALE)  # as to_fixed, range-checked before the cast
     height, width = image.shape[:2]
-    inside = (pixels[..., 0].max(1) > 0) & (pixels[..., 0].min(1) < width * _SCALE) & (pixels[..., 1].max(1) > 0) & (
-        pixels[..., 1].min(1) < height * _SCALE) & (np.abs(pixels).max(axis=(1, 2)) < 2**30)
+    inside = (pixels[..., 0].max(1) > 0) & (pixels[..., 0].min(1) < width * SCALE) & (pixels[..., 1].max(1) > 0) & (
+        pixels[..., 1].min(1) < height * SCALE) & (np.abs(pixels).max(axis=(1, 2)) < 2**30)
     if not inside.any():
         return
     pixels = pixels[inside].astype(np.int32)
-    y0 = int(np.clip(pixels[..., 1].min() // _SCALE, 0, height - 1))
-    y1 = int(np.clip(pixels[..., 1].max() // _SCALE + 2, y0 + 1, height))
+    y0 = int(np.clip(pixels[..., 1].min() // SCALE, 0, height - 1))
+    y1 = int(np.clip(pixels[..., 1].max() // SCALE + 2, y0 + 1, height))
     mask = np.zeros((y1 - y0, width), np.uint8)
-    offset = np.array([0, y0 << _SHIFT], np.int32)
+    offset = np.array([0, y0 << SHIFT], np.int32)
     for polygon in pixels:
-        cv2.fillConvexPoly(mask, polygon - offset, strength, cv2.LINE_8, _SHIFT)
+        cv2.fillConvexPoly(mask, polygon - offset, strength, cv2.LINE_8, SHIFT)
     mask = cv2.GaussianBlur(mask, (5, 5), 0)
     roi = image[y0:y1]
     cv2.subtract(roi, cv2.merge([mask, mask, mask]), dst=roi)
