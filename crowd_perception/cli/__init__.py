@@ -12,10 +12,12 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .. import __version__
+from ..core.errors import CrowdPerceptionError, one_line
 
 __all__ = ["Command", "PROVIDERS", "build_parser", "main"]
 
@@ -39,6 +41,7 @@ PROVIDERS: tuple[str, ...] = (
     "crowd_perception.models.pose2d.cli",
     "crowd_perception.runtime.cli",
     "crowd_perception.models.pose3d.cli",
+    "crowd_perception.models.common.cli",
     "crowd_perception.models.detector.cli",
     "crowd_perception.tracking.cli",
     "crowd_perception.ros.cli",
@@ -59,6 +62,8 @@ def build_parser(commands: Sequence[Command] | None = None) -> argparse.Argument
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--debug", action="store_true",
+                        help="debug logging, and a traceback with every error (not only with bugs)")
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {(): parser.add_subparsers(dest="command")}
     parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {}
     leaves: dict[tuple[str, ...], argparse.ArgumentParser] = {}
@@ -74,21 +79,45 @@ def build_parser(commands: Sequence[Command] | None = None) -> argparse.Argument
                 groups[prefix] = group_parser.add_subparsers(dest="_".join(prefix), required=prefix not in leaves)
         leaf = groups[command.path[:-1]].add_parser(command.path[-1], help=command.help, description=command.help)
         command.add_arguments(leaf)
+        if "--debug" not in leaf._option_string_actions:  # also after the command's words
+            leaf.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                              help="traceback with every error (not only with bugs)")
         leaf.set_defaults(_run=command.run)
         leaves[command.path] = leaf
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every named error (:class:`CrowdPerceptionError`) and every file-system error
+    on a user-given path is printed as one line, ``error: <message>``, with exit code 1.
+
+    Any other exception is a bug: it keeps its traceback. ``--debug`` shows the traceback of named
+    errors too (and enables debug logging).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if args.verbose or debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
     if not hasattr(args, "_run"):
         parser.print_help()
         return 2
-    return int(args._run(args))
+    try:
+        return int(args._run(args))
+    except (CrowdPerceptionError, OSError) as exc:  # a user's input, named in the message: one line
+        if debug:
+            traceback.print_exc()
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # commands that end with SystemExit("message")
+        if isinstance(exc.code, str):
+            print(f"error: {one_line(Exception(exc.code))}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import CrowdPerceptionError
+
 __all__ = ["PinholeCamera", "InvalidIntrinsicsError"]
 
 
-class InvalidIntrinsicsError(ValueError):
+class InvalidIntrinsicsError(CrowdPerceptionError, ValueError):
     """Camera intrinsics that are NaN, infinite, non-positive or inconsistent."""
 
 

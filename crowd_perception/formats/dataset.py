@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ..core.annotations import FrameAnnotation
+from ..core.errors import CrowdPerceptionError
 
 __all__ = [
     "FormatError",
@@ -37,7 +38,7 @@ __all__ = [
 R = TypeVar("R")
 
 
-class FormatError(ValueError):
+class FormatError(CrowdPerceptionError, ValueError):
     """A dataset file that does not follow its format; the message names the file and the entry."""
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
 from ..core.camera import PinholeCamera
+from ..core.errors import CrowdPerceptionError
 from ..core.skeletons import get_skeleton
 from ..core.types import Detections, Header, Poses2D, Poses3D, Tracks, TrackState
 from . import convert
@@ -68,7 +69,7 @@ HOMOGRAPHY_TYPE = "crowd_perception/msg/Homography"
 SEQUENCES_KEY = "crowd_perception.frames"  # bag custom data: stamp -> [sequence, frame index, domain]
 
 
-class BagError(RuntimeError):
+class BagError(CrowdPerceptionError, RuntimeError):
     """A bag that cannot be read or written (missing, corrupt, truncated, wrong topics)."""
 
 

@@ -20,9 +20,20 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
 
 
+def _check_paths(bag: Path, out: Path | None = None) -> None:
+    """Fail at once (before any model is loaded) on a missing input bag or an existing output."""
+    from .bag import BagError
+
+    if not bag.exists():
+        raise BagError(f"bag {bag} does not exist")
+    if out is not None and out.exists():
+        raise BagError(f"{out} exists already; rosbag2 writers never overwrite (choose another --out)")
+
+
 def _run_replay(args: argparse.Namespace) -> int:
     from .replay import Pipeline, replay_bag
 
+    _check_paths(args.bag, args.out)
     pipeline = Pipeline.from_config(args.config, [s.strip() for s in args.stages.split(",") if s.strip()],
                                     backend=args.backend)
     report = replay_bag(args.bag, args.out, pipeline, image_topic=args.image_topic,

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..core.camera import PinholeCamera
+from ..core.errors import CrowdPerceptionError
 from ..core.skeletons import get_skeleton
 from ..core.types import Detections, Header, Poses2D, Poses3D, Tracks
 from .kit import MessageKit
@@ -45,7 +46,7 @@ __all__ = [
 _NAN_BOX = np.full(4, np.nan, dtype=np.float32)
 
 
-class UnsupportedEncodingError(ValueError):
+class UnsupportedEncodingError(CrowdPerceptionError, ValueError):
     """An image encoding (or compressed format) the nodes do not accept."""
 
 

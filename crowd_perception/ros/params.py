@@ -17,12 +17,14 @@ from typing import Any, TypeVar
 
 import yaml
 
+from ..core.errors import CrowdPerceptionError
+
 __all__ = ["ParamSpec", "param", "param_specs", "config_from_params", "load_node_params", "ParameterError"]
 
 C = TypeVar("C")
 
 
-class ParameterError(ValueError):
+class ParameterError(CrowdPerceptionError, ValueError):
     """A parameter value that is out of range, of the wrong type, or not changeable at run time."""
 
 

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import CrowdPerceptionError
+
 __all__ = [
     "FORMAT_VERSION",
     "ModelMismatchError",
@@ -32,7 +34,7 @@ __all__ = [
 FORMAT_VERSION = 1
 
 
-class ModelMismatchError(RuntimeError):
+class ModelMismatchError(CrowdPerceptionError, RuntimeError):
     """The model file does not match its metadata (wrong sha256, wrong I/O names, bad metadata)."""
 
 

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ...core.errors import CrowdPerceptionError
 from ..metadata import ModelMetadata, ModelMismatchError
 
 __all__ = ["Backend", "BackendUnavailableError"]
 
 
-class BackendUnavailableError(RuntimeError):
+class BackendUnavailableError(CrowdPerceptionError, RuntimeError):
     """This backend cannot run here (library or device missing, engine unusable); try the next one."""
 
 

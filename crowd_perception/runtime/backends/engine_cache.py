@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from ...core.errors import CrowdPerceptionError
 from ..metadata import ShapeProfile, atomic_write_bytes
 
 __all__ = [
@@ -42,7 +43,7 @@ _FILE_VERSION = 1
 T = TypeVar("T")
 
 
-class EngineCacheError(RuntimeError):
+class EngineCacheError(CrowdPerceptionError, RuntimeError):
     """A freshly built engine is unusable (TensorRT refused to deserialise its own output)."""
 
 
