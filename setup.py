@@ -24,7 +24,7 @@ setup(
     install_requires=[
         "numpy>=1.24",
         "scipy>=1.10",
-        "opencv-python-headless>=4.8",
+        "opencv-contrib-python-headless>=4.8",
         "onnxruntime>=1.17",
         "lap>=0.5.12",
         "rosbags>=0.10",

@@ -19,10 +19,16 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 # torch is pinned: 2.13.0 resolves to the CPU build on this machine; an unpinned torch pulls CUDA.
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[train,eval,dev]"
-# trackeval declares the GUI build opencv-python, which shares the cv2/ folder with the headless
-# build and needs libGL. Keep only the headless build (trackeval imports cv2 solely for a video
-# segmentation metric we do not use).
-if .venv/bin/python -m pip show -q opencv-python >/dev/null 2>&1; then
-  .venv/bin/python -m pip uninstall -q -y opencv-python
-  .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps opencv-python-headless
+# One OpenCV build only: every OpenCV wheel installs into the same cv2/ folder. We use the headless
+# contrib build (it carries the HOG people detector, our untrained baseline); trackeval declares the
+# GUI build opencv-python (needs libGL) and other packages may pull the plain headless one. Remove
+# those and reinstall ours over whatever files they left (trackeval uses cv2 only for a metric we skip).
+for other in opencv-python opencv-python-headless; do
+  if .venv/bin/python -m pip show -q "$other" >/dev/null 2>&1; then
+    .venv/bin/python -m pip uninstall -q -y "$other"
+    reinstall_cv2=1
+  fi
+done
+if [ -n "${reinstall_cv2:-}" ] || ! .venv/bin/python -c "import cv2; cv2.HOGDescriptor" 2>/dev/null; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "opencv-contrib-python-headless>=4.8"
 fi

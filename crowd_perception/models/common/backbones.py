@@ -4,8 +4,10 @@
   train and run on a CPU; ``width`` scales every stage.
 - ``resnet50``: ResNet-50 (He et al. 2016) bottleneck layout ``[3, 4, 6, 3]``, for GPU training.
 - ``darknet53``: DarkNet-53 (YOLOv3, the JDE backbone) residual layout ``[1, 2, 8, 8, 4]``.
+- ``mobilenetv2``: the reference MobileNet v2 (width 1 only) whose ImageNet weights the project ships
+  converted (:mod:`.pretrained`).
 
-All are randomly initialised: this project ships no pretrained weights.
+Built randomly initialised; :func:`.pretrained.load_pretrained` puts ImageNet weights in a backbone.
 """
 
 from __future__ import annotations
@@ -14,9 +16,18 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from .blocks import Bottleneck, ConvBNAct, DarkResidual, DepthwiseSeparable, InvertedResidual, _Leaky
+from .blocks import (
+    Bottleneck,
+    ConvBNAct,
+    DarkResidual,
+    DepthwiseSeparable,
+    InvertedResidual,
+    MobileNetV2Block,
+    _Leaky,
+    freeze_batch_norm,
+)
 
-__all__ = ["Backbone", "CompactBackbone", "ResNet50", "DarkNet53", "BACKBONES", "build_backbone"]
+__all__ = ["Backbone", "CompactBackbone", "ResNet50", "DarkNet53", "MobileNetV2", "BACKBONES", "build_backbone"]
 
 
 class Backbone(nn.Module):
@@ -37,6 +48,18 @@ class Backbone(nn.Module):
             x = stage(x)
             outputs.append(x)
         return outputs[-3:]
+
+    def stem_module(self) -> nn.Module:
+        """The layers below C3 (stride <= 4), the ones :meth:`freeze` can keep fixed."""
+        return self.stem
+
+    def freeze(self, batch_norm: bool = False, stem: bool = False) -> None:
+        """Keep pretrained features: fixed batch-norm statistics (:class:`.blocks.FrozenBatchNorm2d`),
+        and/or no gradient into :meth:`stem_module`. Changes the state dict (no ``num_batches_tracked``)."""
+        if batch_norm:
+            freeze_batch_norm(self)
+        if stem:
+            self.stem_module().requires_grad_(False)
 
 
 def _scaled(channels: int, width: float) -> int:
@@ -97,10 +120,57 @@ class DarkNet53(Backbone):
         self.out_channels = tuple(_scaled(64 * 2**i, width) for i in (2, 3, 4))
 
 
+class MobileNetV2(Backbone):
+    """MobileNet v2 ``features[0:18]`` (the ``1x1`` to 1280 channels dropped); C3/C4/C5 = 32/96/320 channels.
+
+    C3 is the output of block 6 (stride 8), C4 of block 13 (stride 16), C5 of block 17 (stride 32).
+    The blocks up to stride 4 (``features[0:4]``) are its stem for :meth:`Backbone.freeze`: edge and
+    colour filters learned on real ImageNet photos are what a synthetic-trained detector should not unlearn.
+    """
+
+    # (expansion t, channels c, repeats n, first stride s) of Sandler et al. 2018, Table 2
+    SETTINGS = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
+    TAPS = (6, 13, 17)
+    STEM_BLOCKS = 4
+
+    def __init__(self, width: float = 1.0) -> None:
+        super().__init__()
+        if width != 1.0:
+            raise ValueError(f"mobilenetv2 exists at width 1.0 only (its pretrained weights), got {width}")
+        blocks: list[nn.Module] = [nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU6())]
+        c_in = 32
+        for t, c, n, s in self.SETTINGS:
+            for i in range(n):
+                blocks.append(MobileNetV2Block(c_in, c, s if i == 0 else 1, t))
+                c_in = c
+        self.features = nn.Sequential(*blocks)
+        self.out_channels = (32, 96, 320)
+
+    def stem_module(self) -> nn.Module:
+        return self.features[: self.STEM_BLOCKS]
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        outputs = []
+        for i, block in enumerate(self.features):
+            x = block(x)
+            if i in self.TAPS:
+                outputs.append(x)
+        return outputs
+
+
 BACKBONES: dict[str, Callable[..., Backbone]] = {
     "compact": CompactBackbone,
     "resnet50": ResNet50,
     "darknet53": DarkNet53,
+    "mobilenetv2": MobileNetV2,
 }
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
-__all__ = ["ConvBNAct", "DepthwiseSeparable", "InvertedResidual", "Bottleneck", "DarkResidual"]
+__all__ = [
+    "ConvBNAct",
+    "DepthwiseSeparable",
+    "InvertedResidual",
+    "MobileNetV2Block",
+    "Bottleneck",
+    "DarkResidual",
+    "FrozenBatchNorm2d",
+    "freeze_batch_norm",
+]
 
 
 class ConvBNAct(nn.Sequential):
@@ -47,6 +57,35 @@ class InvertedResidual(nn.Module):
         return x + y if self.residual else y
 
 
+class MobileNetV2Block(nn.Module):
+    """MobileNet v2 inverted residual in the reference layout (Sandler et al. 2018; ReLU6).
+
+    ``conv`` is one flat ``Sequential`` (expand ``1x1``, depthwise ``3x3``, linear ``1x1``; no expansion
+    layer when ``expand == 1``) so that its parameter names are those of the public ImageNet weights
+    (``features.N.conv.I``) that :mod:`.pretrained` converts.
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int, expand: int) -> None:
+        super().__init__()
+        hidden = c_in * expand
+        layers: list[nn.Module] = []
+        if expand != 1:
+            layers += [nn.Conv2d(c_in, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()]
+        layers += [
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(),
+            nn.Conv2d(hidden, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        ]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.conv(x)
+        return x + y if self.residual else y
+
+
 class Bottleneck(nn.Module):
     """ResNet bottleneck (``1x1 -> 3x3 (stride) -> 1x1``, expansion 4) with a projection shortcut when needed."""
 
@@ -83,3 +122,34 @@ class _Leaky(nn.LeakyReLU):
 
     def __init__(self) -> None:
         super().__init__(0.1)
+
+
+class FrozenBatchNorm2d(nn.Module):
+    """BatchNorm2d with fixed statistics and affine parameters (as in torchvision detection models).
+
+    Pretrained backbones keep their ImageNet statistics: small detection batches would estimate
+    them badly, and synthetic frames would pull them away from the real images the model must see.
+    Parameter names match ``nn.BatchNorm2d`` (less ``num_batches_tracked``), so its weights load as is.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        for name, init in (("weight", torch.ones), ("bias", torch.zeros), ("running_mean", torch.zeros)):
+            self.register_buffer(name, init(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x: Tensor) -> Tensor:
+        scale = self.weight * (self.running_var + self.eps).rsqrt()
+        shift = self.bias - self.running_mean * scale
+        return x * scale[None, :, None, None] + shift[None, :, None, None]
+
+
+def freeze_batch_norm(module: nn.Module) -> nn.Module:
+    """``module`` with every ``nn.BatchNorm2d`` below it replaced by a :class:`FrozenBatchNorm2d` (in place)."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            setattr(module, name, FrozenBatchNorm2d(child.num_features, child.eps))
+        else:
+            freeze_batch_norm(child)
+    return module

@@ -25,11 +25,38 @@ Frame = tuple[np.ndarray, FrameAnnotation]
 _log = logging.getLogger(__name__)
 
 
+# The real annotated samples of ``../shared/fixtures`` that hold images with person boxes. The
+# CityPersons sample is left out: its one image is a 1/8 thumbnail where people are 5-12 px tall.
+FIXTURE_SETS = (
+    ("coco", "coco_keypoints/coco/test_coco.json"),
+    ("crowdpose", "crowdpose/crowdpose/test_crowdpose.json"),
+    ("ochuman", "ochuman/ochuman/test_ochuman.json"),
+)
+
+
+def expand_specs(spec: str) -> list[str]:
+    """``a:x,b:y`` -> ``["a:x", "b:y"]``; ``fixtures:<dir>`` -> one spec per real set in :data:`FIXTURE_SETS`."""
+    specs = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        source, _, where = part.partition(":")
+        if source == "fixtures":
+            specs += [f"{name}:{os.path.join(where, path)}" for name, path in FIXTURE_SETS]
+        else:
+            specs.append(part)
+    return specs
+
+
 def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1, frames_per_sequence: int = 0) -> list[Frame]:
     """Frames named ``source:where``: ``synth:<preset>`` (rendered at the preset's size, seed 0; the
-    first ``frames_per_sequence`` frames of each sequence when > 0), or
-    ``crowdhuman|citypersons|mot:<annotation path>``; every ``every``-th frame, at most ``max_frames``."""
-    source, _, where = spec.partition(":")
+    first ``frames_per_sequence`` frames of each sequence when > 0),
+    ``crowdhuman|citypersons|coco|crowdpose|ochuman|mot:<annotation path>`` or ``fixtures:<dir>``
+    (the real sets of :data:`FIXTURE_SETS`); several specs joined by commas are concatenated.
+    Every ``every``-th frame of each spec, at most ``max_frames`` in all."""
+    specs = expand_specs(spec)
+    if len(specs) != 1:
+        frames = [f for s in specs for f in load_eval_frames(s, 0, every, frames_per_sequence)]
+        return frames[:max_frames] if max_frames else frames
+    source, _, where = specs[0].partition(":")
     if not where:
         raise ValueError(f"evaluation data must be 'source:where' (e.g. synth:bench), got {spec!r}")
     frames: list[Frame] = []

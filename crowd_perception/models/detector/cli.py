@@ -20,7 +20,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset",
         default="synth-compact",
-        help="named config (synth-compact, synth-resnet50, synth-darknet53, crowdhuman-resnet50, tiny)",
+        help="named config (synth-compact, synth-mobilenetv2, synth-resnet50, synth-darknet53, crowdhuman-resnet50, tiny)",
     )
     p.add_argument(
         "--set",
@@ -95,6 +95,11 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write MR-FPPI and PR plots")
     p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
     p.add_argument("--score-threshold", type=float, default=None)
+    p.add_argument(
+        "--compare-hog",
+        action="store_true",
+        help="also score OpenCV's untrained HOG people detector on the same frames (the floor to beat)",
+    )
     p.add_argument("--card", type=Path, default=None, metavar="MD", help="write the model card (needs an .onnx model)")
     p.add_argument("--train-command", default="", help="the training command, for the model card")
     p.add_argument("--train-log", type=Path, default=None, help="the training log.csv, for the model card")
@@ -119,6 +124,13 @@ def _run_eval(args: argparse.Namespace) -> int:
         f"Model `{args.model.name}` on `{args.data}` ({detector.backend.name}, "
         f"input {detector.input_size[1]}x{detector.input_size[0]}).",
     )
+    if args.compare_hog:
+        from .hog import HogPeopleDetector
+
+        baseline = run_evaluation(HogPeopleDetector(), frames, subsets)
+        body += "\n\n" + render_markdown(
+            baseline, "OpenCV HOG people detector (untrained, default settings) on the same frames."
+        )
     print(body)
     if args.plots is not None:
         curves = {f"{g} ({s})": m for (g, s), m in report.metrics.items() if s == subsets[0]}

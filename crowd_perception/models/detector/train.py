@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from ...eval.detection import evaluate_detections
 from ...training import TrainResult, cycle, init_distributed, make_loader, train
+from ..common.pretrained import PRETRAINED_DIR, load_pretrained
 from .config import DetectorTrainingConfig
 from .data import DetectionDataset, cache_folder, collate, count_identities, open_frames, synth_frames
 from .loss import DetectionCriterion
@@ -100,6 +101,9 @@ def train_detector(cfg: DetectorTrainingConfig, out_dir: Path | str, resume: Pat
         dataset, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=collate, num_workers=cfg.train.num_workers
     )
     model = PedestrianDetectorNet(cfg.model)
+    if cfg.model.pretrained:
+        loaded = load_pretrained(model.backbone, PRETRAINED_DIR / cfg.model.pretrained)
+        _log.info("backbone initialised from %s (%d tensors)", cfg.model.pretrained, loaded)
     task = DetectorTask(model, DetectionCriterion(cfg.loss, cfg.model.embedding_dim))
     val = validation_frames(cfg) if ctx.is_main else []
 
