@@ -142,9 +142,21 @@ class DetectionMetrics:
     miss_rate: np.ndarray = field(repr=False)
     recall_curve: np.ndarray = field(repr=False)
     precision_curve: np.ndarray = field(repr=False)
+    score_curve: np.ndarray = field(repr=False)  # the scores the curves step through, descending
 
     def as_dict(self) -> dict[str, float]:
         return {"mr2": self.mr2, "ap": self.ap, "recall": self.recall, "num_gt": self.num_gt, "num_det": self.num_det}
+
+    def at_threshold(self, threshold: float) -> dict[str, float]:
+        """The operating point of publishing only detections scored >= ``threshold``: detections,
+        false positives per image (detections on ignore regions count as neither) and recall."""
+        kept = int(np.searchsorted(-self.score_curve, -threshold, side="right"))
+        return {
+            "threshold": threshold,
+            "det_per_image": kept / max(self.num_images, 1),
+            "fp_per_image": float(self.fppi[kept - 1]) if kept else 0.0,
+            "recall": float(self.recall_curve[kept - 1]) if kept else 0.0,
+        }
 
 
 def log_average_miss_rate(fppi: np.ndarray, miss_rate: np.ndarray, points: np.ndarray = FPPI_POINTS) -> float:
@@ -191,6 +203,7 @@ def accumulate(matches: Sequence[ImageMatch]) -> DetectionMetrics:
         miss_rate=miss,
         recall_curve=recall,
         precision_curve=precision,
+        score_curve=scores[order],
     )
 
 

@@ -53,6 +53,17 @@ def test_toy_case_by_hand() -> None:
     assert (m.num_gt, m.num_det, m.num_images) == (3, 4, 2)
 
 
+def test_operating_points_on_the_toy_case() -> None:
+    """Scores 0.9 TP, 0.85 FP, 0.7 FP, 0.6 TP (the 0.8 one lies on an ignore region and counts as neither)."""
+    m = evaluate_detections(*_toy())
+    np.testing.assert_allclose(m.score_curve, [0.9, 0.85, 0.7, 0.6])
+    assert m.at_threshold(0.95) == {"threshold": 0.95, "det_per_image": 0.0, "fp_per_image": 0.0, "recall": 0.0}
+    point = m.at_threshold(0.85)  # inclusive: 0.9 and 0.85 kept
+    assert point["det_per_image"] == 1.0 and point["fp_per_image"] == 0.5 and point["recall"] == pytest.approx(1 / 3)
+    point = m.at_threshold(0.0)
+    assert point["det_per_image"] == 2.0 and point["fp_per_image"] == 1.0 and point["recall"] == pytest.approx(2 / 3)
+
+
 def test_perfect_and_empty() -> None:
     _, anns = _toy()
     perfect = [Detections(a.persons.boxes, np.ones(len(a.persons))) for a in anns]

@@ -103,6 +103,7 @@ class EvalReport:
     tpr_at_far: float | None = None
     frames: int = 0
     latency: dict[str, float] | None = None
+    operating_points: tuple[float, ...] = ()  # score thresholds to tabulate (overall, first subset)
 
 
 def _identity_classes(anns: Sequence[FrameAnnotation]) -> list[np.ndarray]:
@@ -179,6 +180,17 @@ def render_markdown(report: EvalReport, title_note: str = "") -> str:
     parts = [title_note] if title_note else []
     parts.append(f"{report.frames} frames; MR^-2 lower is better, AP50 and recall higher is better.\n")
     parts.append(markdown_table(["group", "subset", "people", "MR^-2", "AP50", "recall"], rows))
+    if report.operating_points:
+        group, subset = next(iter(report.metrics))
+        metrics = report.metrics[(group, subset)]
+        points = [metrics.at_threshold(t) for t in report.operating_points]
+        parts.append(f"\nOperating points ({group}, {subset}): what a node publishing score >= threshold sends on.\n")
+        parts.append(
+            markdown_table(
+                ["score threshold", "detections / frame", "false positives / frame", "recall"],
+                [[p["threshold"], p["det_per_image"], p["fp_per_image"], p["recall"]] for p in points],
+            )
+        )
     if report.tpr_at_far is not None:
         parts.append(f"\nEmbedding TPR@FAR=0.1 on ground-truth boxes (visible >= 30 %): {report.tpr_at_far:.3f}")
     if report.latency is not None:

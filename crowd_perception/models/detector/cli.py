@@ -96,6 +96,12 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", action="store_true", help="write the figures into docs/RESULTS.md")
     p.add_argument("--score-threshold", type=float, default=None)
     p.add_argument(
+        "--operating-points",
+        default="0.1,0.2,0.3,0.4,0.5",
+        help="score thresholds at which to report detections, false positives per frame and recall "
+        "(the detector node's default score_threshold is 0.2)",
+    )
+    p.add_argument(
         "--compare-hog",
         action="store_true",
         help="also score OpenCV's untrained HOG people detector on the same frames (the floor to beat)",
@@ -117,6 +123,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     frames = load_eval_frames(args.data, args.max_frames, args.every, args.frames_per_sequence)
     subsets = [s.strip() for s in args.subsets.split(",") if s.strip()]
     report = run_evaluation(detector, frames, subsets, embeddings=args.embeddings)
+    report.operating_points = tuple(float(t) for t in args.operating_points.split(",") if t.strip())
     if args.latency:
         report.latency = measure_latency(detector, [image for image, _ in frames[:20]], repeats=args.latency)
     body = render_markdown(

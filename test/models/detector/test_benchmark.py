@@ -42,6 +42,15 @@ def test_run_evaluation_groups_and_markdown() -> None:
     assert "| overall | all | 2 |" in text and "100.0 FPS" in text
 
 
+def test_operating_point_table() -> None:
+    frames = [(np.zeros((100, 100, 3), np.uint8), _ann("bench_sparse_000"))]
+    report = run_evaluation(_Oracle(frames), frames, ["all"])
+    report.operating_points = (0.5, 2.0)
+    text = render_markdown(report)
+    assert "Operating points (overall, all)" in text
+    assert "| 0.500 | 1.000 | 0.000 | 1.000 |" in text and "| 2.000 | 0.000 | 0.000 | 0.000 |" in text
+
+
 def test_bad_spec() -> None:
     with pytest.raises(ValueError, match="source:where"):
         load_eval_frames("bench")
