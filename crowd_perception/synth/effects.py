@@ -46,7 +46,7 @@ class Effects:
 def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, height: int) -> Effects:
     """Draw one sequence's effects from the domain's ranges (blur scales with the image width)."""
     gain = rng.uniform(*domain.brightness)
-    cast = rng.normal(1.0, 0.04, size=3)
+    cast = rng.normal(1.0, 0.025, size=3)
     gamma = rng.uniform(0.85, 1.15)
     levels = np.arange(256, dtype=np.float64) / 255.0
     curve = np.clip(255.0 * gain * cast[None, :] * levels[:, None] ** gamma, 0, 255)

@@ -103,13 +103,14 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
         crossing_z=rng.uniform(6.0, 30.0),
     )
     pose = ego.pose(0.0)
+    azimuth = rng.uniform(-np.pi, np.pi)
+    sun = rng.uniform(*domain.shadow_length) * np.array([np.sin(azimuth), np.cos(azimuth)])  # per metre of height
     street = build_street(rng, palette, layout, pose, int(rng.integers(spec.occluders[0], spec.occluders[1] + 1)),
-                          lane_x)
+                          lane_x, sun)
     obstacles = np.array([o.footprint for o in street.occluders]).reshape(-1, 4)
     crowd = Crowd(rng, palette, layout, spec, camera_z=pose.centre[2], obstacles=obstacles)
     effects = sample_effects(rng, domain, cam.width, cam.height)
-    azimuth = rng.uniform(-np.pi, np.pi)
-    sun = rng.uniform(*domain.shadow_length) * 1.7 * np.array([np.sin(azimuth), np.cos(azimuth)])
+    sun = 1.7 * sun  # the shadow of a 1.7 m person's head
     for frame in range(spec.frames):
         t = frame / config.fps
         pose = ego.pose(t)

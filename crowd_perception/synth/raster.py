@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..core.camera import PinholeCamera
 from .body import PART_SPHERES
 from .hulls import (
     CIRCLE_POINTS,
@@ -66,20 +67,24 @@ def _part_polygons(ellipses: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> n
 
 
 def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
-    """Front-facing faces of an occluder as ``(fixed-point polygon, shaded colour)`` in draw order.
+    """Front-facing cuboid faces, then hulls, of an occluder as ``(fixed-point polygon, colour)`` in draw order.
 
     Occluders entirely behind the near plane or outside the view are skipped; only faces that
-    cross the near plane are clipped (one vectorised projection for the rest).
+    cross the near plane are clipped (one vectorised projection for the rest). A hull with a
+    sphere reaching the near plane is left out (it is about to leave the view).
     """
     k = pose.intrinsics
     corners = occluder.corners  # (C, 6, 4, 3)
     cam = pose.to_camera(corners)
+    spheres = occluder.hull_spheres
+    centres = pose.to_camera(spheres[:, :3])
     z = cam[..., 2]
-    if z.max() < NEAR:
+    if max(z.max(), (centres[:, 2] + spheres[:, 3]).max(initial=-np.inf)) < NEAR:
         return []
     safe = np.where(z > NEAR, z, NEAR)
     u = k.fx * cam[..., 0] / safe + k.cx
-    if (u.max() < 0 and (cam[..., 0] < 0).all()) or (u.min() >= k.width and (cam[..., 0] > 0).all()):
+    if not len(spheres) and ((u.max() < 0 and (cam[..., 0] < 0).all())
+                             or (u.min() >= k.width and (cam[..., 0] > 0).all())):
         return []
     pixels = to_fixed(np.stack([u, k.fy * cam[..., 1] / safe + k.cy], axis=-1))
     facing = np.einsum("fk,cfk->cf", Cuboid.NORMALS, pose.centre - corners.mean(axis=2)) > 0
@@ -94,7 +99,23 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
                 continue
             polygon = to_fixed(pose.project(clipped))
         faces.append((polygon, shades[c, f].tolist()))
+    if len(spheres):
+        faces += _hull_faces(occluder, np.concatenate([centres, spheres[:, 3:]], axis=1), k)
     return faces
+
+
+def _hull_faces(occluder: Occluder, spheres_cam: np.ndarray, k: PinholeCamera
+                ) -> list[tuple[np.ndarray, list[float]]]:
+    """``(fixed-point polygon, colour)`` of every hull of ``occluder`` whose spheres are all in front of the camera."""
+    index = occluder.hull_index
+    front = spheres_cam[:, 2] - spheres_cam[:, 3] > 2 * NEAR
+    drawable = front[index].all(axis=1)
+    if not drawable.any():
+        return []
+    safe = np.where(front[:, None], spheres_cam, [0.0, 0.0, 1.0, 0.01])  # placeholders, never drawn
+    polygons = hull_polygons(project_spheres(safe, k)[None], index)[0]
+    colours = [h.colour.tolist() for h in occluder.hulls]
+    return [(polygons[h], colours[h]) for h in np.flatnonzero(drawable)]
 
 
 def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarray, part_depth: np.ndarray,

@@ -1,27 +1,32 @@
 """The static street: layout, procedural textures (road, pavement, facades), sky and occluders.
 
 Surfaces are textured planes rendered with one homography each (``cv2.warpPerspective``), clipped
-to the part of the plane in front of the camera, so a moving camera costs three warps per frame.
-Static occluders (parked cars, poles, bins, benches, bollards) are unions of axis-aligned cuboids
-drawn by the rasteriser in depth order together with the people.
+to the part of the plane in front of the camera, so a moving camera costs five warps per frame
+(ground, and per side the upper facade and the finer shop fronts; textures: :mod:`.textures`).
+Static objects (:mod:`.clutter`: cars, furniture, trees, bikes, posters, mannequins, statues) are
+unions of cuboids and sphere hulls drawn by the rasteriser in depth order together with the people.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import cv2
 import numpy as np
 
-from .palette import Palette, pick_colours
+from .clutter import place_clutter
+from .objects import Cuboid, Occluder
+from .palette import Palette
 from .rig import CameraPose
+from .shadows import bake_shadows
+from .textures import SHOP_HEIGHT, Block, facade_texture, ground_texture, shopfront_texture, sky_image
 
 __all__ = ["StreetLayout", "Cuboid", "Occluder", "Street", "build_street", "clip_polygon_near"]
 
 NEAR = 0.15  # metres: geometry closer than this to the camera plane is clipped
 _GROUND_RES = (16.0, 8.0)  # texture pixels per metre across / along the street
 _FACADE_RES = 10.0  # texture pixels per metre on the facades
+_SHOP_RES = 30.0  # ... and on the shop fronts (at pedestrian height, where detail matters)
 _FACADE_HEIGHT = 30.0
 
 
@@ -38,52 +43,6 @@ class StreetLayout:
     @property
     def facade_x(self) -> float:
         return self.road_half + self.pavement
-
-
-@dataclass(frozen=True)
-class Cuboid:
-    """Axis-aligned box ``[x0, x1] x [y0, y1] x [z0, z1]`` with a BGR colour."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-    colour: np.ndarray
-
-    NORMALS = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]], dtype=float)
-    """Outward normals of the faces, in the order of :meth:`faces`."""
-
-    def faces(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(6, 4, 3)`` face corners and ``(6, 3)`` outward normals."""
-        (x0, y0, z0), (x1, y1, z1) = self.lo, self.hi
-        corners = np.array(
-            [
-                [[x0, y0, z0], [x0, y1, z0], [x0, y1, z1], [x0, y0, z1]],  # -X
-                [[x1, y0, z0], [x1, y0, z1], [x1, y1, z1], [x1, y1, z0]],  # +X
-                [[x0, y0, z0], [x1, y0, z0], [x1, y0, z1], [x0, y0, z1]],  # -Y
-                [[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]],  # +Y
-                [[x0, y0, z0], [x0, y1, z0], [x1, y1, z0], [x1, y0, z0]],  # -Z
-                [[x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]],  # +Z
-            ]
-        )
-        return corners, self.NORMALS
-
-
-@dataclass(frozen=True)
-class Occluder:
-    """A static object: cuboids drawn in order, and its ground footprint ``(x0, x1, z0, z1)``."""
-
-    kind: str
-    cuboids: tuple[Cuboid, ...]
-    footprint: np.ndarray
-
-    @cached_property
-    def corners(self) -> np.ndarray:
-        """``(C, 6, 4, 3)`` face corners of every cuboid (normals: ``Cuboid.NORMALS``)."""
-        return np.stack([c.faces()[0] for c in self.cuboids])
-
-    @cached_property
-    def colours(self) -> np.ndarray:
-        """``(C, 3)`` BGR colour of every cuboid."""
-        return np.stack([c.colour for c in self.cuboids])
 
 
 def clip_polygon_near(points: np.ndarray, near: float = NEAR) -> np.ndarray:
@@ -177,166 +136,49 @@ class Street:
 
 
 def build_street(rng: np.random.Generator, palette: Palette, layout: StreetLayout, pose0: CameraPose,
-                 num_occluders: int, lane_x: float) -> Street:
-    """Procedural street for one sequence (textures, sky for the camera's pitch, occluders)."""
-    planes = [_ground_plane(rng, palette, layout)]
+                 num_occluders: int, lane_x: float, sun: np.ndarray | None = None) -> Street:
+    """Procedural street for one sequence: clutter, textured facades and shop fronts, ground with
+    the static shadows of ``sun`` (ground displacement per metre of height; ``None``: overcast), sky."""
+    sun = np.zeros(2) if sun is None else np.asarray(sun, dtype=float)
+    occluders = place_clutter(rng, palette, layout, num_occluders, lane_x)
+    planes, blocks = [], {}
     for side in (-1.0, 1.0):
-        planes.append(_facade_plane(rng, palette, layout, side))
-    sky = _sky(rng, palette, pose0)
-    occluders = _occluders(rng, palette, layout, num_occluders, lane_x)
-    return Street(layout, planes, sky, occluders)
-
-
-def _noise(rng: np.random.Generator, shape: tuple[int, int], std: float) -> np.ndarray:
-    """Smooth texture grain: Gaussian noise drawn at half resolution and upsampled (4x fewer samples)."""
-    small = rng.standard_normal(((shape[0] + 1) // 2, (shape[1] + 1) // 2), dtype=np.float32) * np.float32(std)
-    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def _ground_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayout) -> _TexturedPlane:
+        facade, shopfront, blocks[side] = _facade_planes(rng, palette, layout, side, sunny=np.hypot(*sun) > 0.05
+                                                         and side * sun[0] < 0)
+        planes += [facade, shopfront]
+    texture, x_lo = ground_texture(rng, palette, layout, _GROUND_RES)
+    bake_shadows(texture, (x_lo, layout.z_start), _GROUND_RES, sun, layout.facade_x, blocks, layout.z_start,
+                 occluders)
     rx, rz = _GROUND_RES
-    x_lo = -layout.facade_x - 0.5
-    width = int(np.ceil(2 * (layout.facade_x + 0.5) * rx))
-    length = int(np.ceil((layout.z_end - layout.z_start) * rz))
-    xs = x_lo + np.arange(width) / rx
-    zs = layout.z_start + np.arange(length) / rz
-    road_colour = pick_colours(rng, palette.road, 1, 6)[0]
-    pave_colour = pick_colours(rng, palette.pavement, 1, 8)[0]
-    on_road = np.abs(xs) <= layout.road_half
-    tex = np.where(on_road[None, :, None], road_colour, pave_colour).astype(np.float32)
-    tex = np.broadcast_to(tex, (length, width, 3)).copy()
-    tex += _noise(rng, (length, width), 7.0)[..., None]
-    # Pavement slabs (a darker seam every ~1 m) and kerbs.
-    seam_z = (np.mod(zs, rng.uniform(0.8, 1.5)) < 1.0 / rz)[:, None] & ~on_road[None, :]
-    tex[seam_z] *= 0.8
-    kerb = (np.abs(np.abs(xs) - layout.road_half) < 0.15)
-    tex[:, kerb] = 0.5 * tex[:, kerb] + 0.5 * 200.0
-    # Lane markings: dashed centre line and solid edge lines.
-    white = np.array([235.0, 235.0, 235.0])
-    centre = np.abs(xs) < 0.08
-    dashes = np.mod(zs, 9.0) < 3.0
-    tex[np.ix_(dashes, centre)] = white
-    edge = np.abs(np.abs(xs) - (layout.road_half - 0.3)) < 0.07
-    tex[:, edge] = white
-    # Zebra crossing: stripes across the road along X.
-    zebra_z = np.abs(zs - layout.crossing_z) < 2.0
-    stripes = on_road & (np.mod(xs, 1.0) < 0.5) & ~edge
-    tex[np.ix_(zebra_z, stripes)] = white * 0.95
-    texture = np.clip(tex, 0, 255).astype(np.uint8)
-    return _TexturedPlane(texture, np.array([x_lo, 0.0, layout.z_start]), np.array([1.0 / rx, 0.0, 0.0]),
-                          np.array([0.0, 0.0, 1.0 / rz]))
+    ground = _TexturedPlane(_to_uint8(texture), np.array([x_lo, 0.0, layout.z_start]), np.array([1.0 / rx, 0.0, 0.0]),
+                            np.array([0.0, 0.0, 1.0 / rz]))
+    return Street(layout, [ground, *planes], sky_image(rng, palette, pose0), occluders)
 
 
-def _facade_plane(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float) -> _TexturedPlane:
-    """Buildings along one side: blocks of varied width, height and colour with window grids."""
-    res = _FACADE_RES
-    length = int(np.ceil((layout.z_end - layout.z_start) * res))
-    height = int(_FACADE_HEIGHT * res)
-    tex = np.zeros((height, length, 3), np.float32)
+def _to_uint8(texture: np.ndarray) -> np.ndarray:
+    return np.clip(texture, 0, 255).astype(np.uint8)
+
+
+def _facade_planes(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, sunny: bool
+                   ) -> tuple[_TexturedPlane, _TexturedPlane, list[Block]]:
+    """Upper facade and shop-front planes of one side, and its buildings; ``sunny``: the sun-facing side."""
+    texture, blocks, bottom = facade_texture(rng, palette, layout, _FACADE_RES, _FACADE_HEIGHT)
+    shops = shopfront_texture(rng, palette, blocks, layout.z_end - layout.z_start, _SHOP_RES)
+    if not sunny:
+        texture *= 0.78
+        shops *= 0.78
     x = side * layout.facade_x
-    outlines = []
-    z = 0.0
-    total = layout.z_end - layout.z_start
-    while z < total:
-        w = rng.uniform(8.0, 25.0)
-        h = rng.uniform(7.0, _FACADE_HEIGHT - 1.0)
-        c0, c1 = int(z * res), min(int((z + w) * res), length)
-        top = height - int(h * res)
-        block = tex[top:, c0:c1]  # a view: the building's part of the texture
-        block[:] = pick_colours(rng, palette.facades, 1, 10)[0]
-        glass = pick_colours(rng, palette.windows, 1, 10)[0]
-        floor_h, win_w, spacing = rng.uniform(2.8, 3.5), rng.uniform(0.9, 1.6), rng.uniform(2.2, 3.5)
-        height_m = (block.shape[0] - np.arange(block.shape[0])) / res  # metres above the ground
-        along = np.arange(block.shape[1]) / res
-        in_floor = (np.mod(height_m, floor_h) > 0.9) & (np.mod(height_m, floor_h) < 0.9 + 1.4) & (height_m > floor_h)
-        block[np.ix_(in_floor, np.mod(along, spacing) < win_w)] = glass
-        shop = (height_m > 0.4) & (height_m < 2.6)
-        block[np.ix_(shop, np.mod(along, rng.uniform(4.0, 7.0)) < rng.uniform(2.0, 3.5))] = glass * 0.8
-        block[:3] *= 0.7  # roof edge
-        z0, z1 = layout.z_start + c0 / res, layout.z_start + (c1 - 1) / res
-        roof = (height - top - 0.5) / res  # the top texel row, so no texel above the roof is sampled
-        outlines.append([[x, 0.0, z0], [x, 0.0, z1], [x, roof, z1], [x, roof, z0]])
-        z += w + (rng.uniform(0.0, 4.0) if rng.random() < 0.25 else 0.0)
-    tex += _noise(rng, (height, length), 5.0)[..., None]
-    tex = np.clip(tex, 0, 255).astype(np.uint8)
-    origin = np.array([x, _FACADE_HEIGHT, layout.z_start])
-    return _TexturedPlane(tex, origin, np.array([0.0, 0.0, 1.0 / res]), np.array([0.0, -1.0 / res, 0.0]),
-                          np.array(outlines))
+    along = np.array([0.0, 0.0, 1.0])
 
+    def outlines(low: float, top: float) -> np.ndarray:
+        return np.array([[[x, low, layout.z_start + b.z0], [x, low, layout.z_start + b.z1],
+                          [x, min(top, b.height), layout.z_start + b.z1], [x, min(top, b.height), layout.z_start + b.z0]]
+                         for b in blocks])
 
-def _sky(rng: np.random.Generator, palette: Palette, pose: CameraPose) -> np.ndarray:
-    """Vertical gradient from the zenith colour to the horizon colour at the horizon row."""
-    k = pose.intrinsics
-    top = pick_colours(rng, palette.sky_top, 1, 8)[0]
-    horizon_colour = pick_colours(rng, palette.sky_horizon, 1, 8)[0]
-    # Horizon row: image of a far point straight ahead at camera height.
-    far = pose.to_camera(pose.centre + np.array([0.0, 0.0, 1e4]))
-    horizon = float(np.clip(k.fy * far[1] / far[2] + k.cy, 1.0, k.height - 1.0))
-    rows = np.arange(k.height, dtype=np.float32)
-    t = np.clip(rows / horizon, 0.0, 1.0)[:, None]
-    column = (1 - t) * top + t * horizon_colour
-    return np.broadcast_to(column[:, None, :], (k.height, k.width, 3)).astype(np.uint8).copy()
-
-
-def _occluders(rng: np.random.Generator, palette: Palette, layout: StreetLayout, count: int,
-               lane_x: float) -> list[Occluder]:
-    """Parked cars along the kerb, poles at the pavement edge, bins, benches and bollards."""
-    occluders: list[Occluder] = []
-    z_lo, z_hi = 3.0, layout.z_end - 150.0  # from just ahead of the camera to the end of its path + view
-    kinds = rng.choice(["car", "pole", "bin", "bench", "bollard"], size=count, p=[0.4, 0.25, 0.12, 0.1, 0.13])
-    taken: list[np.ndarray] = []
-    for kind in kinds:
-        for _ in range(10):  # rejection sampling: footprints must not overlap
-            side = rng.choice([-1.0, 1.0])
-            z = z_lo + (z_hi - z_lo) * rng.random() ** 1.5
-            if kind == "car":
-                x = side * (layout.road_half - 1.15)
-                if abs(x - lane_x) < 2.0 or abs(z - layout.crossing_z) < 5.0:
-                    continue  # not in the vehicle's lane, not on the zebra crossing
-                occluder = _car(rng, palette, x, z)
-            else:
-                x = side * (layout.road_half + rng.uniform(0.35, 0.8 if kind != "bench" else 1.2))
-                occluder = _furniture(rng, palette, kind, x, z)
-            fp = occluder.footprint
-            if all(fp[1] + 0.3 < o[0] or o[1] + 0.3 < fp[0] or fp[3] + 0.3 < o[2] or o[3] + 0.3 < fp[2]
-                   for o in taken):
-                taken.append(fp)
-                occluders.append(occluder)
-                break
-    return occluders
-
-
-def _box(x: float, z: float, size: tuple[float, float, float], y0: float, colour: np.ndarray) -> Cuboid:
-    sx, sy, sz = size
-    return Cuboid(np.array([x - sx / 2, y0, z - sz / 2]), np.array([x + sx / 2, y0 + sy, z + sz / 2]), colour)
-
-
-def _car(rng: np.random.Generator, palette: Palette, x: float, z: float) -> Occluder:
-    length, width = rng.uniform(3.8, 4.8), rng.uniform(1.65, 1.9)
-    paint = pick_colours(rng, palette.vehicles, 1, 10)[0]
-    tyre = np.array([25.0, 25.0, 28.0])
-    glass = np.array([60.0, 50.0, 45.0])
-    axle = 0.36 * length
-    cuboids = (
-        _box(x, z - axle, (width * 0.98, 0.55, 0.62), 0.0, tyre),
-        _box(x, z + axle, (width * 0.98, 0.55, 0.62), 0.0, tyre),
-        _box(x, z, (width, rng.uniform(0.55, 0.7), length), 0.3, paint),
-        _box(x, z - 0.1 * length, (width * 0.9, rng.uniform(0.42, 0.55), length * 0.52), 0.95, glass),
-    )
-    return Occluder("car", cuboids, np.array([x - width / 2, x + width / 2, z - length / 2, z + length / 2]))
-
-
-def _furniture(rng: np.random.Generator, palette: Palette, kind: str, x: float, z: float) -> Occluder:
-    colour = pick_colours(rng, palette.furniture, 1, 10)[0]
-    size = {
-        "pole": (0.12, rng.uniform(3.0, 5.5), 0.12),
-        "bin": (0.55, rng.uniform(0.9, 1.1), 0.55),
-        "bench": (0.6, 0.5, rng.uniform(1.5, 2.2)),
-        "bollard": (0.2, rng.uniform(0.8, 1.0), 0.2),
-    }[kind]
-    cuboids = [_box(x, z, size, 0.0, colour)]
-    if kind == "pole":  # a sign board near the top
-        board = pick_colours(rng, palette.vehicles, 1, 20)[0]
-        cuboids.append(_box(x, z, (0.06, 0.6, 0.6), size[1] - 0.8, board))
-    sx, sz = size[0] / 2, size[2] / 2
-    return Occluder(kind, tuple(cuboids), np.array([x - sx, x + sx, z - sz, z + sz]))
+    facade = _TexturedPlane(_to_uint8(texture), np.array([x, _FACADE_HEIGHT, layout.z_start]), along / _FACADE_RES,
+                            np.array([0.0, -1.0 / _FACADE_RES, 0.0]), outlines(bottom, _FACADE_HEIGHT))
+    # The shop-front texture's top texel row sits half a texel below SHOP_HEIGHT, so no texel above it is sampled.
+    top = SHOP_HEIGHT - 0.5 / _SHOP_RES
+    shopfront = _TexturedPlane(_to_uint8(shops), np.array([x, top, layout.z_start]), along / _SHOP_RES,
+                               np.array([0.0, -1.0 / _SHOP_RES, 0.0]), outlines(0.0, top))
+    return facade, shopfront, blocks
