@@ -18,6 +18,9 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-topic", help="image topic (default: the bag's only image topic)")
     parser.add_argument("--camera-info-topic", help="CameraInfo topic (default: the bag's only one)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    parser.add_argument("--namespace", default="crowd_perception",
+                        help="namespace the nodes would run in: which sections of --config apply, as ROS reads them "
+                             "(default: the launch file's, crowd_perception)")
 
 
 def _check_paths(bag: Path, out: Path | None = None) -> None:
@@ -35,7 +38,7 @@ def _run_replay(args: argparse.Namespace) -> int:
 
     _check_paths(args.bag, args.out)
     pipeline = Pipeline.from_config(args.config, [s.strip() for s in args.stages.split(",") if s.strip()],
-                                    backend=args.backend)
+                                    backend=args.backend, namespace=args.namespace)
     report = replay_bag(args.bag, args.out, pipeline, image_topic=args.image_topic,
                         camera_info_topic=args.camera_info_topic, storage=args.storage)
     print(report.summary())

@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 
 from ..core.camera import PinholeCamera
+from ..core.errors import InputError
 from ..core.types import Detections, Header, Poses2D, Poses3D, Tracks
 from . import convert
 from .bag import HOMOGRAPHY_TYPE, OUTPUT_TOPICS, BagReader, BagWriter
 from .messages import resource_dirs
-from .params import config_from_params, load_node_params
+from .params import config_from_params, node_config_from_file
 from .stages import (
+    NODE_CONFIGS,
     DetectionStage,
     DetectorConfig,
     Pose3DConfig,
@@ -43,6 +45,9 @@ _LOG = logging.getLogger(__name__)
 STAGES = ("detector", "occluded_pose", "pose3d", "tracker")
 _NODE_NAMES = {"detector": "detector_node", "occluded_pose": "occluded_pose_node", "pose3d": "pose3d_node",
                "tracker": "tracker_node"}
+_STAGE_CLASSES = (("detector", DetectorConfig, DetectionStage), ("occluded_pose", PoseConfig, PoseStage),
+                  ("pose3d", Pose3DConfig, Pose3DStage), ("tracker", TrackerNodeConfig, TrackerStage))
+DEFAULT_NAMESPACE = "crowd_perception"  # launch/crowd_perception.launch.py's default
 
 
 def default_config_path() -> Path:
@@ -80,30 +85,33 @@ class Pipeline:
 
     @classmethod
     def from_config(cls, config_path: str | Path | None = None, stages: Sequence[str] = STAGES,
-                    backend: str | None = None, runners: dict[str, Any] | None = None) -> Pipeline:
+                    backend: str | None = None, runners: dict[str, Any] | None = None,
+                    namespace: str = DEFAULT_NAMESPACE) -> Pipeline:
         """Stages configured from a ROS 2 params file (the nodes' own), models loaded once.
 
-        ``runners`` replaces the runner of a stage (tests use small fakes); ``backend`` overrides
-        the inference backend of the model stages.
+        The file is read as ROS reads it for nodes named ``<namespace>/<node>`` (the launch file's
+        default namespace unless told otherwise); every stage's parameters are checked before any
+        model is loaded. ``runners`` replaces the runner of a stage (tests use small fakes);
+        ``backend`` overrides the inference backend of the model stages.
         """
         unknown = sorted(set(stages) - set(STAGES))
         if unknown:
-            raise ValueError(f"unknown stages {unknown}; choose from {', '.join(STAGES)}")
+            raise InputError(f"unknown stages {unknown}; choose from {', '.join(STAGES)}")
+        if ("occluded_pose" in stages or "tracker" in stages) and "detector" not in stages:
+            raise InputError("the occluded-pose and tracker stages need the detector stage")
         path = Path(config_path) if config_path else default_config_path()
         runners = runners or {}
-        built: dict[str, Any] = {}
-        for name, config_cls, stage_cls in (("detector", DetectorConfig, DetectionStage),
-                                            ("occluded_pose", PoseConfig, PoseStage),
-                                            ("pose3d", Pose3DConfig, Pose3DStage),
-                                            ("tracker", TrackerNodeConfig, TrackerStage)):
+        configs: dict[str, Any] = {}
+        for name, config_cls, _ in _STAGE_CLASSES:
             if name not in stages:
                 continue
-            values = load_node_params(path, _NODE_NAMES[name])
-            values["live"] = False  # frame-locked
+            config = node_config_from_file(config_cls, path, _NODE_NAMES[name], namespace, known_nodes=NODE_CONFIGS)
+            overrides: dict[str, Any] = {"live": False}  # frame-locked
             if backend and name != "tracker":
-                values["backend"] = backend
-            config = config_from_params(config_cls, values)
-            built[name] = stage_cls(config, runners[name] if name in runners else build_runner(config))
+                overrides["backend"] = backend
+            configs[name] = config_from_params(config_cls, overrides, base=config)
+        built = {name: stage_cls(configs[name], runners[name] if name in runners else build_runner(configs[name]))
+                 for name, _, stage_cls in _STAGE_CLASSES if name in configs}
         return cls(built.get("detector"), built.get("occluded_pose"), built.get("pose3d"), built.get("tracker"))
 
     def run(self, image: np.ndarray, stamp_ns: int, camera: PinholeCamera | None,

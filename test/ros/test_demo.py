@@ -68,7 +68,7 @@ def test_evaluate_is_both_a_command_and_a_group():
 
 def test_cli_replay_with_a_missing_model_fails_clearly(demo, tmp_path, capsys):
     params = tmp_path / "params.yaml"
-    params.write_text(f"detector_node:\n  ros__parameters:\n    model_path: {tmp_path / 'none.onnx'}\n")
+    params.write_text(f"/**/detector_node:\n  ros__parameters:\n    model_path: {tmp_path / 'none.onnx'}\n")
     assert main(["replay", "--bag", str(demo.input_bag), "--out", str(tmp_path / "o"), "--stages", "detector",
                  "--config", str(params)]) == 1
     err = capsys.readouterr().err
