@@ -37,6 +37,11 @@ setup(
         "eval": ["trackeval>=1.3", "pycocotools>=2.0.8", "matplotlib>=3.8"],
         "tensorrt": ["tensorrt>=10.0", "cuda-python>=12.0"],
         "dev": ["pytest>=8", "ruff>=0.6", "catkin_pkg>=1.0"],
+        # peer trackers for `crowd-perception bench tracking-peers` only (not installed by scripts/setup.sh):
+        # the dependencies of norfair, trackers and boxmot; those three go in with `pip install --no-deps`
+        # (crowd_perception.tracking.peers.INSTALL), since their own pins would downgrade numpy below 2
+        # (norfair), replace opencv-python-headless's cv2 (trackers) or pull torchvision (boxmot)
+        "peers": ["supervision==0.31.2", "filterpy>=1.4.5", "rich>=13", "torch==2.13.0"],
     },
     entry_points={"console_scripts": ["crowd-perception=crowd_perception.cli:main"]},
 )

@@ -20,11 +20,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from ..core.annotations import FrameAnnotation, PersonAnnotations
-from ..core.types import Detections
+from ..core.types import Detections, Tracks
 from ..eval.tracking import TrackingReport, evaluate_mot
 from ..formats.mot import MotWriter, ResultsWriter
 from .config import TrackerConfig
@@ -41,6 +42,10 @@ __all__ = [
     "detection_identities",
     "apply_condition",
     "for_frame_rate",
+    "FrameTracker",
+    "TrackerFactory",
+    "config_factory",
+    "evaluate_trackers",
     "run_ablation",
 ]
 
@@ -198,8 +203,17 @@ def _write_gt(sequences: list[GroundTruthSequence], root: Path) -> None:
                 )
 
 
-def _track(config: TrackerConfig, seq: GroundTruthSequence, detections: list[Detections], path: Path) -> None:
-    tracker = Tracker(for_frame_rate(config, seq.frame_rate))
+class FrameTracker(Protocol):
+    """What the evaluation drives: our :class:`Tracker` or a peer's adapter (``tracking.peers``)."""
+
+    def update(self, detections: Detections, stamp_ns: int, homography: np.ndarray | None = None) -> Tracks: ...
+
+
+TrackerFactory = Callable[[GroundTruthSequence], FrameTracker]  # a fresh tracker for one sequence
+
+
+def _track(make: TrackerFactory, seq: GroundTruthSequence, detections: list[Detections], path: Path) -> None:
+    tracker = make(seq)
     with ResultsWriter(path) as writer:
         for number, f, dets in zip(_frame_numbers(seq), seq.frames, detections, strict=True):
             writer.add(number, tracker.update(dets, f.stamp_ns, homography=f.homography))
@@ -214,6 +228,33 @@ def _detections(seq: GroundTruthSequence, perturbation: PerturbationConfig | Non
     ]
 
 
+def evaluate_trackers(
+    sequences: list[GroundTruthSequence],
+    trackers: Mapping[str, TrackerFactory],
+    condition: str = "nominal",
+    perturbation: PerturbationConfig | None = None,
+    seed: int = 0,
+) -> dict[str, TrackingReport]:
+    """TrackEval report of each tracker on the same ``condition`` and the same detections."""
+    reports = {}
+    with tempfile.TemporaryDirectory(prefix="tracking_eval_") as tmp:
+        seen = [apply_condition(s, condition, seed + i) for i, s in enumerate(sequences)]
+        gt_root = Path(tmp) / condition
+        _write_gt(seen, gt_root)
+        detections = [_detections(seq, perturbation, seed + i) for i, seq in enumerate(seen)]
+        for name, make in trackers.items():
+            pred = Path(tmp) / "pred" / name
+            for seq, dets in zip(seen, detections, strict=True):
+                _track(make, seq, dets, pred / f"{seq.name}.txt")
+            reports[name] = evaluate_mot(gt_root / "gt", pred)
+    return reports
+
+
+def config_factory(config: TrackerConfig) -> TrackerFactory:
+    """Our tracker with ``config`` as run on each sequence (see :func:`for_frame_rate`)."""
+    return lambda seq: Tracker(for_frame_rate(config, seq.frame_rate))
+
+
 def run_ablation(
     sequences: list[GroundTruthSequence],
     variants: dict[str, TrackerConfig],
@@ -222,16 +263,9 @@ def run_ablation(
     seed: int = 0,
 ) -> dict[tuple[str, str], TrackingReport]:
     """TrackEval reports of every ``(variant, condition)``."""
+    factories = {name: config_factory(config) for name, config in variants.items()}
     reports = {}
-    with tempfile.TemporaryDirectory(prefix="tracking_ablation_") as tmp:
-        for condition in conditions:
-            seen = [apply_condition(s, condition, seed + i) for i, s in enumerate(sequences)]
-            gt_root = Path(tmp) / condition
-            _write_gt(seen, gt_root)
-            detections = [_detections(seq, perturbation, seed + i) for i, seq in enumerate(seen)]
-            for name, config in variants.items():
-                pred = Path(tmp) / f"{condition}_pred" / name
-                for seq, dets in zip(seen, detections, strict=True):
-                    _track(config, seq, dets, pred / f"{seq.name}.txt")
-                reports[name, condition] = evaluate_mot(gt_root / "gt", pred)
+    for condition in conditions:
+        for name, report in evaluate_trackers(sequences, factories, condition, perturbation, seed).items():
+            reports[name, condition] = report
     return reports

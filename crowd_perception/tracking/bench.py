@@ -17,7 +17,9 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,15 @@ from .pool import TrackPool
 from .simulation import simulate_crowd
 from .tracker import Tracker
 
-__all__ = ["TimingResult", "MemorySample", "association_times", "memory_profile", "tracker_bytes"]
+__all__ = [
+    "TimingResult",
+    "MemorySample",
+    "crowd_stream",
+    "time_steps",
+    "association_times",
+    "memory_profile",
+    "tracker_bytes",
+]
 
 
 @dataclass(frozen=True)
@@ -44,34 +54,47 @@ class TimingResult:
     wall_p99_ms: float
 
 
-def association_times(
-    config: TrackerConfig, num_people: int, frames: int = 300, warmup: int = 30, seed: int = 0
-) -> TimingResult:
-    """Median and 99th percentile of the per-frame update time."""
+def crowd_stream(num_people: int, frames: int, seed: int = 0) -> list[tuple[Detections, int]]:
+    """The benchmark's input: perturbation-model detections of a simulated 3840x2160 crowd, with stamps."""
     perturb = DetectionPerturbation(seed=seed)
-    stream = [
+    return [
         (perturb(f.boxes, f.ids, f.visible_fractions, f.width, f.height)[0], f.stamp_ns)
-        for f in simulate_crowd(num_people, frames + warmup, seed=seed, width=3840, height=2160, occlusion=False)
+        for f in simulate_crowd(num_people, frames, seed=seed, width=3840, height=2160, occlusion=False)
     ]
-    tracker = Tracker(config)
+
+
+def time_steps(
+    step: Callable[[Any], Any], inputs: Sequence[Any], num_people: int, mean_detections: float, warmup: int = 30
+) -> TimingResult:
+    """Median and 99th percentile of the time of ``step`` on each input after the first ``warmup``."""
     cpu, wall = [], []
     gc.collect()
-    for i, (dets, stamp) in enumerate(stream):
+    for i, item in enumerate(inputs):
         start_cpu, start_wall = time.thread_time_ns(), time.perf_counter_ns()
-        tracker.update(dets, stamp)
+        step(item)
         if i >= warmup:
             cpu.append(time.thread_time_ns() - start_cpu)
             wall.append(time.perf_counter_ns() - start_wall)
     cpu_ms, wall_ms = np.array(cpu) * 1e-6, np.array(wall) * 1e-6
     return TimingResult(
         num_people,
-        frames,
-        float(np.mean([len(d) for d, _ in stream[warmup:]])),
+        len(cpu),
+        mean_detections,
         float(np.median(cpu_ms)),
         float(np.percentile(cpu_ms, 99)),
         float(np.median(wall_ms)),
         float(np.percentile(wall_ms, 99)),
     )
+
+
+def association_times(
+    config: TrackerConfig, num_people: int, frames: int = 300, warmup: int = 30, seed: int = 0
+) -> TimingResult:
+    """Median and 99th percentile of the per-frame update time."""
+    stream = crowd_stream(num_people, frames + warmup, seed)
+    tracker = Tracker(config)
+    mean_detections = float(np.mean([len(d) for d, _ in stream[warmup:]]))
+    return time_steps(lambda item: tracker.update(*item), stream, num_people, mean_detections, warmup)
 
 
 def memory_profile(

@@ -1,4 +1,4 @@
-"""``crowd-perception evaluate tracking``, ``bench-tracking`` and ``ablation tracking``."""
+"""``crowd-perception evaluate tracking``, ``bench-tracking``, ``bench tracking-peers`` and ``ablation tracking``."""
 
 from __future__ import annotations
 
@@ -298,6 +298,75 @@ def _ablate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- bench tracking-peers
+def _peers_arguments(parser: argparse.ArgumentParser) -> None:
+    from .peers import PEERS
+
+    parser.add_argument("--peers", nargs="+", choices=list(PEERS), default=list(PEERS), help="peer trackers to run")
+    parser.add_argument("--profile", default="default", help="our tracker profile; its thresholds are given to peers")
+    parser.add_argument("--people", type=int, nargs="+", default=[10, 50, 200, 500])
+    parser.add_argument("--frames", type=int, default=300, help="timed frames per crowd size")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per tracker and size; the lowest median is kept")
+    parser.add_argument(
+        "--source", default="bench", choices=["bench", "sim", "detector"], help="accuracy sequences (as ablation)"
+    )
+    parser.add_argument("--model", type=Path, default=None, help="detector for --source detector")
+    parser.add_argument("--max-frames", type=int, default=None, help="--source detector: first N frames per sequence")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the TrackEval reports as JSON here")
+    parser.add_argument("--results", action="store_true", help="write the section tracking-peers of docs/RESULTS.md")
+
+
+def _peers(args: argparse.Namespace) -> int:
+    _single_core()
+    from ..utils.results import update_results_section
+    from .config import get_profile
+    from .peer_bench import OURS, peer_reports, peer_times, render
+    from .peers import INSTALL, unavailable
+
+    config = get_profile(args.profile)
+    missing = {name: reason for name in args.peers if (reason := unavailable(name))}
+    for name, reason in missing.items():
+        _LOG.warning("peer %s not run: %s (install the peers with: %s)", name, reason, INSTALL)
+    names = [OURS, *(name for name in args.peers if name not in missing)]
+    if args.source == "detector":
+        sequences, quality = _detector_ground_truth(args)
+    else:
+        sequences, quality = _ground_truth(args.source, args.seed), ""
+    reports = peer_reports(names, config, sequences, args.seed)
+    times = peer_times(names, config, args.people, frames=args.frames, repeats=args.repeats, seed=args.seed)
+    tables, verdict = render(names, times, reports, args.people)
+    not_run = "".join(f" Not run: `{name}` ({reason})." for name, reason in missing.items())
+    frames = sum(len(s.frames) for s in sequences)
+    body = (
+        f"Our tracker (profile `{args.profile}`) and peer trackers on identical detection + embedding streams, "
+        "through `crowd_perception.tracking.peers` (each peer's documented defaults, except the frame rate, "
+        f"the stream's, and the score thresholds, ours: {config.detection_threshold} for high-confidence "
+        f"detections and new tracks, {config.byte_low_threshold} as the low-confidence floor where a peer has one; "
+        "`supervision-bytetrack` is `trackers.ByteTrackTracker` on `supervision` `Detections`, since supervision "
+        "0.31 no longer ships `sv.ByteTrack`; `norfair`: IoU distance, threshold 0.7, no ReID; `boxmot-botsort` "
+        "gets our embeddings and no camera-motion compensation, the stream has no images)."
+        + not_run
+        + "\n\nSpeed: CPU time of each tracker's own update call per frame (input conversion done before the "
+        "clock starts), on the tracking speed benchmark's stream (`crowd_perception.tracking.bench.crowd_stream`: "
+        "simulated 3840x2160 crowd at 30 fps, perturbation-model detections with 5 % misses, 1 false positive per "
+        f"frame and 128-D embeddings), one core, BLAS single-threaded, {args.frames} timed frames after 30 warm-up "
+        f"frames, best of {args.repeats} runs interleaved across trackers; ratios > 1 mean the peer is slower "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores when the run ended). Accuracy: one "
+        "TrackEval call per tracker (HOTA, IDF1, MOTA in %, IDSW count) on the same nominal sequences and "
+        "detections as the tracking ablation: "
+        + _source_description(args, len(sequences), frames, quality)
+        + f"\n\n{tables}\n\n{verdict}"
+    )
+    print(body)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({n: json.loads(r.to_json()) for n, r in reports.items()}, indent=1), "utf-8")
+    if args.results:
+        update_results_section("tracking-peers", "Tracking: ours and peer trackers on the same streams", body)
+    return 0
+
+
 COMMANDS = [
     Command(
         ("evaluate", "tracking"),
@@ -309,5 +378,11 @@ COMMANDS = [
     Command(("bench-tracking",), "association time per frame and memory of the tracker", _bench_arguments, _bench),
     Command(
         ("ablation", "tracking"), "effect of each tracker switch on GT-fed association", _ablate_arguments, _ablate
+    ),
+    Command(
+        ("bench", "tracking-peers"),
+        "our tracker vs supervision/norfair/boxmot trackers: speed and TrackEval on the same streams",
+        _peers_arguments,
+        _peers,
     ),
 ]

@@ -1,5 +1,6 @@
 """``crowd-perception ablation tracking --source detector`` end to end: a tiny random-init detector
-exported to ONNX, a few synthetic frames, every variant evaluated with TrackEval into one table."""
+exported to ONNX, a few synthetic frames, every variant evaluated with TrackEval into one table; and
+``bench tracking-peers`` on a few frames (peers that are not installed must be named as not run)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,27 @@ def test_detector_source_writes_a_table(tiny_onnx, tmp_path, monkeypatch, capsys
     assert "all: AP50" in printed and "reasonable: AP50" in printed
     reports = json.loads(out.read_text())
     assert len(reports) == 12 and "default (all) / dropped" in reports  # 6 variants x 2 conditions
+
+
+def test_bench_tracking_peers_prints_speed_accuracy_and_verdict(tmp_path, monkeypatch, capsys):
+    import crowd_perception.synth as synth
+    import crowd_perception.tracking.cli as tracking_cli
+    from crowd_perception.cli import main
+    from crowd_perception.tracking.peers import PEERS, unavailable
+
+    real_generate = synth.generate
+    monkeypatch.setattr(synth, "generate", lambda preset, seed=0: islice(real_generate("demo", seed=seed), 6))
+    # pinning this process to one core would outlive the test (the benchmark itself runs pinned)
+    monkeypatch.setattr(tracking_cli, "_single_core", lambda: None)
+    out = tmp_path / "peers.json"
+    argv = ["bench", "tracking-peers", "--people", "5", "--frames", "4", "--repeats", "1", "--json", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "| people | detections/frame | tracker | CPU median ms | CPU p99 ms | median / ours | p99 / ours |" in printed
+    )
+    assert "| tracker | HOTA | IDF1 | MOTA | IDSW |" in printed and "| 5 | " in printed
+    assert "Faster than every peer at every size (median CPU time): " in printed
+    for name in PEERS:  # each peer has its rows, or the section says why it did not run
+        assert (f"| {name} | " in printed) if unavailable(name) is None else (f"Not run: `{name}`" in printed)
+    assert set(json.loads(out.read_text())) == {"ours", *(n for n in PEERS if unavailable(n) is None)}
