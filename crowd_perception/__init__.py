@@ -6,3 +6,11 @@ The package is split into a ROS-free core (``core``, ``synth``, ``formats``, ``m
 """
 
 __version__ = "0.1.0"
+
+# ``crowd_perception.msg`` (the generated ROS 2 interfaces) is never in this source tree. A colcon
+# install generates it into the same folder as these modules; scripts/setup.sh generates it for the
+# pip-installed rclpy under build/ros/ and names that folder in ``crowd_perception.pkg`` in the
+# venv's site-packages, which extend_path adds to this package's path (README, "Package layout").
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
