@@ -22,6 +22,7 @@ from ..core.skeletons import BODY22
 
 __all__ = [
     "Gait",
+    "PATTERNS",
     "BodyShapes",
     "sample_shapes",
     "pose_joints",
@@ -38,6 +39,10 @@ __all__ = [
 ]
 
 J = {name: i for i, name in enumerate(BODY22.joints)}
+
+
+PATTERNS = ("plain", "stripes", "checks")
+"""Garment patterns of a top (index stored in ``BodyShapes.pattern``, painted by :mod:`.garments`)."""
 
 
 class Gait(IntEnum):
@@ -59,6 +64,9 @@ class BodyShapes:
     skirt: np.ndarray
     backpack: np.ndarray
     coat: np.ndarray
+    hat: np.ndarray
+    handbag: np.ndarray
+    pattern: np.ndarray
 
     def __len__(self) -> int:
         return len(self.height)
@@ -86,6 +94,9 @@ def sample_shapes(rng: np.random.Generator, n: int) -> BodyShapes:
         skirt=rng.random(n) < 0.15,
         backpack=rng.random(n) < 0.2,
         coat=rng.random(n) < 0.15,
+        hat=rng.random(n) < 0.18,
+        handbag=rng.random(n) < 0.15,
+        pattern=rng.choice(len(PATTERNS), size=n, p=[0.6, 0.25, 0.15]),
     )
 
 
@@ -190,6 +201,7 @@ _SPHERE_NAMES = (
     "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand", "right_hand",
     "left_knee", "right_knee", "left_ankle", "right_ankle", "left_toe", "right_toe",
     "skirt_left", "skirt_right", "pack_top", "pack_bottom", "coat_left", "coat_right",
+    "hat", "bag_top", "bag_bottom",
 )
 S = {name: i for i, name in enumerate(_SPHERE_NAMES)}
 NUM_SPHERES = len(_SPHERE_NAMES)
@@ -217,8 +229,10 @@ _PART_DEFS = (
     ("skirt", ("pelvis", "left_hip", "right_hip", "skirt_left", "skirt_right"), "bottom"),
     ("backpack", ("pack_top", "pack_bottom"), "bag"),
     ("coat", ("left_shoulder", "right_shoulder", "chest", "coat_left", "coat_right"), "top"),
+    ("hat", ("hat",), "bag"),
+    ("handbag", ("bag_top", "bag_bottom"), "bag"),
 )
-OPTIONAL_PARTS = {"skirt": "skirt", "backpack": "backpack", "coat": "coat"}
+OPTIONAL_PARTS = {"skirt": "skirt", "backpack": "backpack", "coat": "coat", "hat": "hat", "handbag": "handbag"}
 """Parts only some identities have: part name -> the ``BodyShapes`` flag that enables it."""
 PARTS: tuple[str, ...] = tuple(p[0] for p in _PART_DEFS)
 P = {name: i for i, name in enumerate(PARTS)}
@@ -231,12 +245,12 @@ _JOINT_PART_NAMES = {
     "spine": ("torso", "hips", "coat"),
     "chest": ("torso", "coat"),
     "neck": ("torso", "neck", "head", "hair"),
-    "head_top": ("head", "hair"),
-    "nose": ("head", "hair"),
-    "left_eye": ("head", "hair"),
-    "right_eye": ("head", "hair"),
-    "left_ear": ("head", "hair"),
-    "right_ear": ("head", "hair"),
+    "head_top": ("head", "hair", "hat"),
+    "nose": ("head", "hair", "hat"),
+    "left_eye": ("head", "hair", "hat"),
+    "right_eye": ("head", "hair", "hat"),
+    "left_ear": ("head", "hair", "hat"),
+    "right_ear": ("head", "hair", "hat"),
     "left_shoulder": ("torso", "left_upper_arm", "coat"),
     "right_shoulder": ("torso", "right_upper_arm", "coat"),
     "left_elbow": ("left_upper_arm", "left_forearm"),
@@ -318,6 +332,12 @@ def body_spheres(joints: np.ndarray, shapes: BodyShapes) -> np.ndarray:
     back = np.array([0.0, 0.0, -1.0]) * (0.17 * scale * g)
     c[:, S["pack_top"]], c[:, S["pack_bottom"]] = chest + back, spine + back
     r[:, S["pack_top"]] = r[:, S["pack_bottom"]] = 0.12 * scale[:, 0]
+    # Hat: a cap over the top of the head. Handbag: hangs from the right hand.
+    c[:, S["hat"]], r[:, S["hat"]] = centre + up * (0.4 * head_r)[:, None], head_r * 0.92
+    hand = c[:, S["right_hand"]]
+    drop = np.array([0.0, -1.0, 0.0]) * scale
+    c[:, S["bag_top"]], c[:, S["bag_bottom"]] = hand + 0.1 * drop, hand + 0.24 * drop
+    r[:, S["bag_top"]] = r[:, S["bag_bottom"]] = 0.08 * scale[:, 0]
     return np.concatenate([c, r[..., None]], axis=-1)
 
 

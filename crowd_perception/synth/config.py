@@ -52,7 +52,10 @@ class DomainConfig:
     of ``(100, 100)`` disables compression; blur is a Gaussian sigma in pixels at 960 px width
     (scaled with the image width so a domain looks the same at every resolution). ``shadow_length``
     is the length of a person's shadow relative to its height (``1 / tan(sun elevation)``; 0 for an
-    overcast sky), the sun's azimuth is drawn per sequence.
+    overcast sky), the sun's azimuth is drawn per sequence. Lens and motion, also in pixels at 960 px
+    width: ``motion_blur_px`` the streak length of the camera's motion during the exposure,
+    ``chromatic_aberration_px`` the red/blue separation at the image corners; ``vignetting`` the
+    fraction of light lost at the corners.
     """
 
     name: str = "a"
@@ -63,6 +66,9 @@ class DomainConfig:
     blur_sigma: Range = (0.0, 0.6)
     noise_std: Range = (1.0, 3.0)
     jpeg_quality: Range = (85.0, 100.0)
+    motion_blur_px: Range = (0.0, 2.0)
+    vignetting: Range = (0.0, 0.35)
+    chromatic_aberration_px: Range = (0.0, 0.8)
 
     def validate(self) -> None:
         if self.name not in ("a", "b"):
@@ -74,6 +80,9 @@ class DomainConfig:
         _check_range("blur_sigma", self.blur_sigma, 0.0, 10.0)
         _check_range("noise_std", self.noise_std, 0.0, 50.0)
         _check_range("jpeg_quality", self.jpeg_quality, 5.0, 100.0)
+        _check_range("motion_blur_px", self.motion_blur_px, 0.0, 30.0)
+        _check_range("vignetting", self.vignetting, 0.0, 0.9)
+        _check_range("chromatic_aberration_px", self.chromatic_aberration_px, 0.0, 5.0)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
-"""Camera and lighting effects applied to a rendered frame: exposure/colour cast, shadows, blur,
-sensor noise and JPEG compression.
+"""Camera effects applied to a rendered frame, in the order light meets them: lens (lateral
+chromatic aberration, defocus and motion blur, vignetting), image processing (exposure, white
+balance and gamma as one tone curve), sensor noise and JPEG compression.
 
 Per-sequence settings (:class:`Effects`) are drawn once from the domain's ranges, so a sequence
 looks consistent over time. Noise comes from a per-sequence pool cropped at a random offset each
-frame (drawing 1.5 M Gaussian samples per frame would cost more than rendering the scene).
+frame (drawing 1.5 M Gaussian samples per frame would cost more than rendering the scene). None of
+the effects moves the image content by more than a fraction of a pixel (aberration shifts only
+red and blue, symmetrically), so the labels stay exact; geometric lens distortion is left out for
+that reason: it would bend the pinhole camera that the 3D labels and the intrinsics describe.
 """
 
 from __future__ import annotations
@@ -15,22 +19,37 @@ import numpy as np
 
 from .config import DomainConfig
 
-__all__ = ["Effects", "sample_effects"]
+__all__ = ["Effects", "sample_effects", "blur_kernels"]
 
 
 @dataclass
 class Effects:
-    """Exposure LUT, blur sigma (px), noise pool and JPEG quality of one sequence."""
+    """Everything one sequence's camera does to its frames.
 
-    lut: np.ndarray  # (256, 1, 3) uint8 per-channel tone curve
+    ``lut`` (256, 1, 3) uint8 per-channel tone curve; ``blur_sigma`` defocus (px); ``motion``
+    ``(x, y)`` streak lengths (px) of the camera's motion during the exposure; ``vignette`` (H, W, 3)
+    uint8 gain map (255 = 1) or None; ``aberration`` red/blue shift at the image corners (px);
+    ``noise`` (H + pad, W + pad, 3) int16 pool or None; ``jpeg_quality`` (100 = no compression).
+    """
+
+    lut: np.ndarray
     blur_sigma: float
-    noise: np.ndarray | None  # (H + pad, W + pad, 3) int16, or None for no noise
+    noise: np.ndarray | None
     jpeg_quality: int
+    motion: tuple[float, float] = (0.0, 0.0)
+    vignette: np.ndarray | None = None
+    aberration: float = 0.0
 
     def apply(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The degraded copy of a BGR uint8 frame (same size and type)."""
+        if self.aberration > 0.1:
+            image = _aberrate(image, self.aberration)
+        if self.blur_sigma > 0.05 or max(self.motion) > 0.5:
+            kx, ky = blur_kernels(self.blur_sigma, self.motion)
+            image = cv2.sepFilter2D(image, -1, kx, ky, borderType=cv2.BORDER_REFLECT)
+        if self.vignette is not None:
+            image = cv2.multiply(image, self.vignette, scale=1.0 / 255.0)
         image = cv2.LUT(image, self.lut)
-        if self.blur_sigma > 0.05:
-            image = cv2.GaussianBlur(image, (0, 0), self.blur_sigma)
         if self.noise is not None:
             h, w = image.shape[:2]
             dy, dx = rng.integers(0, self.noise.shape[0] - h + 1), rng.integers(0, self.noise.shape[1] - w + 1)
@@ -43,15 +62,57 @@ class Effects:
         return image
 
 
+def blur_kernels(sigma: float, motion: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Separable 1D kernels (x, y): a Gaussian of ``sigma`` convolved with a box of the streak length.
+
+    Kernels are symmetric with an odd number of taps, so the image content does not move; a streak
+    length between odd integers gets fractional end taps, so the kernel grows smoothly.
+    """
+    radius = max(1, int(np.ceil(3 * sigma)))
+    gauss = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-3)) ** 2) if sigma > 0.05 else np.ones(1)
+    kernels = []
+    for length in motion:
+        taps = 2 * int(np.floor((max(length, 1.0) - 1.0) / 2.0)) + 1
+        tail = (max(length, 1.0) - taps) / 2.0
+        box = np.concatenate([[tail], np.ones(taps), [tail]]) if tail > 1e-3 else np.ones(taps)
+        kernel = np.convolve(gauss, box)
+        kernels.append((kernel / kernel.sum()).astype(np.float32))
+    return kernels[0], kernels[1]
+
+
+def _aberrate(image: np.ndarray, shift: float) -> np.ndarray:
+    """Lateral chromatic aberration: blue magnified and red shrunk about the centre, ``shift`` px at the corners."""
+    h, w = image.shape[:2]
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    scale = shift / np.hypot(cx, cy)
+    channels = list(cv2.split(image))
+    for c, sign in ((0, 1.0), (2, -1.0)):
+        f = 1.0 / (1.0 + sign * scale)  # destination -> source: sampling closer to the centre magnifies
+        m = np.array([[f, 0.0, (1 - f) * cx], [0.0, f, (1 - f) * cy]])
+        channels[c] = cv2.warpAffine(channels[c], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.merge(channels)
+
+
+def _vignette(strength: float, width: int, height: int) -> np.ndarray | None:
+    """(H, W, 3) uint8 gain falling as ``1 - strength * r^2`` to the corners (``r`` = 1), or None when negligible."""
+    if strength < 0.01:
+        return None
+    x = (np.arange(width, dtype=np.float32) - (width - 1) / 2) / np.float32(np.hypot(width, height) / 2)
+    y = (np.arange(height, dtype=np.float32) - (height - 1) / 2) / np.float32(np.hypot(width, height) / 2)
+    gain = 255.0 * (1.0 - strength * (x[None, :] ** 2 + y[:, None] ** 2))
+    return cv2.merge([np.round(gain).astype(np.uint8)] * 3)
+
+
 def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, height: int) -> Effects:
-    """Draw one sequence's effects from the domain's ranges (blur scales with the image width)."""
+    """Draw one sequence's effects from the domain's ranges (blur, streaks and aberration scale with the width)."""
     gain = rng.uniform(*domain.brightness)
     cast = rng.normal(1.0, 0.025, size=3)
     gamma = rng.uniform(0.85, 1.15)
     levels = np.arange(256, dtype=np.float64) / 255.0
     curve = np.clip(255.0 * gain * cast[None, :] * levels[:, None] ** gamma, 0, 255)
     lut = curve.astype(np.uint8).reshape(256, 1, 3)
-    blur = rng.uniform(*domain.blur_sigma) * width / 960.0
+    px = width / 960.0
+    blur = rng.uniform(*domain.blur_sigma) * px
     noise_std = rng.uniform(*domain.noise_std)
     noise = None
     if noise_std > 0.05:
@@ -61,4 +122,9 @@ def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, h
         reps = (-(-(height + 32) // 256), -(-(width + 32) // 256), 1)
         noise = np.tile(tile, reps)[: height + 32, : width + 32]
     quality = round(float(rng.uniform(*domain.jpeg_quality)))
-    return Effects(lut, float(blur), noise, quality)
+    streak = rng.uniform(*domain.motion_blur_px) * px
+    angle = rng.normal(0.0, 0.35)  # mostly horizontal (turning, passing), some vertical (pitching)
+    motion = (float(streak * abs(np.cos(angle))), float(streak * abs(np.sin(angle))))
+    vignette = _vignette(rng.uniform(*domain.vignetting), width, height)
+    aberration = float(rng.uniform(*domain.chromatic_aberration_px) * px)
+    return Effects(lut, float(blur), noise, quality, motion, vignette, aberration)

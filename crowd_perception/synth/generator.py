@@ -20,6 +20,7 @@ from .body import HEAD_SPHERE, PART_COLOUR_ROLE, body_spheres, part_enabled, pos
 from .config import SequenceConfig, SynthConfig
 from .crowd import Crowd
 from .effects import sample_effects
+from .garments import paint_patterns
 from .labels import instance_map, joint_states, visible_boxes
 from .palette import get_palette
 from .raster import draw_shadows, project_spheres, rasterise
@@ -158,6 +159,7 @@ def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: St
     draw_shadows(image, pose, crowd.position[keep], sun)
     raster = rasterise(image, pose, spheres_cam, _part_colours(crowd, keep), part_enabled(crowd.shapes.take(keep)),
                        crowd.position[keep], street.occluders)
+    paint_patterns(image, raster, crowd.shapes.pattern[keep])
     instances = instance_map(raster)
     vis_boxes, vis_pixels = visible_boxes(instances, raster.boxes)
     keypoints = pose.intrinsics.project(joints_cam)

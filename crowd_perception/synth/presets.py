@@ -26,6 +26,9 @@ DOMAINS: dict[str, DomainConfig] = {
         blur_sigma=(0.0, 0.5),
         noise_std=(0.5, 2.0),
         jpeg_quality=(90.0, 100.0),
+        motion_blur_px=(0.0, 1.5),
+        vignetting=(0.05, 0.3),
+        chromatic_aberration_px=(0.0, 0.6),
     ),
     "b": DomainConfig(
         name="b",
@@ -37,6 +40,9 @@ DOMAINS: dict[str, DomainConfig] = {
         blur_sigma=(0.8, 1.6),
         noise_std=(4.0, 8.0),
         jpeg_quality=(40.0, 70.0),
+        motion_blur_px=(0.5, 3.0),
+        vignetting=(0.15, 0.45),
+        chromatic_aberration_px=(0.3, 1.2),
     ),
 }
 

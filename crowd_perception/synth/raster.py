@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..core.camera import PinholeCamera
 from .body import PART_SPHERES
 from .hulls import (
     CIRCLE_POINTS,
@@ -67,24 +66,20 @@ def _part_polygons(ellipses: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> n
 
 
 def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
-    """Front-facing cuboid faces, then hulls, of an occluder as ``(fixed-point polygon, colour)`` in draw order.
+    """Front-facing cuboid faces of an occluder as ``(fixed-point polygon, shaded colour)`` in draw order.
 
     Occluders entirely behind the near plane or outside the view are skipped; only faces that
-    cross the near plane are clipped (one vectorised projection for the rest). A hull with a
-    sphere reaching the near plane is left out (it is about to leave the view).
+    cross the near plane are clipped (one vectorised projection for the rest).
     """
     k = pose.intrinsics
     corners = occluder.corners  # (C, 6, 4, 3)
     cam = pose.to_camera(corners)
-    spheres = occluder.hull_spheres
-    centres = pose.to_camera(spheres[:, :3])
     z = cam[..., 2]
-    if max(z.max(), (centres[:, 2] + spheres[:, 3]).max(initial=-np.inf)) < NEAR:
+    if z.max() < NEAR:
         return []
     safe = np.where(z > NEAR, z, NEAR)
     u = k.fx * cam[..., 0] / safe + k.cx
-    if not len(spheres) and ((u.max() < 0 and (cam[..., 0] < 0).all())
-                             or (u.min() >= k.width and (cam[..., 0] > 0).all())):
+    if (u.max() < 0 and (cam[..., 0] < 0).all()) or (u.min() >= k.width and (cam[..., 0] > 0).all()):
         return []
     pixels = to_fixed(np.stack([u, k.fy * cam[..., 1] / safe + k.cy], axis=-1))
     facing = np.einsum("fk,cfk->cf", Cuboid.NORMALS, pose.centre - corners.mean(axis=2)) > 0
@@ -99,23 +94,41 @@ def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarr
                 continue
             polygon = to_fixed(pose.project(clipped))
         faces.append((polygon, shades[c, f].tolist()))
-    if len(spheres):
-        faces += _hull_faces(occluder, np.concatenate([centres, spheres[:, 3:]], axis=1), k)
     return faces
 
 
-def _hull_faces(occluder: Occluder, spheres_cam: np.ndarray, k: PinholeCamera
-                ) -> list[tuple[np.ndarray, list[float]]]:
-    """``(fixed-point polygon, colour)`` of every hull of ``occluder`` whose spheres are all in front of the camera."""
-    index = occluder.hull_index
-    front = spheres_cam[:, 2] - spheres_cam[:, 3] > 2 * NEAR
+def _hull_faces(occluders: list[Occluder], pose: CameraPose) -> list[list[tuple[np.ndarray, list[float]]]]:
+    """Per occluder, ``(fixed-point polygon, colour)`` of its hulls in the view, traced in one batch.
+
+    A hull with a sphere reaching the near plane is left out (it is about to leave the view).
+    """
+    out: list[list[tuple[np.ndarray, list[float]]]] = [[] for _ in occluders]
+    owners = [o for o, occluder in enumerate(occluders) if occluder.hulls]
+    if not owners:
+        return out
+    width = max(occluders[o].hull_index.shape[1] for o in owners)
+    index, owner, colours, offset = [], [], [], 0
+    for o in owners:
+        rows = occluders[o].hull_index + offset
+        index.append(np.pad(rows, ((0, 0), (0, width - rows.shape[1])), mode="edge"))
+        owner += [o] * len(rows)
+        colours += [h.colour.tolist() for h in occluders[o].hulls]
+        offset += len(occluders[o].hull_spheres)
+    index = np.concatenate(index)
+    spheres = np.concatenate([occluders[o].hull_spheres for o in owners])
+    cam = np.concatenate([pose.to_camera(spheres[:, :3]), spheres[:, 3:]], axis=1)
+    front = cam[:, 2] - cam[:, 3] > 2 * NEAR
     drawable = front[index].all(axis=1)
     if not drawable.any():
-        return []
-    safe = np.where(front[:, None], spheres_cam, [0.0, 0.0, 1.0, 0.01])  # placeholders, never drawn
-    polygons = hull_polygons(project_spheres(safe, k)[None], index)[0]
-    colours = [h.colour.tolist() for h in occluder.hulls]
-    return [(polygons[h], colours[h]) for h in np.flatnonzero(drawable)]
+        return out
+    safe = np.where(front[:, None], cam, [0.0, 0.0, 1.0, 0.01])  # placeholders, never drawn
+    polygons = hull_polygons(project_spheres(safe, pose.intrinsics)[None], index)[0]
+    lo, hi = polygons.min(axis=1), polygons.max(axis=1)
+    k = pose.intrinsics
+    drawable &= (hi[:, 0] >= 0) & (lo[:, 0] < k.width * SCALE) & (hi[:, 1] >= 0) & (lo[:, 1] < k.height * SCALE)
+    for h in np.flatnonzero(drawable):
+        out[owner[h]].append((polygons[h], colours[h]))
+    return out
 
 
 def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarray, part_depth: np.ndarray,
@@ -165,7 +178,8 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     polygons = _part_polygons(spheres_px) if n else np.zeros((0, num_parts, CIRCLE_POINTS, 2), np.int32)
     boxes = _boxes(polygons, enabled)
     part_depth = np.stack([z[:, list(s)].mean(axis=1) for s in PART_SPHERES], axis=1) if n else np.zeros((0, num_parts))
-    faces = [_occluder_faces(o, pose) for o in occluders]
+    faces = [_occluder_faces(o, pose) + hulls for o, hulls in zip(occluders, _hull_faces(occluders, pose),
+                                                                  strict=True)]
     occ_keys = _occluder_keys(occluders, pose, ground, np.where(enabled, part_depth, np.nan), boxes, faces)
     highlights, lit = _highlights(spheres_px)
 

@@ -82,7 +82,7 @@ def ground_texture(rng: np.random.Generator, palette: Palette, layout: StreetLay
     xs = x_lo + np.arange(width) / rx
     zs = layout.z_start + np.arange(length) / rz
     on_road = np.abs(xs) <= layout.road_half
-    road = pick_colours(rng, palette.road, 1, 6)[0]
+    road = pick_colours(rng, palette.road, 1, 3)[0]
     pave = pick_colours(rng, palette.pavement, 1, 8)[0]
     tex = np.where(on_road[None, :, None], road, pave).astype(np.float32)
     tex = np.broadcast_to(tex, (length, width, 3)).copy()
@@ -225,26 +225,46 @@ def shopfront_texture(rng: np.random.Generator, palette: Palette, blocks: list[B
     rows, cols = int(SHOP_HEIGHT * res), int(np.ceil(length_m * res))
     tex = np.zeros((rows, cols, 3), np.float32)
     clutter = fractal_noise(rng, (rows, cols), 0.8 * res, 3)  # what stands inside the shops
+    glass = np.zeros((rows, cols), np.float32)  # 1 on display-window panes
     for block in blocks:
         c0, c1 = int(block.z0 * res), min(int(block.z1 * res) + 1, cols)
         wall = np.clip(pick_colours(rng, palette.facades, 1, 15)[0] * rng.uniform(0.7, 1.0), 0, 255)
         view = tex[:, c0:c1]
         view[:] = wall
         if rng.random() < 0.75:
-            _shops(rng, palette, view, clutter[:, c0:c1], res)
+            _shops(rng, palette, view, clutter[:, c0:c1], glass[:, c0:c1], res)
         else:
             _wall_with_posters(rng, palette, view, res)
+    _reflections(rng, tex, glass, res)
     tex *= (1.0 + 0.05 * fractal_noise(rng, (rows, cols), 2.0 * res, 3))[..., None]
     tex += _grain(rng, (rows, cols), 4.0)[..., None]
     return tex
+
+
+def _reflections(rng: np.random.Generator, tex: np.ndarray, glass: np.ndarray, res: float) -> None:
+    """Blend the window panes towards white (in place): the sky reflected near their top and bright
+    diagonal bands of the street behind the camera."""
+    panes = np.flatnonzero(glass.any(axis=1))
+    if not len(panes):
+        return
+    r0, r1 = panes[0], panes[-1] + 1
+    v = np.arange(r1 - r0, dtype=np.float32)[:, None]
+    u = np.arange(tex.shape[1], dtype=np.float32)[None, :]
+    sky = 0.35 * np.clip(1.0 - v / (0.6 * (r1 - r0)), 0.0, 1.0)
+    period, slope = rng.uniform(0.8, 2.5) * res, rng.uniform(0.3, 1.2)
+    bands = 0.25 * np.clip(np.sin((u + slope * v) * np.float32(2 * np.pi / period)) * 2.0 - 1.0, 0.0, 1.0)
+    alpha = ((sky + bands) * glass[r0:r1])[..., None]
+    band = tex[r0:r1]
+    band += alpha * (np.float32(225.0) - band)
 
 
 def _m(value: float, res: float) -> int:
     return round(value * res)
 
 
-def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter: np.ndarray, res: float) -> None:
-    """Shop units along a building: sign band, display window, door (in place)."""
+def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter: np.ndarray, glass: np.ndarray,
+           res: float) -> None:
+    """Shop units along a building: sign band, display window (its panes marked in ``glass``), door (in place)."""
     rows, cols = view.shape[:2]
     floor = rows  # texture row of the pavement
     unit_start = 0
@@ -261,7 +281,8 @@ def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter
         glass_top, glass_bottom = floor - _m(2.65, res), floor - _m(0.4, res)
         if win1 - win0 > _m(1.0, res):
             window = view[glass_top:glass_bottom, win0:win1]
-            _display_window(rng, palette, window, clutter[glass_top:glass_bottom, win0:win1], res)
+            pane = glass[glass_top:glass_bottom, win0:win1]
+            _display_window(rng, palette, window, clutter[glass_top:glass_bottom, win0:win1], pane, res)
         view[floor - _m(2.4, res) : floor, door_at : door_at + door_w] = pick_colours(rng, palette.windows, 1, 10)[0] * 0.6
         if rng.random() < 0.3:  # awning: stripes over the window
             awning = view[sign_bottom : sign_bottom + _m(0.45, res), u0:u1]
@@ -284,10 +305,10 @@ def _lettering(rng: np.random.Generator, band: np.ndarray, colour: np.ndarray) -
         x += w + max(1, glyph_h // 4)
 
 
-def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarray, clutter: np.ndarray, res: float
-                    ) -> None:
+def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarray, clutter: np.ndarray,
+                    pane: np.ndarray, res: float) -> None:
     """Shop window (in place): dim interior (``clutter``: noise of its size) with shelves and mannequins,
-    mullions, then reflections on top."""
+    and mullions; ``pane`` (same size) is set to 1 on the glass, which gets reflections later."""
     rows, cols = window.shape[:2]
     interior = pick_colours(rng, palette.windows, 1, 12)[0] * rng.uniform(0.8, 1.5)
     window[:] = interior * (1.0 + 0.25 * clutter)[..., None]
@@ -300,15 +321,10 @@ def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarr
         spheres, enabled, colours = make_figure(rng, palette, style)
         x = (i + 0.5 + rng.uniform(-0.2, 0.2)) * cols / count
         paint_figure(window, spheres, enabled, colours, (x, rows - 1.0), res * rng.uniform(0.95, 1.05))
+    pane[:] = 1.0
     for c in range(0, cols, max(1, _m(rng.uniform(1.2, 2.5), res))):  # mullions
         window[:, c : c + 2] = 40.0
-    # Reflections: a sky gradient from the top and bright diagonal bands of the street behind the camera.
-    v, u = np.arange(rows, dtype=np.float32)[:, None], np.arange(cols, dtype=np.float32)[None, :]
-    sky = 0.35 * np.clip(1.0 - v / (0.6 * rows), 0.0, 1.0)
-    period, slope = rng.uniform(0.8, 2.5) * res, rng.uniform(0.3, 1.2)
-    bands = 0.25 * np.clip(np.sin((u + slope * v) * (2 * np.pi / period)) * 2.0 - 1.0, 0.0, 1.0)
-    alpha = (sky + bands)[..., None]
-    window += alpha * (np.float32(225.0) - window)
+        pane[:, c : c + 2] = 0.0
 
 
 def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndarray, res: float) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 from crowd_perception.core.skeletons import BODY22
 from crowd_perception.synth.body import (
     JOINT_PARTS,
+    OPTIONAL_PARTS,
     PART_SPHERES,
     PARTS,
     Gait,
@@ -72,9 +73,8 @@ def _inside_part(point: np.ndarray, spheres: np.ndarray) -> np.ndarray:
 
 def test_every_joint_lies_inside_a_part_that_contains_it():
     shapes, joints = _poses(Gait.WALK)
-    shapes.skirt[:] = True
-    shapes.backpack[:] = True
-    shapes.coat[:] = True
+    for flag in OPTIONAL_PARTS.values():
+        getattr(shapes, flag)[:] = True
     spheres = body_spheres(joints, shapes)
     assert part_enabled(shapes).all() and JOINT_PARTS.shape[1] == len(PARTS)
     for j in range(BODY22.num_joints):
