@@ -42,6 +42,7 @@ __all__ = [
     "GT_DETECTIONS_TOPIC",
     "GT_TRACKS_TOPIC",
     "OUTPUT_TOPICS",
+    "REPLAY_KEY",
     "HOMOGRAPHY_TYPE",
     "BagError",
     "BagFrame",
@@ -67,6 +68,7 @@ IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
 HOMOGRAPHY_TYPE = "crowd_perception/msg/Homography"
 SEQUENCES_KEY = "crowd_perception.frames"  # bag custom data: stamp -> [sequence, frame index, domain]
+REPLAY_KEY = "crowd_perception.replay"  # bag custom data of a replay's output: its report (JSON)
 
 
 class BagError(CrowdPerceptionError, RuntimeError):
@@ -177,13 +179,22 @@ class BagFrame:
 
     index: int
     header: Header
-    image: np.ndarray
+    image: np.ndarray | None
     image_topic: str
     image_msg: Any
     camera: PinholeCamera | None = None
     camera_info_msg: Any = None
     camera_error: str | None = None
     messages: dict[str, Any] = field(default_factory=dict)
+    fault: str | None = None  # why ``image`` is None: a short reason key ("malformed image", "truncated JPEG", ...)
+    fault_detail: str | None = None  # the full message
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` of the image, or the size its message states when it could not be decoded."""
+        if self.image is not None:
+            return self.image.shape[1], self.image.shape[0]
+        return int(getattr(self.image_msg, "width", 0) or 0), int(getattr(self.image_msg, "height", 0) or 0)
 
 
 class BagReader:
@@ -217,10 +228,22 @@ class BagReader:
         """``{topic: message type}``."""
         return {c.topic: c.msgtype for c in self._reader.connections}
 
+    def custom_data(self) -> dict[str, str]:
+        """The bag's custom data (``metadata.yaml``), empty when it has none."""
+        metadata = getattr(self._reader.storage, "metadata", None)
+        custom = getattr(metadata, "custom", None) if metadata is not None else None
+        if not custom:
+            custom = getattr(self._reader, "custom_data", None)
+        return {str(k): str(v) for k, v in (custom or {}).items()}
+
+    def replay_info(self) -> dict[str, Any] | None:
+        """What :func:`~crowd_perception.ros.replay.replay_bag` recorded about the replay that wrote this bag."""
+        raw = self.custom_data().get(REPLAY_KEY)
+        return json.loads(raw) if raw else None
+
     def frame_labels(self) -> dict[int, tuple[str, int, str]]:
         """``{stamp: (sequence, frame index, domain)}`` stored by :func:`write_synthetic_bag` (else empty)."""
-        metadata = getattr(self._reader.storage, "metadata", None)
-        raw = ((metadata.custom if metadata is not None else None) or {}).get(SEQUENCES_KEY)
+        raw = self.custom_data().get(SEQUENCES_KEY)
         if not raw:
             return {}
         return {int(stamp): (str(seq), int(index), str(domain)) for stamp, (seq, index, domain) in json.loads(raw).items()}
@@ -229,12 +252,22 @@ class BagReader:
     def message_count(self) -> int:
         return self._reader.message_count
 
-    def _messages(self, connections) -> Iterator[tuple[str, str, int, Any]]:
+    def _messages(self, connections, strict: bool = True) -> Iterator[tuple[str, str, int, Any]]:
+        """Deserialised messages; with ``strict=False`` a message that does not deserialise is
+        yielded as an :class:`_Undecodable` (storage-level corruption still ends the reading)."""
         if not connections:  # rosbags reads every topic when given none
             return
         try:
             for connection, timestamp, raw in self._reader.messages(connections=connections):
-                yield connection.topic, connection.msgtype, timestamp, self._deserialize(raw, connection.msgtype)
+                try:
+                    msg = self._deserialize(raw, connection.msgtype)
+                except BagError:
+                    raise
+                except Exception as exc:
+                    if strict:
+                        raise
+                    msg = _Undecodable(f"{type(exc).__name__}: {exc}", len(raw))
+                yield connection.topic, connection.msgtype, timestamp, msg
         except BagError:
             raise
         except Exception as exc:
@@ -276,12 +309,17 @@ class BagReader:
         for _, _, timestamp, msg in self._messages(connections):
             yield timestamp, msg
 
-    def frames(self, image_topic: str | None = None, camera_info_topic: str | None = None) -> Iterator[BagFrame]:
+    def frames(self, image_topic: str | None = None, camera_info_topic: str | None = None,
+               strict: bool = False) -> Iterator[BagFrame]:
         """Every image of ``image_topic`` in bag order, with the messages that carry its stamp.
 
         CameraInfo and our own topics are read first (they are small) and indexed by header
         stamp; then the images are streamed. Other topics (lidar, vendor types) are not read;
-        messages whose stamp matches no image are not attached.
+        messages whose stamp matches no image are not attached. An image that cannot be decoded
+        (malformed, truncated, unsupported) is still a frame: ``image`` is None and ``fault`` says
+        why (its stamp is the message's, or the receive time when the message itself is
+        unreadable); with ``strict`` it is a :class:`BagError` instead. Other messages that do not
+        deserialise are counted in :attr:`undecodable`.
         """
         image_topic = self.image_topic(image_topic)
         info_topics = sorted(t for t, typ in self.topics.items() if typ == CAMERA_INFO_TYPE)
@@ -292,7 +330,11 @@ class BagReader:
                   if c.msgtype == CAMERA_INFO_TYPE or c.msgtype.startswith(f"{PACKAGE}/")]
         stamped: dict[int, dict[str, Any]] = defaultdict(dict)
         camera_infos: list[tuple[int, Any]] = []
-        for topic, msgtype, _, msg in self._messages(others):
+        self.undecodable: dict[str, int] = {}
+        for topic, msgtype, _, msg in self._messages(others, strict):
+            if isinstance(msg, _Undecodable):
+                self.undecodable[topic] = self.undecodable.get(topic, 0) + 1
+                continue
             if not hasattr(msg, "header"):
                 continue
             stamp = convert.header_from_msg(msg.header).stamp_ns
@@ -303,14 +345,24 @@ class BagReader:
         camera_infos.sort(key=lambda item: item[0])
         info_stamps = [s for s, _ in camera_infos]
         image_connections = [c for c in self._reader.connections if c.topic == image_topic]
-        for index, (_, msgtype, _, msg) in enumerate(self._messages(image_connections)):
-            header = convert.header_from_msg(msg.header)
-            try:
-                image = (convert.image_from_msg if msgtype == IMAGE_TYPES[0] else convert.compressed_image_from_msg)(msg)
-            except ValueError as exc:
-                raise BagError(f"bag {self.path}, {image_topic} message {index}: {exc}") from exc
-            frame = BagFrame(index, header, image, image_topic, msg, messages=stamped.get(header.stamp_ns, {}))
-            position = int(np.searchsorted(info_stamps, header.stamp_ns, side="right")) - 1
+        for index, (_, msgtype, timestamp, msg) in enumerate(self._messages(image_connections, strict)):
+            if isinstance(msg, _Undecodable):
+                frame = BagFrame(index, Header(int(timestamp), ""), None, image_topic, None,
+                                 fault="undeserialisable message", fault_detail=msg.reason)
+            else:
+                header = convert.header_from_msg(msg.header)
+                frame = BagFrame(index, header, None, image_topic, msg, messages=stamped.get(header.stamp_ns, {}))
+                try:
+                    decode = convert.image_from_msg if msgtype == IMAGE_TYPES[0] else convert.compressed_image_from_msg
+                    frame.image = decode(msg)
+                except ValueError as exc:
+                    if strict:
+                        raise BagError(f"bag {self.path}, {image_topic} message {index}: {exc}") from exc
+                    frame.fault = getattr(exc, "reason", "undecodable image")
+                    frame.fault_detail = str(exc)
+            if frame.fault is not None and strict:
+                raise BagError(f"bag {self.path}, {image_topic} message {index}: {frame.fault_detail}")
+            position = int(np.searchsorted(info_stamps, frame.header.stamp_ns, side="right")) - 1
             if position >= 0:
                 frame.camera_info_msg = camera_infos[position][1]
                 try:
@@ -318,6 +370,14 @@ class BagReader:
                 except ValueError as exc:
                     frame.camera_error = str(exc)
             yield frame
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """Stands in for a message whose bytes do not deserialise (tolerant reading)."""
+
+    reason: str
+    size: int
 
 
 # ------------------------------------------------------------------------------ ground truth
@@ -377,7 +437,7 @@ def annotation_from_messages(frame: BagFrame, labels: dict[int, tuple[str, int, 
         distances=distances,
         visible_fractions=detections.scores,
     )
-    height, width = frame.image.shape[:2]
+    width, height = frame.size
     sequence, index, domain = (labels or {}).get(frame.header.stamp_ns, ("", frame.index, ""))
     return FrameAnnotation(
         image_id=f"{sequence}/{index:06d}" if sequence else str(frame.header.stamp_ns),

@@ -18,6 +18,8 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-topic", help="image topic (default: the bag's only image topic)")
     parser.add_argument("--camera-info-topic", help="CameraInfo topic (default: the bag's only one)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    parser.add_argument("--strict", action="store_true",
+                        help="stop at the first faulty frame (default: skip it, write its empty result, count it)")
     parser.add_argument("--namespace", default="crowd_perception",
                         help="namespace the nodes would run in: which sections of --config apply, as ROS reads them "
                              "(default: the launch file's, crowd_perception)")
@@ -40,11 +42,18 @@ def _run_replay(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_config(args.config, [s.strip() for s in args.stages.split(",") if s.strip()],
                                     backend=args.backend, namespace=args.namespace)
     report = replay_bag(args.bag, args.out, pipeline, image_topic=args.image_topic,
-                        camera_info_topic=args.camera_info_topic, storage=args.storage)
+                        camera_info_topic=args.camera_info_topic, storage=args.storage, strict=args.strict)
     print(report.summary())
     for index, reason in report.failed:
         print(f"  frame {index} failed: {reason}")
-    return 0 if not report.failed else 1
+    for index, reason in report.skipped[:20]:
+        print(f"  frame {index} skipped: {reason}")
+    if len(report.skipped) > 20:
+        print(f"  ... {len(report.skipped) - 20} more skipped frames")
+    for topic, count in report.undecodable_messages.items():
+        print(f"  {count} undecodable messages on {topic} not used")
+    # skipped frames are input faults handled as designed (empty result, counted): not a failure of the run
+    return 0 if not report.failed and report.complete else 1
 
 
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +62,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", type=Path, help="bag with the ground truth, when --bag has none")
     parser.add_argument("--out", type=Path, help="folder for metrics.json, metrics.txt and plots")
     parser.add_argument("--fps", type=float, help="frame rate for the tracking files (default: from the stamps)")
+    parser.add_argument("--strict", action="store_true", help="stop at the first undecodable frame")
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -60,7 +70,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         raise SystemExit("crowd-perception evaluate: --bag is required (or use `evaluate <area>`)")
     from .evaluate import evaluate_bag
 
-    result = evaluate_bag(args.bag, args.gt, args.out, args.fps)
+    result = evaluate_bag(args.bag, args.gt, args.out, args.fps, strict=args.strict)
     print(f"{result.frames} frames with ground truth")
     print(result.table())
     if args.out:

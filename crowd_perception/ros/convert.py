@@ -22,6 +22,8 @@ from .kit import MessageKit
 
 __all__ = [
     "SUPPORTED_ENCODINGS",
+    "WRITABLE_ENCODINGS",
+    "ImageDecodeError",
     "UnsupportedEncodingError",
     "header_to_msg",
     "header_from_msg",
@@ -46,8 +48,20 @@ __all__ = [
 _NAN_BOX = np.full(4, np.nan, dtype=np.float32)
 
 
-class UnsupportedEncodingError(CrowdPerceptionError, ValueError):
+class ImageDecodeError(CrowdPerceptionError, ValueError):
+    """An image message that cannot be turned into pixels; ``reason`` is a short key for counting
+    (``"malformed image"``, ``"empty data"``, ``"truncated JPEG"``, ...)."""
+
+    def __init__(self, message: str, reason: str = "undecodable image") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UnsupportedEncodingError(ImageDecodeError):
     """An image encoding (or compressed format) the nodes do not accept."""
+
+    def __init__(self, message: str, reason: str = "unsupported encoding") -> None:
+        super().__init__(message, reason)
 
 
 # ---------------------------------------------------------------------------------------- header
@@ -308,7 +322,7 @@ def tracks_from_msg(msg: Any) -> tuple[Header, Tracks]:
 
 # ---------------------------------------------------------------------------------------- images
 
-# encoding -> (channels, cv2 conversion to BGR or None)
+# encoding -> (channels, cv2 conversion to BGR or None); what we write, and read without scaling
 _ENCODINGS: dict[str, tuple[int, int | None]] = {
     "bgr8": (3, None),
     "rgb8": (3, cv2.COLOR_RGB2BGR),
@@ -316,28 +330,68 @@ _ENCODINGS: dict[str, tuple[int, int | None]] = {
     "bgra8": (4, cv2.COLOR_BGRA2BGR),
     "rgba8": (4, cv2.COLOR_RGBA2BGR),
 }
-SUPPORTED_ENCODINGS = tuple(_ENCODINGS)
+# further encodings read with the conversions cv_bridge uses (OpenCV names Bayer patterns by the
+# second row, so ROS rggb is OpenCV's BG): encoding -> (bytes per sample, channels, conversion)
+_READ_ONLY: dict[str, tuple[int, int, int | None]] = {
+    "8uc1": (1, 1, cv2.COLOR_GRAY2BGR),
+    "8uc3": (1, 3, None),
+    "8uc4": (1, 4, cv2.COLOR_BGRA2BGR),
+    "mono16": (2, 1, cv2.COLOR_GRAY2BGR),
+    "16uc1": (2, 1, cv2.COLOR_GRAY2BGR),
+    "bgr16": (2, 3, None),
+    "rgb16": (2, 3, cv2.COLOR_RGB2BGR),
+    "bgra16": (2, 4, cv2.COLOR_BGRA2BGR),
+    "rgba16": (2, 4, cv2.COLOR_RGBA2BGR),
+    "bayer_rggb8": (1, 1, cv2.COLOR_BayerBG2BGR),
+    "bayer_bggr8": (1, 1, cv2.COLOR_BayerRG2BGR),
+    "bayer_gbrg8": (1, 1, cv2.COLOR_BayerGR2BGR),
+    "bayer_grbg8": (1, 1, cv2.COLOR_BayerGB2BGR),
+    "bayer_rggb16": (2, 1, cv2.COLOR_BayerBG2BGR),
+    "bayer_bggr16": (2, 1, cv2.COLOR_BayerRG2BGR),
+    "bayer_gbrg16": (2, 1, cv2.COLOR_BayerGR2BGR),
+    "bayer_grbg16": (2, 1, cv2.COLOR_BayerGB2BGR),
+    "yuv422": (1, 2, cv2.COLOR_YUV2BGR_UYVY),  # ROS's "yuv422" is UYVY
+    "uyvy": (1, 2, cv2.COLOR_YUV2BGR_UYVY),
+    "yuv422_yuy2": (1, 2, cv2.COLOR_YUV2BGR_YUYV),
+    "yuyv": (1, 2, cv2.COLOR_YUV2BGR_YUYV),
+}
+WRITABLE_ENCODINGS = tuple(_ENCODINGS)
+SUPPORTED_ENCODINGS = WRITABLE_ENCODINGS + tuple(_READ_ONLY)
 
 
 def image_from_msg(msg: Any) -> np.ndarray:
-    """``sensor_msgs/Image`` -> ``(H, W, 3)`` BGR uint8 (a copy); honours row padding (``step``)."""
+    """``sensor_msgs/Image`` -> ``(H, W, 3)`` BGR uint8 (a copy); honours row padding (``step``).
+
+    16-bit images are scaled to 8 bits (``/ 256``, as cv_bridge does), Bayer images demosaiced,
+    YUV 4:2:2 converted; :class:`ImageDecodeError` names what is wrong with a malformed message.
+    """
     encoding = str(msg.encoding).lower()
-    if encoding not in _ENCODINGS:
+    if encoding in _ENCODINGS:
+        size, (channels, code) = 1, _ENCODINGS[encoding]
+    elif encoding in _READ_ONLY:
+        size, channels, code = _READ_ONLY[encoding]
+    else:
         raise UnsupportedEncodingError(
             f"image encoding {msg.encoding!r} is not supported; expected one of {', '.join(SUPPORTED_ENCODINGS)}"
         )
-    channels, code = _ENCODINGS[encoding]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    row = width * channels
+    row = width * channels * size
     data = np.frombuffer(msg.data, dtype=np.uint8)
+    if data.size == 0:
+        raise ImageDecodeError(f"empty {encoding} image: {width}x{height} with no data", "empty data")
     if height <= 0 or width <= 0 or step < row or data.size < step * (height - 1) + row:
-        raise ValueError(
-            f"malformed {encoding} image: {width}x{height}, step {step}, {data.size} bytes of data"
+        raise ImageDecodeError(
+            f"malformed {encoding} image: {width}x{height}, step {step}, {data.size} bytes of data", "malformed image"
         )
-    rows = np.lib.stride_tricks.as_strided(data, shape=(height, row), strides=(step, 1))
-    pixels = rows.reshape(height, width, channels)
+    if channels == 2 and width % 2:
+        raise ImageDecodeError(f"malformed {encoding} image: odd width {width} for 4:2:2 data", "malformed image")
+    rows = np.ascontiguousarray(np.lib.stride_tricks.as_strided(data, shape=(height, row), strides=(step, 1)))
+    if size == 2:
+        samples = rows.view(">u2" if int(getattr(msg, "is_bigendian", 0)) else "<u2")
+        rows = (samples >> 8).astype(np.uint8)  # the high byte: x / 256, as cv_bridge scales 16 -> 8 bits
+    pixels = rows.reshape(height, width, channels) if channels > 1 else rows.reshape(height, width)
     if code is None:
-        return pixels.copy()
+        return pixels.copy()  # never a view of the message's buffer
     return cv2.cvtColor(np.ascontiguousarray(pixels), code)
 
 
@@ -347,7 +401,7 @@ def image_to_msg(image: np.ndarray, header: Header, kit: MessageKit, encoding: s
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) uint8 BGR image, got {image.dtype} {image.shape}")
     if encoding not in _ENCODINGS:
-        raise UnsupportedEncodingError(f"cannot write encoding {encoding!r}; expected one of {SUPPORTED_ENCODINGS}")
+        raise UnsupportedEncodingError(f"cannot write encoding {encoding!r}; expected one of {tuple(_ENCODINGS)}")
     back = {"bgr8": None, "rgb8": cv2.COLOR_BGR2RGB, "mono8": cv2.COLOR_BGR2GRAY, "bgra8": cv2.COLOR_BGR2BGRA,
             "rgba8": cv2.COLOR_BGR2RGBA}[encoding]
     pixels = image if back is None else cv2.cvtColor(image, back)
@@ -369,10 +423,30 @@ def compressed_image_from_msg(msg: Any) -> np.ndarray:
     fmt = str(msg.format).lower()
     if not any(name in fmt for name in ("jpeg", "jpg", "png")):
         raise UnsupportedEncodingError(f"compressed format {msg.format!r} is not supported; expected jpeg or png")
-    image = cv2.imdecode(np.frombuffer(msg.data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    data = np.frombuffer(msg.data, dtype=np.uint8)
+    if data.size == 0:
+        raise ImageDecodeError(f"empty {msg.format!r} compressed image (no data)", "empty data")
+    if data[:2].tobytes() == b"\xff\xd8" and not _ends_with(data, b"\xff\xd9"):
+        # libjpeg decodes a cut-off JPEG with a warning and grey rows: refused, not silently wrong
+        raise ImageDecodeError(f"truncated JPEG: {data.size} bytes without the end-of-image marker", "truncated JPEG")
+    if data[:8].tobytes() == b"\x89PNG\r\n\x1a\n" and not _ends_with(data, b"IEND\xaeB`\x82"):
+        raise ImageDecodeError(f"truncated PNG: {data.size} bytes without the IEND chunk", "truncated PNG")
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        raise ImageDecodeError(f"could not decode {data.size} bytes of {msg.format!r} compressed image data: "
+                               f"{str(exc).strip().splitlines()[-1]}", "undecodable data") from None
     if image is None:
-        raise ValueError(f"could not decode {len(msg.data)} bytes of {msg.format!r} compressed image data")
+        raise ImageDecodeError(f"could not decode {data.size} bytes of {msg.format!r} compressed image data",
+                               "undecodable data")
     return image
+
+
+def _ends_with(data: np.ndarray, marker: bytes) -> bool:
+    """Whether the bytes end with ``marker``, ignoring zero padding after it (some encoders pad)."""
+    tail = np.flatnonzero(data[-4096:])
+    end = len(data) - min(len(data), 4096) + (tail[-1] + 1 if len(tail) else 0)
+    return data[max(0, end - len(marker)):end].tobytes() == marker
 
 
 def compressed_image_to_msg(image: np.ndarray, header: Header, kit: MessageKit, fmt: str = "jpeg",

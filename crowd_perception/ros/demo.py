@@ -42,6 +42,8 @@ def write_video(bag: str | Path, path: str | Path, fps: float, min_detection_sco
         with BagReader(bag) as reader:
             for frame in reader.frames():
                 image = frame.image
+                if image is None:  # an undecodable frame (counted by the replay): nothing to draw on
+                    continue
                 if OUTPUT_TOPICS["detections"] in frame.messages:
                     detections = convert.detections_from_msg(frame.messages[OUTPUT_TOPICS["detections"]])[1]
                     draw_detections(image, detections, min_detection_score)

@@ -88,21 +88,25 @@ def _fmt(value: Any) -> str:
 
 
 def load_evaluation_frames(bag: str | Path, gt_bag: str | Path | None = None,
-                           topics: dict[str, str] | None = None) -> list[_Frame]:
-    """Ground truth and predictions per image of ``bag`` (ground truth from ``gt_bag`` when given)."""
+                           topics: dict[str, str] | None = None, strict: bool = False) -> list[_Frame]:
+    """Ground truth and predictions per image of ``bag`` (ground truth from ``gt_bag`` when given).
+
+    A frame whose image cannot be decoded still counts (its ground truth and outputs are messages
+    of their own); with ``strict`` it is a :class:`BagError`.
+    """
     topics = topics or OUTPUT_TOPICS
     gt_by_stamp: dict[int, FrameAnnotation] = {}
     if gt_bag is not None:
         with BagReader(gt_bag) as reader:
             labels = reader.frame_labels()
-            for frame in reader.frames():
+            for frame in reader.frames(strict=strict):
                 annotation = annotation_from_messages(frame, labels)
                 if annotation is not None:
                     gt_by_stamp[frame.header.stamp_ns] = annotation
     frames = []
     with BagReader(bag) as reader:
         labels = reader.frame_labels()
-        for frame in reader.frames():
+        for frame in reader.frames(strict=strict):
             annotation = gt_by_stamp.get(frame.header.stamp_ns) if gt_bag else annotation_from_messages(frame, labels)
             if annotation is None:
                 continue
@@ -257,9 +261,9 @@ def evaluate_frames(frames: list[_Frame], out_dir: str | Path | None = None, fps
 
 
 def evaluate_bag(bag: str | Path, gt_bag: str | Path | None = None, out_dir: str | Path | None = None,
-                 fps: float | None = None) -> BagEvaluation:
+                 fps: float | None = None, strict: bool = False) -> BagEvaluation:
     """Load ``bag`` (and ``gt_bag``) and compute every metric; ``fps`` defaults to the image stamps' rate."""
-    frames = load_evaluation_frames(bag, gt_bag)
+    frames = load_evaluation_frames(bag, gt_bag, strict=strict)
     if fps is None:
         stamps = np.array([f.annotation.stamp_ns for f in frames], dtype=np.float64)
         steps = np.diff(stamps)

@@ -9,8 +9,10 @@ processing fails is written without outputs and counted, with its reason, in the
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from ..core.camera import PinholeCamera
 from ..core.errors import InputError
 from ..core.types import Detections, Header, Poses2D, Poses3D, Tracks
 from . import convert
-from .bag import HOMOGRAPHY_TYPE, OUTPUT_TOPICS, BagReader, BagWriter
+from .bag import HOMOGRAPHY_TYPE, OUTPUT_TOPICS, REPLAY_KEY, BagError, BagReader, BagWriter
 from .messages import resource_dirs
 from .params import config_from_params, node_config_from_file
 from .stages import (
@@ -141,6 +143,39 @@ class Pipeline:
             ))
         return out
 
+    def run_empty(self, stamp_ns: int, homography: np.ndarray | None = None) -> FrameOutputs:
+        """The outputs of a frame whose image could not be used: what the node graph publishes for it.
+
+        The detector and pose stages give empty results with the frame's header; the tracker runs
+        on the empty detections (its tracks age by one frame), as the tracker node would.
+        """
+        out = FrameOutputs()
+        if self.detection is not None:
+            out.detections = Detections.empty()
+        if self.pose is not None:
+            out.poses_2d = Poses2D.empty(_skeleton(self.pose.runner, "coco17"))
+        if self.pose3d is not None:
+            out.poses_3d = Poses3D.empty(_skeleton(self.pose3d.runner, "body22"))
+        if self.tracker is not None:
+            cfg = self.tracker.config
+            out.tracks = self.tracker.process(out.detections, stamp_ns, None, None,
+                                              homography if cfg.motion_compensation else None)
+            if cfg.attach_poses_2d and out.poses_2d is not None:
+                out.tracks.poses_2d = Poses2D(out.poses_2d.skeleton, np.full((len(out.tracks), *_joints(out.poses_2d, 2)), np.nan))
+            if cfg.attach_poses_3d and out.poses_3d is not None:
+                out.tracks.poses_3d = Poses3D(out.poses_3d.skeleton, np.full((len(out.tracks), *_joints(out.poses_3d, 3)), np.nan))
+        return out
+
+
+def _skeleton(runner: Any, default: str) -> str:
+    return getattr(runner, "skeleton", None) or getattr(getattr(runner, "config", None), "skeleton", None) or default
+
+
+def _joints(poses: Poses2D | Poses3D, dims: int) -> tuple[int, int]:
+    from ..core.skeletons import get_skeleton
+
+    return get_skeleton(poses.skeleton).num_joints, dims
+
 
 @dataclass
 class ReplayReport:
@@ -151,9 +186,13 @@ class ReplayReport:
     frames: int = 0
     processed: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (frame index, reason): undecodable input
     skipped_topics: list[str] = field(default_factory=list)
+    undecodable_messages: dict[str, int] = field(default_factory=dict)  # other topics' unreadable messages
     stage_seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    complete: bool = False  # every input message was read and every frame written
+    ended_early: str | None = None  # why reading the input stopped before its end
 
     @property
     def fps(self) -> float:
@@ -163,10 +202,31 @@ class ReplayReport:
     def stage_ms(self) -> dict[str, float]:
         return {k: 1000.0 * v / max(self.processed, 1) for k, v in self.stage_seconds.items()}
 
+    def skipped_by_reason(self) -> dict[str, int]:
+        """Skipped frames counted by reason (``{"truncated JPEG": 2, ...}``)."""
+        return dict(Counter(reason for _, reason in self.skipped))
+
     def summary(self) -> str:
         stages = ", ".join(f"{k} {v:.1f} ms" for k, v in self.stage_ms().items())
-        return (f"{self.frames} frames: {self.processed} processed, {len(self.failed)} failed; "
+        skipped = ""
+        if self.skipped:
+            reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped_by_reason().items()))
+            skipped = f", {len(self.skipped)} skipped ({reasons})"
+        text = (f"{self.frames} frames: {self.processed} processed, {len(self.failed)} failed{skipped}; "
                 f"{self.fps:.2f} FPS end to end; per frame: {stages}")
+        if self.ended_early:
+            text += f"\ninput ended early: {self.ended_early}"
+        return text
+
+    def to_json(self) -> str:
+        """What the output bag records about its replay (``metadata.yaml`` custom data).
+
+        Counts only, no timings: a replay's output bag is bit-for-bit repeatable.
+        """
+        return json.dumps({
+            "complete": self.complete, "frames": self.frames, "processed": self.processed,
+            "failed": len(self.failed), "skipped": self.skipped_by_reason(), "ended_early": self.ended_early,
+        }, sort_keys=True)
 
 
 def _outputs_to_messages(outputs: FrameOutputs, header: Header, kit: Any, topics: dict[str, str]) -> dict[str, Any]:
@@ -184,40 +244,88 @@ def _outputs_to_messages(outputs: FrameOutputs, header: Header, kit: Any, topics
 
 def replay_bag(input_bag: str | Path, output_bag: str | Path, pipeline: Pipeline, *, image_topic: str | None = None,
                camera_info_topic: str | None = None, storage: str = "mcap", topics: dict[str, str] | None = None,
-               on_frame: Callable[[int, FrameOutputs], None] | None = None) -> ReplayReport:
-    """Run ``pipeline`` on every image of ``input_bag``; write ``output_bag`` (input topics + outputs)."""
+               on_frame: Callable[[int, FrameOutputs], None] | None = None, strict: bool = False) -> ReplayReport:
+    """Run ``pipeline`` on every image of ``input_bag``; write ``output_bag`` (input topics + outputs).
+
+    One output per input image: a frame whose image cannot be decoded (or whose processing fails)
+    gets the empty result with its header and is counted by reason (``skipped``, ``failed``); a
+    bag whose storage is corrupt part-way ends the replay there (``ended_early``), keeping what was
+    written. ``strict`` stops at the first fault instead (``BagError`` or the processing error).
+    The output bag keeps the input's custom data and records this report under
+    ``crowd_perception.replay`` (``complete: false`` when the replay was interrupted).
+    """
     topics = topics or OUTPUT_TOPICS
     report = ReplayReport(str(input_bag), str(output_bag))
     started = time.perf_counter()
     with BagReader(input_bag) as reader, BagWriter(output_bag, storage=storage) as writer:
-        ours = set(topics.values())
-        copied = set()
-        for connection in reader.connections:
-            if connection.topic in ours or (not connection.digest and connection.msgtype not in writer.kit.store.types):
-                report.skipped_topics.append(connection.topic)  # replaced by this replay, or undescribable
-                continue
-            if connection.topic not in copied:
-                writer.copy_connection(connection)
-                copied.add(connection.topic)
+        for key, value in reader.custom_data().items():
+            writer.set_custom_data(key, value)
+        try:
+            _replay_frames(reader, writer, pipeline, report, topics, image_topic, camera_info_topic, on_frame, strict)
+        finally:
+            report.wall_seconds = time.perf_counter() - started
+            writer.set_custom_data(REPLAY_KEY, report.to_json())
+    return report
+
+
+def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, report: ReplayReport,
+                   topics: dict[str, str], image_topic: str | None, camera_info_topic: str | None,
+                   on_frame: Callable[[int, FrameOutputs], None] | None, strict: bool) -> None:
+    ours = set(topics.values())
+    copied = set()
+    for connection in reader.connections:
+        if connection.topic in ours or (not connection.digest and connection.msgtype not in writer.kit.store.types):
+            report.skipped_topics.append(connection.topic)  # replaced by this replay, or undescribable
+            continue
+        if connection.topic not in copied:
+            writer.copy_connection(connection)
+            copied.add(connection.topic)
+    try:
         for connection, timestamp, raw in reader.raw_messages():
             if connection.topic in copied:
                 writer.write_raw(connection.topic, raw, timestamp)
-        for frame in reader.frames(image_topic, camera_info_topic):
+        frames = reader.frames(image_topic, camera_info_topic, strict=strict)
+        for frame in frames:
             report.frames += 1
-            homography = next((convert.homography_from_msg(m)[1] for m in frame.messages.values()
-                               if type(m).__msgtype__ == HOMOGRAPHY_TYPE), None)
-            try:
-                outputs = pipeline.run(frame.image, frame.header.stamp_ns, frame.camera, homography)
-            except Exception as exc:  # counted, the replay goes on: one output or one counted failure per frame
-                report.failed.append((frame.index, f"{type(exc).__name__}: {exc}"))
-                _LOG.warning("frame %d (stamp %d) failed: %s", frame.index, frame.header.stamp_ns, exc)
-                continue
+            homography = _homography(frame, strict)
+            if frame.fault is not None:
+                report.skipped.append((frame.index, frame.fault))
+                _LOG.warning("frame %d (stamp %d) skipped: %s", frame.index, frame.header.stamp_ns, frame.fault_detail)
+                outputs = pipeline.run_empty(frame.header.stamp_ns, homography)
+            else:
+                try:
+                    outputs = pipeline.run(frame.image, frame.header.stamp_ns, frame.camera, homography)
+                except Exception as exc:  # counted, the replay goes on: one output per frame
+                    if strict:
+                        raise
+                    report.failed.append((frame.index, f"{type(exc).__name__}: {exc}"))
+                    _LOG.warning("frame %d (stamp %d) failed: %s", frame.index, frame.header.stamp_ns, exc)
+                    outputs = pipeline.run_empty(frame.header.stamp_ns)
+                else:
+                    for name, seconds in outputs.seconds.items():
+                        report.stage_seconds[name] = report.stage_seconds.get(name, 0.0) + seconds
+                    report.processed += 1
             for topic, msg in _outputs_to_messages(outputs, frame.header, writer.kit, topics).items():
                 writer.write(topic, msg, frame.header.stamp_ns)
-            for name, seconds in outputs.seconds.items():
-                report.stage_seconds[name] = report.stage_seconds.get(name, 0.0) + seconds
-            report.processed += 1
-            if on_frame is not None:
+            if on_frame is not None and frame.fault is None:
                 on_frame(frame.index, outputs)
-    report.wall_seconds = time.perf_counter() - started
-    return report
+    except BagError as exc:
+        if strict:
+            raise
+        report.ended_early = str(exc)  # storage corruption: what was read is written, the rest is lost
+        _LOG.error("%s", exc)
+    report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
+    report.complete = report.ended_early is None
+
+
+def _homography(frame: Any, strict: bool) -> np.ndarray | None:
+    """The frame's Homography message as a matrix; an invalid one is ignored (with a warning) unless strict."""
+    for msg in frame.messages.values():
+        if type(msg).__msgtype__ == HOMOGRAPHY_TYPE:
+            try:
+                return convert.homography_from_msg(msg)[1]
+            except ValueError as exc:
+                if strict:
+                    raise BagError(f"frame {frame.index}: {exc}") from exc
+                _LOG.warning("frame %d: %s; ignored", frame.index, exc)
+    return None

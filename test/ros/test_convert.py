@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -162,7 +163,7 @@ def bgr() -> np.ndarray:
     return np.random.default_rng(4).integers(0, 256, (5, 7, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("encoding", convert.SUPPORTED_ENCODINGS)
+@pytest.mark.parametrize("encoding", convert.WRITABLE_ENCODINGS)
 def test_image_encodings_come_back_as_bgr(kit, bgr, encoding):
     msg = _cdr(kit, convert.image_to_msg(bgr, HEADER, kit, encoding))
     assert msg.encoding == encoding and msg.step == 7 * {"mono8": 1, "bgr8": 3, "rgb8": 3}.get(encoding, 4)
@@ -189,12 +190,78 @@ def test_row_padding_is_honoured(kit, bgr):
     np.testing.assert_array_equal(convert.image_from_msg(msg), bgr)
 
 
-@pytest.mark.parametrize("encoding", ["16UC1", "bayer_rggb8", "yuv422", "32FC1"])
+@pytest.mark.parametrize("encoding", ["32FC1", "64FC1", "yuv444", "jpeg"])
 def test_unsupported_encodings_are_rejected(kit, encoding):
     msg = kit.make("sensor_msgs/msg/Image", header=convert.header_to_msg(HEADER, kit), height=1, width=1,
                    encoding=encoding, is_bigendian=0, step=4, data=np.zeros(4, dtype=np.uint8))
-    with pytest.raises(convert.UnsupportedEncodingError, match=encoding):
+    with pytest.raises(convert.UnsupportedEncodingError, match=encoding) as info:
         convert.image_from_msg(msg)
+    assert info.value.reason == "unsupported encoding"
+
+
+def _raw(kit, encoding, pixels, bigendian=0):
+    pixels = np.ascontiguousarray(pixels)
+    height, width = pixels.shape[:2]
+    return kit.make("sensor_msgs/msg/Image", header=convert.header_to_msg(HEADER, kit), height=height, width=width,
+                    encoding=encoding, is_bigendian=bigendian, step=pixels.nbytes // height,
+                    data=np.frombuffer(pixels.tobytes(), dtype=np.uint8))
+
+
+@pytest.mark.parametrize(("encoding", "bigendian"), [("mono16", 0), ("16UC1", 0), ("mono16", 1)])
+def test_16_bit_grey_images_are_scaled_to_8_bits(kit, encoding, bigendian):
+    grey = np.arange(6 * 4, dtype=np.uint16).reshape(4, 6) * 2000
+    data = grey.astype(">u2" if bigendian else "<u2")
+    back = convert.image_from_msg(_cdr(kit, _raw(kit, encoding, data, bigendian)))
+    assert back.shape == (4, 6, 3)
+    np.testing.assert_array_equal(back[..., 1], (grey >> 8).astype(np.uint8))
+
+
+@pytest.mark.parametrize(("encoding", "code"), [
+    ("bayer_rggb8", cv2.COLOR_BayerBG2BGR), ("bayer_bggr8", cv2.COLOR_BayerRG2BGR),
+    ("bayer_gbrg8", cv2.COLOR_BayerGR2BGR), ("bayer_grbg8", cv2.COLOR_BayerGB2BGR),
+])
+def test_bayer_images_are_demosaiced_as_cv_bridge_does(kit, encoding, code):
+    # a red scene seen through an RGGB mosaic: only the top-left sample of each 2x2 cell is lit
+    mosaic = np.zeros((8, 8), dtype=np.uint8)
+    offsets = {"bayer_rggb8": (0, 0), "bayer_bggr8": (1, 1), "bayer_gbrg8": (1, 0), "bayer_grbg8": (0, 1)}
+    dy, dx = offsets[encoding]
+    mosaic[dy::2, dx::2] = 200
+    back = convert.image_from_msg(_raw(kit, encoding, mosaic))
+    np.testing.assert_array_equal(back, cv2.cvtColor(mosaic, code))
+    assert back[2:6, 2:6, 2].mean() > 150 and back[2:6, 2:6, :2].max() < 50  # red, in BGR order
+
+
+@pytest.mark.parametrize(("encoding", "order"), [("yuv422", "uyvy"), ("uyvy", "uyvy"), ("yuyv", "yuyv"),
+                                                 ("yuv422_yuy2", "yuyv")])
+def test_yuv422_images_are_converted(kit, encoding, order):
+    bgr = np.full((2, 4, 3), (40, 160, 220), dtype=np.uint8)  # orange
+    yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)
+    y, u, v = yuv[..., 0], yuv[:, ::2, 1], yuv[:, ::2, 2]
+    packed = np.zeros((2, 4, 2), dtype=np.uint8)
+    packed[..., 0 if order == "yuyv" else 1] = y
+    chroma = np.stack([u, v], axis=-1).reshape(2, 4)
+    packed[..., 1 if order == "yuyv" else 0] = chroma
+    back = convert.image_from_msg(_raw(kit, encoding, packed))
+    # the BGR->YUV of this test is full range, cv2's 4:2:2 decoding video range: close, not equal
+    assert np.abs(back.astype(int) - bgr).max() <= 40
+    assert (back[..., 2] > back[..., 1]).all() and (back[..., 1] > back[..., 0]).all()  # still orange
+
+
+@pytest.mark.parametrize(("data", "reason"), [(b"", "empty data"), (None, "truncated JPEG"),
+                                              (b"\x00" * 50, "undecodable data")])
+def test_bad_compressed_data_is_an_image_decode_error_with_a_reason(kit, data, reason):
+    msg = convert.compressed_image_to_msg(np.full((32, 32, 3), 90, dtype=np.uint8), HEADER, kit, "jpeg")
+    full = bytes(msg.data)
+    msg.data = np.frombuffer(full[: len(full) // 2] if data is None else data, dtype=np.uint8)
+    with pytest.raises(convert.ImageDecodeError) as info:
+        convert.compressed_image_from_msg(msg)
+    assert info.value.reason == reason
+
+
+def test_a_zero_padded_jpeg_is_not_truncated(kit):
+    msg = convert.compressed_image_to_msg(np.full((32, 32, 3), 90, dtype=np.uint8), HEADER, kit, "jpeg")
+    msg.data = np.concatenate([msg.data, np.zeros(7, dtype=np.uint8)])
+    assert convert.compressed_image_from_msg(msg).shape == (32, 32, 3)
 
 
 def test_truncated_image_data_is_rejected(kit, bgr):

@@ -89,12 +89,12 @@ def test_bad_encodings_are_rejected_counted_and_throttled(make_node):
     node = make_node(live=False)
     for i in range(3):
         msg = _image(node, 10, i)
-        msg.encoding = "16UC1"
+        msg.encoding = "32FC1"
         node.subscriptions["image"].deliver(msg)
     assert node.publishers["detections"].messages == []
     assert node.stats.rejected == 3
     errors = node.logger.messages("error")
-    assert len(errors) == 1 and "16UC1" in errors[0]  # throttled
+    assert len(errors) == 1 and "32FC1" in errors[0]  # throttled
     status = node.diagnostics.force_update()["detector_node: detection"]
     assert status.level == fake_rclpy.DiagnosticStatus.WARN and status.values["rejected"] == "3"
 

@@ -88,3 +88,113 @@ def test_detector_only_pipeline(tmp_path, input_bag):
         assert bagio.OUTPUT_TOPICS["tracks"] not in reader.topics
         assert np.all([t for t in reader.topics])
     assert report.processed == 5
+
+
+# ------------------------------------------------------------------ faulty frames: skipped and counted
+
+
+def _faulty_bag(path, faults: dict[int, str], n: int = 6, compressed: bool = False):
+    """A bag of ``n`` synthetic frames (with ground truth) where frame i is damaged as ``faults[i]`` says."""
+    from crowd_perception.core.types import Header
+
+    samples = make_samples(n)
+    with bagio.BagWriter(path) as bag:
+        for i, sample in enumerate(samples):
+            stamp = int(sample.annotation.stamp_ns)
+            header = Header(stamp, "cam")
+            fault = faults.get(i)
+            if compressed:
+                msg = convert.compressed_image_to_msg(sample.image, header, bag.kit, "jpeg")
+                if fault == "truncated":
+                    msg.data = msg.data[: len(msg.data) // 2]
+                elif fault == "empty":
+                    msg.data = msg.data[:0]
+                bag.write(bagio.IMAGE_TOPIC + "/compressed", msg, stamp)
+            else:
+                msg = convert.image_to_msg(sample.image, header, bag.kit)
+                if fault == "short":
+                    msg.data = msg.data[:-10]
+                elif fault == "mono16":  # valid, converted rather than refused
+                    grey = (sample.image[..., 1].astype("<u2") << 8).tobytes()
+                    msg.encoding, msg.step = "mono16", 2 * msg.width
+                    msg.data = np.frombuffer(grey, dtype=np.uint8)
+                elif fault == "32FC1":
+                    msg.encoding = "32FC1"
+                bag.write(bagio.IMAGE_TOPIC, msg, stamp)
+            bag.write(bagio.CAMERA_INFO_TOPIC, convert.camera_to_msg(sample.annotation.camera, header, bag.kit), stamp)
+            for topic, gt in bagio.annotation_to_messages(sample.annotation, header, bag.kit).items():
+                bag.write(topic, gt, stamp)
+    return [int(s.annotation.stamp_ns) for s in samples]
+
+
+def _outputs_per_frame(path):
+    with bagio.BagReader(path) as reader:
+        frames = list(reader.frames())
+        info = reader.replay_info()
+    return frames, info
+
+
+def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_path):
+    stamps = _faulty_bag(tmp_path / "in", {1: "short", 2: "mono16", 4: "32FC1"})
+    report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
+    assert (report.frames, report.processed, report.failed) == (6, 4, [])
+    assert report.skipped == [(1, "malformed image"), (4, "unsupported encoding")] and report.complete
+    assert "2 skipped (1 malformed image, 1 unsupported encoding)" in report.summary()
+    frames, info = _outputs_per_frame(tmp_path / "out")
+    assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
+                    "skipped": {"malformed image": 1, "unsupported encoding": 1}}
+    assert [f.header.stamp_ns for f in frames] == stamps
+    for frame in frames:  # one output of every kind per input, with the input's header
+        for topic in bagio.OUTPUT_TOPICS.values():
+            assert convert.header_from_msg(frame.messages[topic].header) == frame.header
+    _, skipped = convert.detections_from_msg(frames[1].messages[bagio.OUTPUT_TOPICS["detections"]])
+    _, converted = convert.detections_from_msg(frames[2].messages[bagio.OUTPUT_TOPICS["detections"]])
+    assert len(skipped) == 0 and len(converted) > 0
+    assert frames[1].fault == "malformed image" and frames[1].size == (64, 48)
+
+
+def test_compressed_faults_are_skipped_and_counted(tmp_path):
+    _faulty_bag(tmp_path / "in", {2: "truncated", 3: "empty"}, compressed=True)
+    report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
+    assert (report.frames, report.processed) == (6, 4)
+    assert report.skipped_by_reason() == {"truncated JPEG": 1, "empty data": 1}
+
+
+def test_strict_stops_at_the_first_fault(tmp_path):
+    _faulty_bag(tmp_path / "in", {3: "short"})
+    with pytest.raises(bagio.BagError, match="message 3: malformed bgr8 image"):
+        replay_bag(tmp_path / "in", tmp_path / "out", _pipeline(), strict=True)
+
+
+def test_evaluate_goes_on_over_skipped_frames(tmp_path):
+    from crowd_perception.ros.evaluate import evaluate_bag
+
+    _faulty_bag(tmp_path / "in", {1: "short"})
+    replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
+    result = evaluate_bag(tmp_path / "out")
+    assert result.frames == 6 and result.detection is not None and result.tracking is not None
+
+
+def test_replay_cli_summary_and_strict_flag(tmp_path, capsys):
+    from crowd_perception.cli import main
+    from crowd_perception.ros import replay as replay_module
+
+    _faulty_bag(tmp_path / "in", {2: "short"})
+    real = replay_module.Pipeline.from_config
+    runners = {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
+               "pose3d": FakePose3DEstimator()}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(replay_module.Pipeline, "from_config",
+                   classmethod(lambda cls, *a, **k: real(*a, **{**k, "runners": runners})))
+        assert main(["replay", "--bag", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 0
+        out = capsys.readouterr().out
+        assert "6 frames: 5 processed, 0 failed, 1 skipped (1 malformed image)" in out
+        assert "frame 2 skipped: malformed image" in out
+        assert main(["replay", "--bag", str(tmp_path / "in"), "--out", str(tmp_path / "o2"), "--strict"]) == 1
+        assert capsys.readouterr().err.startswith("error: bag ")
+
+
+def test_replay_keeps_the_input_custom_data(tmp_path, input_bag):
+    replay_bag(input_bag, tmp_path / "out", _pipeline())
+    with bagio.BagReader(input_bag) as a, bagio.BagReader(tmp_path / "out") as b:
+        assert a.frame_labels() and b.frame_labels() == a.frame_labels()
