@@ -6,6 +6,7 @@ import argparse
 import logging
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ...cli import Command
@@ -30,6 +31,13 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set train.steps=500 --set loss.assign.method=fcos",
     )
+    p.add_argument(
+        "--data",
+        default="",
+        metavar="SOURCES",
+        help="train on a weighted mixture instead of the preset's data, e.g. "
+        "synth:train_a@0.5,crowdhuman:/data/CrowdHuman/annotation_train.odgt@0.3,coco:/data/coco/person_keypoints_train2017.json@0.2",
+    )
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector/<preset>)")
     p.add_argument("--resume", type=Path, default=None, help="training checkpoint to continue from")
     p.add_argument(
@@ -48,6 +56,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from .train import train_detector
 
     cfg = apply_overrides(get_preset(args.preset), args.overrides)
+    if args.data:
+        cfg.data = replace(cfg.data, mix=args.data)
     out = args.out or Path("runs") / "detector" / args.preset
     result = train_detector(cfg, out, resume=args.resume)
     _log.info(

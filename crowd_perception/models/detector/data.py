@@ -22,6 +22,7 @@ import numpy as np
 from ...core.annotations import FrameAnnotation
 from ...core.boxes import box_area, clip_boxes
 from ...formats import AnnotatedDataset, open_writer, read_dataset
+from ...formats.mixture import MixedDataset, parse_sources
 from ...runtime.metadata import Normalization
 from ...runtime.preprocess import letterbox, normalize
 
@@ -31,6 +32,8 @@ __all__ = [
     "cache_folder",
     "cache_synth",
     "open_frames",
+    "open_mixture",
+    "synth_identities",
     "count_identities",
     "frame_targets",
     "augment",
@@ -48,10 +51,15 @@ class DataConfig:
 
     ``source``: ``"synth"`` (preset ``preset`` rendered with ``sequences`` x ``frames`` frames at the
     network input size and cached under ``cache_dir``), or a reader name (``"crowdhuman"``,
-    ``"citypersons"``, ``"mot"``) with ``path`` its annotation file / folder.
+    ``"citypersons"``, ``"coco"``, ``"mot"``, ...) with ``path`` its annotation file / folder.
+    ``mix`` (``train detector --data``), when set, replaces both: a weighted mixture of sources
+    (:func:`crowd_perception.formats.mixture.parse_sources`; ``synth:<preset>`` entries use the
+    settings above), ``mix_length`` images per epoch (0: all parts' images together).
     """
 
     source: str = "synth"
+    mix: str = ""
+    mix_length: int = 0
     preset: str = "train_a"
     sequences: int = 120
     frames: int = 8
@@ -109,8 +117,10 @@ def cache_synth(cfg: DataConfig, size: tuple[int, int]) -> Path:
     return odgt
 
 
-def open_frames(cfg: DataConfig, size: tuple[int, int]) -> AnnotatedDataset:
-    """The frames of ``cfg.source`` as an :class:`AnnotatedDataset` (``.load(i) -> (image, annotation)``)."""
+def open_frames(cfg: DataConfig, size: tuple[int, int]) -> AnnotatedDataset | MixedDataset:
+    """The frames of ``cfg.source`` (or the mixture ``cfg.mix``): ``.load(i) -> (image, annotation)``."""
+    if cfg.mix:
+        return open_mixture(cfg, size)
     if cfg.source == "synth":
         return read_dataset("crowdhuman", cache_synth(cfg, size))
     if not cfg.path:
@@ -120,6 +130,24 @@ def open_frames(cfg: DataConfig, size: tuple[int, int]) -> AnnotatedDataset:
 
         return read_mot(cfg.path)
     return read_dataset(cfg.source, cfg.path)
+
+
+def open_mixture(cfg: DataConfig, size: tuple[int, int]) -> MixedDataset:
+    """The weighted mixture ``cfg.mix``; synthetic parts count their identities from the cache index."""
+    parts, identities = [], []
+    specs = parse_sources(cfg.mix)
+    for spec in specs:
+        single = replace(cfg, mix="", source=spec.source, preset=spec.where, path=spec.where)
+        frames = open_frames(single, size)
+        parts.append(frames)
+        identities.append(synth_identities(single, size) if spec.source == "synth" else count_identities(frames))
+    return MixedDataset(parts, [spec.weight for spec in specs], identities, length=cfg.mix_length, seed=cfg.seed)
+
+
+def synth_identities(cfg: DataConfig, size: tuple[int, int]) -> int:
+    """Identity classes of a rendered synthetic split (written by :func:`cache_synth`)."""
+    info = cache_folder(cfg, size) / "identities.json"
+    return int(json.loads(info.read_text(encoding="utf-8"))["num_identities"])
 
 
 def count_identities(frames: AnnotatedDataset) -> int:
@@ -198,7 +226,12 @@ class DetectionDataset:
     """
 
     def __init__(
-        self, frames: AnnotatedDataset, size: tuple[int, int], cfg: DataConfig, train: bool = True, seed: int = 0
+        self,
+        frames: AnnotatedDataset | MixedDataset,
+        size: tuple[int, int],
+        cfg: DataConfig,
+        train: bool = True,
+        seed: int = 0,
     ) -> None:
         self.frames = frames
         self.size = size

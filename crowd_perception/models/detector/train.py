@@ -8,7 +8,6 @@ ONNX lives in :mod:`.export`.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -19,10 +18,12 @@ import torch
 from torch import Tensor, nn
 
 from ...eval.detection import evaluate_detections
+from ...formats import AnnotatedDataset
+from ...formats.mixture import MixedDataset
 from ...training import TrainResult, cycle, init_distributed, make_loader, train
 from ..common.pretrained import PRETRAINED_DIR, load_pretrained
 from .config import DetectorTrainingConfig
-from .data import DetectionDataset, cache_folder, collate, count_identities, open_frames, synth_frames
+from .data import DetectionDataset, collate, count_identities, open_frames, synth_frames, synth_identities
 from .loss import DetectionCriterion
 from .model import PedestrianDetectorNet
 from .runner import PedestrianDetector
@@ -77,10 +78,11 @@ def evaluate_module(
     return {"mr2": metrics.mr2, "ap": metrics.ap, "recall": metrics.recall}
 
 
-def _num_identities(cfg: DetectorTrainingConfig, frames) -> int:
+def _num_identities(cfg: DetectorTrainingConfig, frames: AnnotatedDataset | MixedDataset) -> int:
+    if isinstance(frames, MixedDataset):
+        return frames.num_identities
     if cfg.data.source == "synth":
-        info = cache_folder(cfg.data, tuple(cfg.model.input_size)) / "identities.json"
-        return int(json.loads(info.read_text(encoding="utf-8"))["num_identities"])
+        return synth_identities(cfg.data, tuple(cfg.model.input_size))
     return count_identities(frames)
 
 

@@ -103,3 +103,33 @@ def test_ablation_table(toy_odgt, tmp_path, draw) -> None:
     assert "| LLA + uncertainty | 1 |" in table and "| LLA + uniform | 1 |" in table
     with pytest.raises(ValueError, match="unknown ablation"):
         run_ablation("tiny", tmp_path, frames, 1, 1, variants=["atss"])
+
+
+def test_training_on_a_mixture_of_real_and_drawn_sources(toy_odgt, fixtures_dir, tmp_path) -> None:
+    """``train detector --data`` path: drawn CrowdHuman frames (3 identities) mixed 1:1 with the real
+    COCO sample (no identities); the identity classifier is sized for the mixture and training runs."""
+    from crowd_perception.cli import main
+    from crowd_perception.training import read_config
+
+    coco = fixtures_dir / "coco_keypoints/coco/test_coco.json"
+    code = main(
+        [
+            "train",
+            "detector",
+            "--preset",
+            "tiny",
+            "--data",
+            f"crowdhuman:{toy_odgt}@1,coco:{coco}@1",
+            "--set",
+            "val.source=crowdhuman",
+            "--set",
+            f"val.path={toy_odgt}",
+            "--set",
+            "train.steps=2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    config = read_config(tmp_path / "model.safetensors")
+    assert config["data"]["mix"].startswith("crowdhuman:") and config["loss"]["num_identities"] == 3
