@@ -249,8 +249,16 @@ def embedding_tpr_at_far(embeddings: np.ndarray, ids: np.ndarray, far: float = 0
 
 
 def plot_curves(curves: dict[str, DetectionMetrics], out_dir: Path | str, prefix: str = "detection") -> list[Path]:
-    """Write ``<prefix>_mr_fppi.png`` (log-log miss rate vs FPPI) and ``<prefix>_pr.png``."""
+    """Write ``<prefix>_mr_fppi.png`` (log-log miss rate vs FPPI) and ``<prefix>_pr.png``.
+
+    ``prefix`` may be any string (a ``--data`` source such as ``mot:/abs/path``): characters that
+    are not safe in a file name become ``_``, and the files always land in ``out_dir``.
+    """
+    import re
+
     import matplotlib
+
+    prefix = re.sub(r"_{2,}", "_", re.sub(r"[^A-Za-z0-9._-]+", "_", str(prefix))).strip("._") or "detection"
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..formats.mot import find_sequences, read_seqinfo
+from ..core.errors import EvaluationError
+from ..formats.dataset import FormatError
+from ..formats.mot import find_sequences, read_mot_rows, read_seqinfo
 
 __all__ = ["SUMMARY_FIELDS", "TrackingReport", "evaluate_mot", "format_table"]
 
@@ -84,6 +86,24 @@ def _results_dir(pred: Path, names: list[str]) -> Path:
     raise FileNotFoundError(f"{pred}: no results file for sequence(s) {', '.join(missing)} (expected <seq>.txt)")
 
 
+def _check_files(seq_dirs: list[Path], names: list[str], results: Path) -> None:
+    """Read every ground-truth and results file first, so that a faulty row is a FormatError naming
+    ``file:line`` (NaN/inf or negative-size boxes, short rows, ...) rather than an error deep inside
+    TrackEval; frames past ``seqLength`` are refused here too."""
+    for seq, name in zip(seq_dirs, names, strict=True):
+        length = read_seqinfo(seq / "seqinfo.ini").seq_length
+        for path in (seq / "gt" / "gt.txt", results / f"{name}.txt"):
+            rows = read_mot_rows(path, min_columns=7)  # TrackEval reads the 7th column (mark / confidence)
+            if len(rows) and rows.frames.max() > length:
+                raise FormatError(f"{path}: frame {rows.frames.max()} is beyond seqLength {length} of {seq}")
+        pred = read_mot_rows(results / f"{name}.txt", min_columns=7)
+        pairs = np.sort(np.stack([pred.frames, pred.ids], axis=1).view([("f", np.int64), ("i", np.int64)]), axis=0)
+        twice = np.flatnonzero(pairs[1:] == pairs[:-1])
+        if len(twice):
+            frame, track = pairs[twice[0]][0]
+            raise FormatError(f"{results / f'{name}.txt'}: id {track} occurs twice in frame {frame}")
+
+
 def _value(metric: str, name: str, res: dict) -> float:
     """One field the way TrackEval's summary computes it (before its 5-digit formatting)."""
     value = res[metric][name]
@@ -103,6 +123,7 @@ def evaluate_mot(gt: str | Path, pred: str | Path, benchmark: str = "auto") -> T
         if seq.name != name:
             raise ValueError(f"{seq}: folder name differs from seqinfo name {name!r} (TrackEval needs them equal)")
     results = _results_dir(pred, names)
+    _check_files(seq_dirs, names, results)
     benchmark = _benchmark(seq_dirs) if benchmark == "auto" else benchmark
     with tempfile.TemporaryDirectory() as out:
         dataset_config = {
@@ -134,11 +155,11 @@ def evaluate_mot(gt: str | Path, pred: str | Path, benchmark: str = "auto") -> T
                 metrics = [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR(), trackeval.metrics.Identity()]
                 output, messages = evaluator.evaluate([dataset], metrics)
             except trackeval.utils.TrackEvalException as error:
-                raise ValueError(f"TrackEval: {error}") from None
+                raise EvaluationError(f"TrackEval refused {results}: {error}") from None
         _LOG.debug("TrackEval output:\n%s", stdout.getvalue())
     status = messages["MotChallenge2DBox"][results.name]
     if status != "Success":
-        raise ValueError(f"TrackEval failed: {status}")
+        raise EvaluationError(f"TrackEval failed on {results}: {status}")
     per_seq = output["MotChallenge2DBox"][results.name]
     report = TrackingReport(str(gt), str(pred), benchmark)
     for seq, by_class in per_seq.items():

@@ -24,7 +24,8 @@ visible, see :class:`MotWriter`); ignore regions have no MOTChallenge equivalent
 from __future__ import annotations
 
 import configparser
-import io
+import logging
+import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ __all__ = [
 
 PEDESTRIAN = 1
 DISTRACTOR = 8
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,39 +120,70 @@ def write_seqinfo(path: str | Path, info: SeqInfo) -> None:
     _write_text(Path(path), "\n".join(lines) + "\n")
 
 
-def read_mot_rows(path: str | Path) -> MotRows:
-    """Parse a MOTChallenge text file (comma or whitespace separated, at least 6 columns).
+def read_mot_rows(path: str | Path, min_columns: int = 6) -> MotRows:
+    """Parse a MOTChallenge text file (comma or whitespace separated, at least ``min_columns`` columns).
 
-    Class and visibility are read only from 9-column files (MOT16+ ground truth).
+    Class and visibility are read only from 9-column files (MOT16+ ground truth). Every row is
+    checked where it is read, and a fault is a :class:`FormatError` naming ``file:line``: a row
+    shorter than ``min_columns`` (or than the file's other rows), a value that is not a number,
+    a NaN or infinite value, a frame number that is not an integer >= 1, a negative width or height.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"MOT file not found: {path}")
-    text = path.read_text(encoding="utf-8").replace(",", " ")
-    if not text.strip():
+    rows: list[list[float]] = []
+    lines: list[int] = []
+    width = None
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            fields = line.replace(",", " ").split()
+            if not fields:
+                continue
+            where = f"{path}:{number}"
+            if len(fields) < min_columns:
+                raise FormatError(f"{where}: {len(fields)} columns, expected at least {min_columns} "
+                                  "(frame, id, x, y, w, h, ...)")
+            if width is not None and len(fields) != width:
+                raise FormatError(f"{where}: {len(fields)} columns, the rows above have {width}")
+            width = len(fields)
+            try:
+                values = [float(v) for v in fields]
+            except ValueError:
+                bad = next(v for v in fields if not _is_number(v))
+                raise FormatError(f"{where}: {bad!r} is not a number") from None
+            if not all(math.isfinite(v) for v in values):
+                raise FormatError(f"{where}: non-finite value ({', '.join(fields)})")
+            if values[0] < 1 or values[0] != int(values[0]):
+                raise FormatError(f"{where}: frame number {fields[0]} is not an integer >= 1")
+            if values[4] < 0 or values[5] < 0:
+                raise FormatError(f"{where}: negative box size (w {fields[4]}, h {fields[5]})")
+            rows.append(values)
+            lines.append(number)
+    if not rows:
         return MotRows(
             *(np.zeros(0, int) for _ in range(2)), np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), np.zeros(0)
         )
-    try:
-        data = np.loadtxt(io.StringIO(text), ndmin=2)
-    except ValueError as error:
-        raise FormatError(f"{path}: not a MOTChallenge file ({error})") from None
-    require(data.shape[1] >= 6, f"{path}: expected at least 6 columns, found {data.shape[1]}")
-    require(np.all(np.isfinite(data[:, :6])), f"{path}: non-finite frame, id or box values")
-    frames = data[:, 0].astype(np.int64)
-    require(np.all(frames >= 1) and np.all(frames == data[:, 0]), f"{path}: frame numbers must be integers >= 1")
+    data = np.array(rows, dtype=np.float64)
     n = len(data)
     column = lambda i, fill: data[:, i] if data.shape[1] > i else np.full(n, fill, dtype=float)  # noqa: E731
     # 9 columns: MOT16+ ground truth with class and visibility; 10: MOT15 gt (world x, y, z) or a results file.
     mot15 = data.shape[1] != 9
     return MotRows(
-        frames=frames,
+        frames=data[:, 0].astype(np.int64),
         ids=data[:, 1].astype(np.int64),
         boxes=xywh_to_xyxy(data[:, 2:6]),
         confidences=column(6, 1.0),
         classes=np.full(n, -1, dtype=np.int64) if mot15 else column(7, -1).astype(np.int64),
         visibility=np.full(n, -1.0) if mot15 else column(8, -1.0),
     )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def write_mot_rows(path: str | Path, rows: MotRows, gt: bool) -> None:
@@ -199,10 +232,34 @@ def read_mot(root: str | Path) -> AnnotatedDataset:
         by_frame = defaultdict(list)
         for i, frame in enumerate(rows.frames):
             by_frame[int(frame)].append(i)
-        for frame in range(1, info.seq_length + 1):
+        present = _frames_present(seq_dir, info)
+        unlabelled_rows = sum(len(v) for f, v in by_frame.items() if f not in set(present))
+        if unlabelled_rows and len(present) < info.seq_length:
+            _LOG.warning("%s: %d of %d frames present in %s/; %d ground-truth rows of absent frames not used",
+                         seq_dir, len(present), info.seq_length, info.im_dir, unlabelled_rows)
+        for frame in present:
             records.append((seq_dir, info, rows, np.asarray(by_frame.get(frame, []), dtype=np.int64), frame))
 
     return AnnotatedDataset(f"mot:{Path(root).name}", records, _decode_record, group=_sequence_name)
+
+
+def _frames_present(seq_dir: Path, info: SeqInfo) -> list[int]:
+    """The frames of a sequence: those whose image is in the image folder, up to ``seqLength``.
+
+    People trim sequences (and share ground truth without images): ``seqLength`` only bounds the
+    frames. Without an image folder at all (annotation-only copies) every frame up to ``seqLength``
+    counts.
+    """
+    folder = seq_dir / info.im_dir
+    if not folder.is_dir():
+        return list(range(1, info.seq_length + 1))
+    frames = []
+    for path in folder.iterdir():
+        if path.suffix.lower() == info.im_ext.lower() and path.stem.isdigit():
+            frame = int(path.stem)
+            if 1 <= frame <= info.seq_length:
+                frames.append(frame)
+    return sorted(frames)
 
 
 def _decode_record(record) -> LabelledImage:

@@ -123,6 +123,16 @@ def test_plots(tmp_path) -> None:
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
+def test_plot_names_are_safe_for_any_data_string(tmp_path) -> None:
+    dets, anns = _toy()
+    curves = {"toy": evaluate_detections(dets, anns)}
+    # what `evaluate detection --plots DIR --data mot:/abs/path` passes
+    paths = plot_curves(curves, tmp_path, prefix="detection_mot_/abs/path with spaces/..")
+    assert [p.name for p in paths] == ["detection_mot_abs_path_with_spaces_mr_fppi.png",
+                                       "detection_mot_abs_path_with_spaces_pr.png"]
+    assert all(p.parent == tmp_path and p.is_file() for p in paths)
+
+
 def test_accumulate_nothing() -> None:
     assert accumulate([]).mr2 == 1.0
 

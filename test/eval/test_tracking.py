@@ -126,3 +126,33 @@ def test_missing_results_file_is_a_clear_error(fixtures_dir, tmp_path):
     (tmp_path / "pred" / "TUD-Campus.txt").write_text("")
     with pytest.raises(FileNotFoundError, match="TUD-Stadtmitte"):
         evaluate_mot(fixtures_dir / "mot15_tud_gt", tmp_path / "pred")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda fields: fields[:4] + ["nan"] + fields[5:], "non-finite value"),
+    (lambda fields: fields[:4] + ["inf"] + fields[5:], "non-finite value"),
+    (lambda fields: fields[:4] + ["-3"] + fields[5:], "negative box size"),
+    (lambda fields: fields[:6], "6 columns, expected at least 7"),
+    (lambda fields: ["500"] + fields[1:], "frame 500 is beyond seqLength 71"),
+])
+def test_faulty_results_are_one_line_errors_naming_file_and_line(fixtures_dir, tmp_path, capsys, change, message):
+    _perturbed_results(fixtures_dir / "mot15_tud_gt", tmp_path / "pred")
+    path = tmp_path / "pred" / "TUD-Campus.txt"
+    lines = path.read_text().splitlines()
+    lines[4] = ",".join(change(lines[4].split(",")))
+    path.write_text("\n".join(lines) + "\n")
+    code = main(["evaluate", "tracking", "--gt", str(fixtures_dir / "mot15_tud_gt"), "--pred", str(tmp_path / "pred")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert str(path) in err and (f"{path}:5:" in err or "beyond seqLength" in err)
+
+
+def test_an_id_twice_in_a_frame_is_a_clear_error(fixtures_dir, tmp_path):
+    from crowd_perception.formats.dataset import FormatError
+
+    _perturbed_results(fixtures_dir / "mot15_tud_gt", tmp_path / "pred")
+    path = tmp_path / "pred" / "TUD-Campus.txt"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[0]]) + "\n")
+    with pytest.raises(FormatError, match="occurs twice in frame 1"):
+        evaluate_mot(fixtures_dir / "mot15_tud_gt", tmp_path / "pred")

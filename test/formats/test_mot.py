@@ -64,10 +64,10 @@ def test_rows_beyond_seq_length_are_an_error(fixtures_dir, tmp_path):
 def test_bad_files_are_clear_errors(tmp_path):
     bad = tmp_path / "gt.txt"
     bad.write_text("1,2,3,4\n")
-    with pytest.raises(FormatError, match="at least 6 columns"):
+    with pytest.raises(FormatError, match=r"gt\.txt:1: 4 columns, expected at least 6"):
         read_mot_rows(bad)
     bad.write_text("1,2,3,4,5,x\n")
-    with pytest.raises(FormatError, match="not a MOTChallenge file"):
+    with pytest.raises(FormatError, match=r"gt\.txt:1: 'x' is not a number"):
         read_mot_rows(bad)
     (tmp_path / "seqinfo.ini").write_text("[Sequence]\nname=a\n")
     with pytest.raises(FormatError, match="seqinfo"):
@@ -125,3 +125,37 @@ def test_results_writer_keeps_confirmed_tracks_only(tmp_path):
     ]
     rows = read_mot_rows(path)
     np.testing.assert_allclose(rows.boxes, [[10, 20, 50, 120]] * 2)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("2,1,10,20,nan,40,0.9,-1,-1,-1", "non-finite value"),
+    ("2,1,10,20,inf,40,0.9,-1,-1,-1", "non-finite value"),
+    ("2,1,10,20,-5,40,0.9,-1,-1,-1", "negative box size"),
+    ("2,1,10,20,30,-40,0.9,-1,-1,-1", "negative box size"),
+    ("2,1,10,20,30", "5 columns, expected at least 6"),
+    ("2,1,10,20,30,40,0.9", "7 columns, the rows above have 10"),
+    ("2.5,1,10,20,30,40,0.9,-1,-1,-1", "frame number 2.5 is not an integer >= 1"),
+])
+def test_faulty_result_rows_are_rejected_with_file_and_line(tmp_path, line, message):
+    path = tmp_path / "seq.txt"
+    path.write_text("1,1,10,20,30,40,0.9,-1,-1,-1\n\n" + line + "\n")
+    with pytest.raises(FormatError) as info:
+        read_mot_rows(path)
+    assert str(info.value).startswith(f"{path}:3: ") and message in str(info.value)
+
+
+def test_frames_present_count_and_seq_length_only_bounds_them(fixtures_dir, tmp_path, caplog):
+    seq = tmp_path / "TUD-Campus"
+    shutil.copytree(fixtures_dir / "mot15_tud_gt" / "TUD-Campus", seq)  # seqLength 71
+    (seq / "img1").mkdir()
+    image = np.zeros((8, 8, 3), dtype=np.uint8)
+    import cv2
+
+    for frame in (1, 2, 3, 4, 80):  # a trimmed sequence, and one image past seqLength
+        cv2.imwrite(str(seq / "img1" / f"{frame:06d}.jpg"), image)
+    with caplog.at_level("WARNING"):
+        dataset = read_mot(seq)
+    assert [item.annotation.frame_index for item in dataset] == [0, 1, 2, 3]
+    assert all(item.image_path.is_file() for item in dataset)  # nothing refers to a missing image
+    assert len(dataset[0].annotation.persons) > 0
+    assert "4 of 71 frames present" in caplog.text
