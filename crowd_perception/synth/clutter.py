@@ -21,7 +21,7 @@ from .palette import Palette, pick_colours
 if TYPE_CHECKING:
     from .world import StreetLayout
 
-__all__ = ["KINDS", "HARD_NEGATIVES", "place_clutter"]
+__all__ = ["KINDS", "HARD_NEGATIVES", "place_clutter", "build_object"]
 
 KINDS: dict[str, float] = {
     "car": 0.26, "pole": 0.06, "lamp": 0.08, "sign": 0.06, "tree": 0.12, "bin": 0.06, "bench": 0.04,
@@ -53,7 +53,7 @@ def place_clutter(rng: np.random.Generator, palette: Palette, layout: StreetLayo
                 x = side * (layout.road_half - 1.15)
                 if abs(x - lane_x) < 2.0 or abs(z - layout.crossing_z) < 5.0:
                     continue  # not in the vehicle's lane, not on the zebra crossing
-            occluder = _BUILDERS[kind](rng, palette, layout, side, z)
+            occluder = build_object(kind, rng, palette, layout, side, z)
             fp = occluder.footprint
             if all(fp[1] + 0.3 < o[0] or o[1] + 0.3 < fp[0] or fp[3] + 0.3 < o[2] or o[3] + 0.3 < fp[2]
                    for o in taken):
@@ -61,6 +61,14 @@ def place_clutter(rng: np.random.Generator, palette: Palette, layout: StreetLayo
                 occluders.append(occluder)
                 break
     return occluders
+
+
+def build_object(kind: str, rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, z: float
+                 ) -> Occluder:
+    """One object of ``kind`` (a :data:`KINDS` key) on side ``side`` (-1 left, +1 right) at ``z`` along the street."""
+    if kind not in _BUILDERS:
+        raise ValueError(f"unknown object kind {kind!r}; known: {sorted(_BUILDERS)}")
+    return _BUILDERS[kind](rng, palette, layout, side, z)
 
 
 def _kerb_x(rng: np.random.Generator, layout: StreetLayout, side: float, lo: float = 0.35, hi: float = 0.8) -> float:

@@ -26,18 +26,21 @@ __all__ = ["Effects", "sample_effects", "blur_kernels"]
 class Effects:
     """Everything one sequence's camera does to its frames.
 
-    ``lut`` (256, 1, 3) uint8 per-channel tone curve; ``blur_sigma`` defocus (px); ``motion``
-    ``(x, y)`` streak lengths (px) of the camera's motion during the exposure; ``vignette`` (H, W, 3)
-    uint8 gain map (255 = 1) or None; ``aberration`` red/blue shift at the image corners (px);
-    ``noise`` (H + pad, W + pad, 3) int16 pool or None; ``jpeg_quality`` (100 = no compression).
+    ``gain`` (H, W, 3) uint8 per-pixel, per-channel gain (255 = 1): vignetting times the white
+    balance error, applied in linear light; ``lut`` (256,) uint8 exposure and gamma curve, the same
+    for every channel (a shared table is three times cheaper than one per channel);
+    ``blur_sigma`` defocus (px); ``motion`` ``(x, y)`` streak lengths (px) of the camera's motion
+    during the exposure; ``aberration`` red/blue shift at the image corners (px); ``noise``
+    (2, H + pad, W + pad, 3) uint8 positive and negative parts of a sensor-noise pool, or None;
+    ``jpeg_quality`` (100 = no compression).
     """
 
+    gain: np.ndarray
     lut: np.ndarray
     blur_sigma: float
     noise: np.ndarray | None
     jpeg_quality: int
     motion: tuple[float, float] = (0.0, 0.0)
-    vignette: np.ndarray | None = None
     aberration: float = 0.0
 
     def apply(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -47,13 +50,13 @@ class Effects:
         if self.blur_sigma > 0.05 or max(self.motion) > 0.5:
             kx, ky = blur_kernels(self.blur_sigma, self.motion)
             image = cv2.sepFilter2D(image, -1, kx, ky, borderType=cv2.BORDER_REFLECT)
-        if self.vignette is not None:
-            image = cv2.multiply(image, self.vignette, scale=1.0 / 255.0)
-        image = cv2.LUT(image, self.lut)
+        image = cv2.multiply(image, self.gain, scale=1.0 / 255.0)
+        h, w = image.shape[:2]
+        image = cv2.LUT(image.reshape(h, -1), self.lut).reshape(h, w, 3)
         if self.noise is not None:
-            h, w = image.shape[:2]
-            dy, dx = rng.integers(0, self.noise.shape[0] - h + 1), rng.integers(0, self.noise.shape[1] - w + 1)
-            image = cv2.add(image, self.noise[dy : dy + h, dx : dx + w], dtype=cv2.CV_8U)
+            dy, dx = rng.integers(0, self.noise.shape[1] - h + 1), rng.integers(0, self.noise.shape[2] - w + 1)
+            cv2.add(image, self.noise[0, dy : dy + h, dx : dx + w], dst=image)
+            cv2.subtract(image, self.noise[1, dy : dy + h, dx : dx + w], dst=image)
         if self.jpeg_quality < 100:
             ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
             if not ok:
@@ -89,28 +92,29 @@ def _aberrate(image: np.ndarray, shift: float) -> np.ndarray:
     for c, sign in ((0, 1.0), (2, -1.0)):
         f = 1.0 / (1.0 + sign * scale)  # destination -> source: sampling closer to the centre magnifies
         m = np.array([[f, 0.0, (1 - f) * cx], [0.0, f, (1 - f) * cy]])
-        channels[c] = cv2.warpAffine(channels[c], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        channels[c] = cv2.warpAffine(channels[c], m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                     borderMode=cv2.BORDER_REPLICATE)
     return cv2.merge(channels)
 
 
-def _vignette(strength: float, width: int, height: int) -> np.ndarray | None:
-    """(H, W, 3) uint8 gain falling as ``1 - strength * r^2`` to the corners (``r`` = 1), or None when negligible."""
-    if strength < 0.01:
-        return None
-    x = (np.arange(width, dtype=np.float32) - (width - 1) / 2) / np.float32(np.hypot(width, height) / 2)
-    y = (np.arange(height, dtype=np.float32) - (height - 1) / 2) / np.float32(np.hypot(width, height) / 2)
-    gain = 255.0 * (1.0 - strength * (x[None, :] ** 2 + y[:, None] ** 2))
-    return cv2.merge([np.round(gain).astype(np.uint8)] * 3)
+def _gain_map(vignetting: float, cast: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(H, W, 3) uint8: ``1 - vignetting * r^2`` (``r`` = 1 at the corners) times ``cast / max(cast)``, times 255."""
+    half = np.float32(np.hypot(width, height) / 2)
+    x = (np.arange(width, dtype=np.float32) - (width - 1) / 2) / half
+    y = (np.arange(height, dtype=np.float32) - (height - 1) / 2) / half
+    falloff = 1.0 - vignetting * (x[None, :] ** 2 + y[:, None] ** 2)
+    balance = (cast / cast.max()).astype(np.float32)
+    return np.round(255.0 * falloff[..., None] * balance).astype(np.uint8)
 
 
 def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, height: int) -> Effects:
     """Draw one sequence's effects from the domain's ranges (blur, streaks and aberration scale with the width)."""
     gain = rng.uniform(*domain.brightness)
-    cast = rng.normal(1.0, 0.025, size=3)
+    cast = np.clip(rng.normal(1.0, 0.025, size=3), 0.5, 1.5)
     gamma = rng.uniform(0.85, 1.15)
+    # The gain map scales each channel by cast / max(cast) <= 1; the curve gives back max(cast).
     levels = np.arange(256, dtype=np.float64) / 255.0
-    curve = np.clip(255.0 * gain * cast[None, :] * levels[:, None] ** gamma, 0, 255)
-    lut = curve.astype(np.uint8).reshape(256, 1, 3)
+    lut = np.clip(255.0 * gain * (cast.max() * levels) ** gamma, 0, 255).astype(np.uint8)
     px = width / 960.0
     blur = rng.uniform(*domain.blur_sigma) * px
     noise_std = rng.uniform(*domain.noise_std)
@@ -118,13 +122,14 @@ def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, h
     if noise_std > 0.05:
         # A 256 px tile repeated over the frame (plus a margin for the per-frame offsets): sensor
         # noise has no structure at that scale, and the tile is cheap to draw per sequence.
-        tile = np.round(rng.standard_normal((256, 256, 3), dtype=np.float32) * noise_std).astype(np.int16)
+        tile = np.round(rng.standard_normal((256, 256, 3), dtype=np.float32) * noise_std)
         reps = (-(-(height + 32) // 256), -(-(width + 32) // 256), 1)
-        noise = np.tile(tile, reps)[: height + 32, : width + 32]
+        pool = np.tile(tile, reps)[: height + 32, : width + 32]
+        noise = np.stack([np.clip(pool, 0, 255), np.clip(-pool, 0, 255)]).astype(np.uint8)
     quality = round(float(rng.uniform(*domain.jpeg_quality)))
     streak = rng.uniform(*domain.motion_blur_px) * px
     angle = rng.normal(0.0, 0.35)  # mostly horizontal (turning, passing), some vertical (pitching)
     motion = (float(streak * abs(np.cos(angle))), float(streak * abs(np.sin(angle))))
-    vignette = _vignette(rng.uniform(*domain.vignetting), width, height)
+    gain_map = _gain_map(rng.uniform(*domain.vignetting), cast, width, height)
     aberration = float(rng.uniform(*domain.chromatic_aberration_px) * px)
-    return Effects(lut, float(blur), noise, quality, motion, vignette, aberration)
+    return Effects(gain_map, lut, float(blur), noise, quality, motion, aberration)
