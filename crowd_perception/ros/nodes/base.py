@@ -13,7 +13,11 @@ import time
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticStatus
-from diagnostic_updater import Updater
+
+try:
+    from diagnostic_updater import Updater
+except ImportError:  # the ROS 2 wheels of the package index have no diagnostic_updater
+    from .diagnostics import Updater
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
@@ -224,9 +228,14 @@ class StageNode(Node):
 
 
 def run_node(node_cls: type, args: list[str] | None = None) -> int:
-    """``main`` of a node executable: init, spin on a multi-threaded executor, clean shutdown."""
+    """``main`` of a node executable: init, spin on a multi-threaded executor, clean shutdown.
+
+    SIGINT (Ctrl-C, or ``ros2 launch`` stopping) and SIGTERM end the node with exit code 0: rclpy's
+    signal handler shuts the context down, the spin returns (``KeyboardInterrupt`` or
+    ``ExternalShutdownException``, depending on where the signal lands) and the node is destroyed.
+    """
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
     rclpy.init(args=args)
     node = None
@@ -234,7 +243,7 @@ def run_node(node_cls: type, args: list[str] | None = None) -> int:
         node = node_cls()
         executor = MultiThreadedExecutor(num_threads=2)
         rclpy.spin(node, executor=executor)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         if node is not None:

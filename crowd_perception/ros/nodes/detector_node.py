@@ -38,3 +38,7 @@ class DetectorNode(StageNode):
 
 def main(args: list[str] | None = None) -> int:
     return run_node(DetectorNode, args)
+
+
+if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
+    raise SystemExit(main())

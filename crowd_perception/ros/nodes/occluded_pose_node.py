@@ -39,3 +39,7 @@ class OccludedPoseNode(StageNode):
 
 def main(args: list[str] | None = None) -> int:
     return run_node(OccludedPoseNode, args)
+
+
+if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
+    raise SystemExit(main())

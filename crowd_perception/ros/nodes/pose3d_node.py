@@ -57,3 +57,7 @@ class Pose3DNode(StageNode):
 
 def main(args: list[str] | None = None) -> int:
     return run_node(Pose3DNode, args)
+
+
+if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
+    raise SystemExit(main())

@@ -48,3 +48,7 @@ class TrackerNode(StageNode):
 
 def main(args: list[str] | None = None) -> int:
     return run_node(TrackerNode, args)
+
+
+if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
+    raise SystemExit(main())

@@ -64,3 +64,7 @@ class VisualizerNode(StageNode):
 
 def main(args: list[str] | None = None) -> int:
     return run_node(VisualizerNode, args)
+
+
+if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
+    raise SystemExit(main())
