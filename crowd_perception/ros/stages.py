@@ -9,6 +9,7 @@ built by :func:`build_runner` from a config, or passed in (tests use small fakes
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +43,7 @@ __all__ = [
     "tracker_config",
 ]
 
+_LOG = logging.getLogger(__name__)
 _RELIABILITY = ("best_effort", "reliable")
 DETECTOR_SCORE_FLOOR = 0.05  # the detector runner keeps boxes above this; the stage applies score_threshold
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
@@ -222,10 +224,21 @@ class Stage:
 class DetectionStage(Stage):
     config: DetectorConfig
     runner: Any  # PedestrianDetector
+    non_finite: int = 0  # detections dropped for NaN/inf boxes, scores or embeddings (a broken model or FP16 overflow)
 
     def process(self, image: np.ndarray) -> Detections:
-        """Detections of one BGR image above the score threshold, best first, at most ``max_detections``."""
+        """Detections of one BGR image above the score threshold, best first, at most ``max_detections``.
+
+        Detections with non-finite values are dropped and counted in ``non_finite`` (with a warning).
+        """
         detections = self.runner.detect(image)
+        finite = (np.isfinite(detections.boxes).all(axis=1) & np.isfinite(detections.scores)
+                  & np.isfinite(detections.embeddings).all(axis=1))
+        if not finite.all():
+            self.non_finite += int((~finite).sum())
+            _LOG.warning("detector output: dropped %d detections with non-finite values (%d so far)",
+                         int((~finite).sum()), self.non_finite)
+            detections = detections.select(finite)
         order = np.argsort(-detections.scores, kind="stable")
         order = order[detections.scores[order] >= self.config.score_threshold][: self.config.max_detections]
         return detections.select(order)

@@ -21,14 +21,21 @@ class StampSync:
     older pending groups are released too if they have the ``required`` streams (counted as
     ``incomplete``), else dropped. More than ``capacity`` pending stamps release or drop the
     oldest the same way; messages older than the last released stamp are ``late`` drops.
+
+    A message of a required stream more than ``jump_back_ns`` older than the last released stamp
+    is a jump of the clock (``ros2 bag play --loop``, a clock step), not a late message: the
+    pending groups are dropped, the synchroniser starts afresh from that stamp and counts it in
+    ``resets`` (the tracker then sees the earlier stamp and resets itself).
     """
 
     streams: Sequence[str]
     required: Sequence[str]
     capacity: int = 10
+    jump_back_ns: int = 1_000_000_000
     dropped: int = 0
     incomplete: int = 0
     late: int = 0
+    resets: int = 0
     _pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     _last_released: int | None = None
 
@@ -44,8 +51,14 @@ class StampSync:
         if stream not in self.streams:
             raise KeyError(f"unknown stream {stream!r}; streams: {list(self.streams)}")
         if self._last_released is not None and stamp_ns <= self._last_released:
-            self.late += 1
-            return []
+            if stream in self.required and self._last_released - stamp_ns > self.jump_back_ns:
+                self.dropped += len(self._pending)
+                self._pending.clear()
+                self._last_released = None
+                self.resets += 1
+            else:
+                self.late += 1
+                return []
         self._pending.setdefault(stamp_ns, {})[stream] = item
         ready: list[tuple[int, dict[str, Any]]] = []
         if len(self._pending[stamp_ns]) == len(self.streams):

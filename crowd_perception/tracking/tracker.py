@@ -42,6 +42,8 @@ class Tracker:
         self.kalman = KalmanFilter(self.config.std_weight_position, self.config.std_weight_velocity)
         self._next_id = 1
         self.removed_ids: list[int] = []  # JDE's ever-growing removed list (empty with bounded_memory)
+        self.dropped_detections = 0  # detections dropped for non-finite or degenerate values (see update)
+        self.resets = 0  # resets because the stamps went backwards
         self.reset()
 
     def reset(self) -> None:
@@ -57,22 +59,28 @@ class Tracker:
         """Associate one frame of detections; returns every live track with its state.
 
         ``homography`` (3x3, previous image -> current image) is applied when the config enables
-        camera-motion compensation. An empty ``detections`` is a valid frame. A timestamp earlier
-        than the previous one resets the tracker with a warning. Invalid input (non-finite boxes
-        or scores, a singular homography, a changed embedding size) raises ``ValueError`` before
-        any state changes.
+        camera-motion compensation. An empty ``detections`` is a valid frame. A detection with a
+        non-finite box, score or embedding, or a box without area, is dropped (counted in
+        ``dropped_detections``, warned about); the rest of the frame is tracked. A timestamp earlier
+        than the previous one resets the tracker with a warning (counted in ``resets``). Invalid
+        input (a singular homography, a changed embedding size) raises ``ValueError`` before any
+        state changes. With a time-based profile, tracks not updated for longer than the track
+        buffer are removed *before* association, so after a gap in the input new people get new ids.
         """
         stamp_ns = int(stamp_ns)
-        if not (np.isfinite(detections.boxes).all() and np.isfinite(detections.scores).all()):
-            raise ValueError("detections with non-finite boxes or scores")
+        detections = self._usable(detections)
         if homography is not None:
             homography = validate_homography(homography)
         if self.last_stamp_ns is not None and stamp_ns < self.last_stamp_ns:
             _LOG.warning("timestamp went backwards (%d < %d ns): resetting the tracker", stamp_ns, self.last_stamp_ns)
             self.reset()
+            self.resets += 1
         pool = self._pool_for(detections)
         dt = self._step(stamp_ns)
         cfg = self.config
+        if cfg.time_based and len(pool):  # expired during a gap: never offered to this frame's association
+            expired = (self._clock(stamp_ns) - pool.last_clock) > cfg.track_buffer_s
+            self._remove(expired, record=True)
 
         scores = detections.scores
         high = _DetectionRows.of(detections, scores >= cfg.detection_threshold)
@@ -118,6 +126,21 @@ class Tracker:
         return self._output(stamp_ns)
 
     # ------------------------------------------------------------------ steps
+    def _usable(self, detections: Detections) -> Detections:
+        """The detections with finite values and a positive area; the others dropped and counted."""
+        boxes = detections.boxes
+        ok = (np.isfinite(boxes).all(axis=1) & np.isfinite(detections.scores)
+              & np.isfinite(detections.embeddings).all(axis=1))
+        with np.errstate(invalid="ignore"):
+            ok &= (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        if ok.all():
+            return detections
+        dropped = int((~ok).sum())
+        self.dropped_detections += dropped
+        _LOG.warning("dropped %d of %d detections with non-finite values or no area (%d so far)", dropped,
+                     len(ok), self.dropped_detections)
+        return detections.select(ok)
+
     def _clock(self, stamp_ns: int) -> float:
         """Current time in the config's clock: seconds (time-based) or the frame counter (JDE)."""
         return stamp_ns * 1e-9 if self.config.time_based else float(self.frame_id)

@@ -49,3 +49,14 @@ def test_latest_slot_counts_overwrites():
     for i in range(3):
         slot.put(i)
     assert slot.take() == 2 and slot.dropped == 2 and slot.take() is None
+
+
+def test_a_jump_back_in_time_resets_instead_of_dropping_everything():
+    sync = StampSync(("det", "pose"), ("det",), capacity=2)
+    for stamp in (10_000_000_000, 10_100_000_000):
+        sync.add("det", stamp, stamp)
+        sync.add("pose", stamp, stamp)
+    assert sync.add("pose", 10_050_000_000, "slow") == [] and sync.late == 1  # late, not a jump
+    assert sync.add("pose", 1, "old pose") == [] and sync.late == 2  # only required streams can reset
+    assert sync.add("det", 1_000_000_000, "d") == [] and sync.resets == 1  # `ros2 bag play --loop`
+    assert sync.add("pose", 1_000_000_000, "p") == [(1_000_000_000, {"det": "d", "pose": "p"})]

@@ -96,3 +96,17 @@ def test_visualizer_publishes_only_when_subscribed(ros_node):
     assert convert.header_from_msg(debug.header).stamp_ns == 4 and convert.image_from_msg(debug).any()
     (markers,) = node.publishers["markers"].messages
     assert len(markers.markers) == 2
+
+
+def test_stamps_going_backwards_reset_the_sync_and_the_tracker(ros_node):
+    node = ros_node("tracker_node", "TrackerNode", _tracker(), live=False, attach_poses_2d=True)
+    for i in range(3):
+        node.subscriptions["detections"].deliver(_dets(node, 20 * 10**9 + i * 10**8, 2.0 * i))
+        node.subscriptions["poses_2d"].deliver(_poses(node, 20 * 10**9 + i * 10**8, 2.0 * i))
+    assert len(node.publishers["tracks"].messages) == 3
+    for i in range(3):  # the bag starts again
+        node.subscriptions["detections"].deliver(_dets(node, 10**9 + i * 10**8, 2.0 * i))
+        node.subscriptions["poses_2d"].deliver(_poses(node, 10**9 + i * 10**8, 2.0 * i))
+    out = node.publishers["tracks"].messages
+    assert len(out) == 6 and node.sync.resets == 1 and node.runner.resets == 1
+    assert convert.header_from_msg(out[-1].header).stamp_ns == 10**9 + 2 * 10**8

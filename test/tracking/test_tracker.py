@@ -202,7 +202,45 @@ def test_invalid_input_raises_before_any_state_change():
     before = (tracker.frame_id, tracker.last_stamp_ns, tracker.pool.mean.copy())
     with pytest.raises(ValueError, match="singular"):
         tracker.update(dets([box(103)], [0]), FRAME_NS, homography=np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="non-finite"):
-        tracker.update(dets([[np.nan, 0, 10, 10]], [0]), FRAME_NS)
     assert (tracker.frame_id, tracker.last_stamp_ns) == before[:2]
     np.testing.assert_array_equal(tracker.pool.mean, before[2])
+
+
+@pytest.mark.parametrize("bad", [[np.nan, 0, 10, 10], [0, 0, np.inf, 10], [5, 5, 5, 40], [5, 40, 20, 10]])
+def test_a_bad_box_inside_a_frame_is_dropped_and_counted(bad, caplog):
+    tracker = Tracker("default")
+    first = tracker.update(dets([box(100), box(300)], [0, 1]), 0)
+    with caplog.at_level("WARNING"):
+        tracks = tracker.update(dets([box(102), bad, box(302)], [0, 2, 1]), FRAME_NS)
+    assert tracker.dropped_detections == 1 and "dropped 1 of 3 detections" in caplog.text
+    assert sorted(tracks.ids[tracks.time_since_update == 0]) == sorted(first.ids)  # the good ones still tracked
+    assert np.isfinite(tracks.boxes).all()
+
+
+def test_non_finite_scores_and_embeddings_are_dropped_too():
+    tracker = Tracker("default")
+    detections = dets([box(100), box(200), box(300)], [0, 1, 2])
+    detections.scores[1] = np.nan
+    detections.embeddings[2, 0] = np.inf
+    tracks = tracker.update(detections, 0)
+    assert len(tracks) == 1 and tracker.dropped_detections == 2
+
+
+def test_tracks_expired_during_a_gap_are_removed_before_association():
+    tracker = Tracker("default")  # time based, track_buffer_s = 1
+    first = tracker.update(dets([box(100)], [0]), 0)
+    tracker.update(dets([box(101)], [0]), FRAME_NS)
+    gap = int(10e9)  # 10 s without frames, then someone at the same place
+    later = tracker.update(dets([box(101)], [0]), FRAME_NS + gap)
+    assert set(later.ids).isdisjoint(first.ids)
+    # within the buffer, the same person keeps the id
+    again = tracker.update(dets([box(102)], [0]), FRAME_NS + gap + FRAME_NS)
+    assert set(again.ids) == set(later.ids)
+
+
+def test_stamps_going_backwards_reset_and_count():
+    tracker = Tracker("default")
+    tracker.update(dets([box(100)], [0]), 5 * FRAME_NS)
+    tracker.update(dets([box(100)], [0]), 6 * FRAME_NS)
+    tracks = tracker.update(dets([box(100)], [0]), FRAME_NS)  # `ros2 bag play --loop`, a clock step
+    assert tracker.resets == 1 and len(tracks) == 1 and tracks.ids[0] == 2

@@ -28,8 +28,8 @@ class PostprocessConfig:
     max_detections: int = 200
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.score_threshold < 1.0:
-            raise ValueError(f"score_threshold must be in (0, 1), got {self.score_threshold}")
+        if not 0.0 <= self.score_threshold < 1.0:  # 0: keep everything (an evaluation setting); NaN fails
+            raise ValueError(f"score_threshold must be in [0, 1), got {self.score_threshold}")
 
 
 @dataclass
@@ -58,7 +58,8 @@ def postprocess(
     logits = np.asarray(logits).reshape(-1)
     if not (len(box_deltas) == len(pose2d) == len(pose3d) == len(anchors) == len(logits)):
         raise ValueError("outputs and anchors disagree on the number of anchors")
-    threshold = np.log(config.score_threshold / (1.0 - config.score_threshold))
+    threshold = (np.log(config.score_threshold / (1.0 - config.score_threshold)) if config.score_threshold > 0
+                 else -np.inf)  # every finite logit
     index = np.flatnonzero(logits > threshold)
     if len(index) > config.pre_nms_top_k:
         index = index[np.argpartition(-logits[index], config.pre_nms_top_k)[: config.pre_nms_top_k]]

@@ -30,3 +30,14 @@ def test_empty_and_mismatched_inputs():
         postprocess(np.zeros(2), np.zeros((3, 4)), np.zeros((3, K, 2)), np.zeros((3, K, 3)), anchors)
     with pytest.raises(ValueError, match="score_threshold"):
         PostprocessConfig(score_threshold=1.5)
+
+
+def test_score_threshold_zero_keeps_every_finite_candidate():
+    anchors = np.zeros((3, 4), np.float32) + [0, 0, 1, 1]
+    config = PostprocessConfig(score_threshold=0.0, nms_iou=1.0)  # "keep everything": a legitimate evaluation setting
+    out = postprocess(np.array([-30.0, np.nan, 2.0]), np.zeros((3, 4)), np.zeros((3, K, 2)), np.zeros((3, K, 3)),
+                      anchors + np.arange(3)[:, None] * 5, config)
+    assert len(out) == 2 and np.isfinite(out.scores).all()
+    for bad in (float("nan"), -0.1, 1.0):
+        with pytest.raises(ValueError, match="score_threshold"):
+            PostprocessConfig(score_threshold=bad)
