@@ -23,6 +23,11 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--namespace", default="crowd_perception",
                         help="namespace the nodes would run in: which sections of --config apply, as ROS reads them "
                              "(default: the launch file's, crowd_perception)")
+    parser.add_argument("--graph", action="store_true",
+                        help="through the real ROS 2 graph: the nodes as separate processes over DDS (needs rclpy and "
+                             "the generated messages: scripts/setup.sh), a lock-step bag player and a recorder")
+    parser.add_argument("--results", action="store_true",
+                        help="with --graph: also replay offline, compare, and write both FPS into docs/RESULTS.md")
 
 
 def _check_paths(bag: Path, out: Path | None = None) -> None:
@@ -39,6 +44,10 @@ def _run_replay(args: argparse.Namespace) -> int:
     from .replay import Pipeline, replay_bag
 
     _check_paths(args.bag, args.out)
+    if args.graph or args.results:
+        from .graph_replay import run_replay_command
+
+        return run_replay_command(args)
     pipeline = Pipeline.from_config(args.config, [s.strip() for s in args.stages.split(",") if s.strip()],
                                     backend=args.backend, namespace=args.namespace)
     report = replay_bag(args.bag, args.out, pipeline, image_topic=args.image_topic,

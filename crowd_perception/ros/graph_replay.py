@@ -542,3 +542,35 @@ def results_markdown(graph_report: GraphReplayReport, offline: Any, comparison: 
         f"{graph_report.clean_shutdown}.",
     ]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def run_replay_command(args: Any) -> int:
+    """``crowd-perception replay --graph [--results]`` (arguments of ``replay``)."""
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    report = replay_graph(args.bag, args.out, config=args.config, stages=stages, backend=args.backend,
+                          namespace=args.namespace, image_topic=args.image_topic,
+                          camera_info_topic=args.camera_info_topic, storage=args.storage)
+    print(report.summary())
+    for index, reason in report.failed:
+        print(f"  frame {index} failed: {reason}")
+    if args.results:
+        import tempfile
+
+        from ..utils.results import update_results_section
+        from .replay import Pipeline, replay_bag
+
+        pipeline = Pipeline.from_config(args.config, stages, backend=args.backend, namespace=args.namespace)
+        with tempfile.TemporaryDirectory() as tmp:
+            offline = replay_bag(args.bag, Path(tmp) / "offline", pipeline, image_topic=args.image_topic,
+                                 camera_info_topic=args.camera_info_topic, storage=args.storage)
+            comparison = compare_output_bags(Path(tmp) / "offline", args.out)
+        print(f"offline replay of the same bag: {offline.summary()}")
+        print(f"same counts: {comparison['counts_equal']}, same detections: {comparison['detections_equal']}")
+        title = "ROS 2 graph over DDS vs offline replay: end-to-end FPS on the same bag (CPU)"
+        print(f"results: {update_results_section('ros2-graph', title, results_markdown(report, offline, comparison))}")
+        if not (comparison["counts_equal"] and comparison["detections_equal"]):
+            return 1
+    return 0 if report.ok else 1
