@@ -168,16 +168,16 @@ def _capsule(a: np.ndarray, b: np.ndarray, radius: float, colour: np.ndarray) ->
 
 
 def _bike(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, z: float) -> Occluder:
-    """A bike parked along the kerb: two spoked-free wheels (rings of capsules) and a frame."""
+    """A bike parked along the kerb: two wheels (rims of capsules, no spokes) and a frame."""
     x = _kerb_x(rng, layout, side, 0.4, 0.9)
     frame = pick_colours(rng, palette.vehicles, 1, 20)[0]
     wheel_r, base = 0.34, rng.uniform(0.95, 1.1)
     hubs = [np.array([x, wheel_r, z - base / 2]), np.array([x, wheel_r, z + base / 2])]
-    angles = np.linspace(0.0, 2 * np.pi, 11)
+    angles = np.linspace(0.0, 2 * np.pi, 9)
     hulls = []
-    for hub in hubs:
-        ring = hub + wheel_r * np.stack([np.zeros(11), np.sin(angles), np.cos(angles)], axis=1)
-        hulls += [_capsule(ring[i], ring[i + 1], 0.022, _TYRE) for i in range(10)]
+    for hub in hubs:  # octagonal rims
+        ring = hub + wheel_r * np.stack([np.zeros(9), np.sin(angles), np.cos(angles)], axis=1)
+        hulls += [_capsule(ring[i], ring[i + 1], 0.022, _TYRE) for i in range(8)]
     seat = hubs[0] + np.array([0.0, 0.55, 0.25])
     bar = hubs[1] + np.array([0.0, 0.65, -0.1])
     crank = 0.5 * (hubs[0] + hubs[1]) + np.array([0.0, -0.05, 0.0])

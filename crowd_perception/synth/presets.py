@@ -3,8 +3,10 @@
 Domain ``a``: a car camera (1.3-1.6 m high, 60-70 deg FOV, little pitch), muted palette, sharp and
 clean images, high sun or overcast. Domain ``b``: a van/bus camera (2.0-2.6 m high, 80-95 deg FOV,
 pitched down more), vivid palette under warm evening light with long shadows, stronger blur,
-noise and JPEG compression. Train and val
-splits share a domain but never scenes (the seed is salted with the split name).
+noise and JPEG compression, more motion blur, vignetting and chromatic aberration. Every split has
+the same street furniture and hard negatives (:mod:`.clutter`: lamp posts, trees, bikes, posters
+printed with people, mannequins, statues; shop windows with mannequins in the facades). Train and
+val splits share a domain but never scenes (the seed is salted with the split name).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ DOMAINS: dict[str, DomainConfig] = {
 
 _STREET = SequenceConfig(name="street", count=1, frames=10, people=(0, 100), max_distance_m=70.0,
                          crossing_fraction=(0.0, 0.5), ego_speed_mps=(0.0, 8.0), yaw_rate_dps=(-4.0, 4.0),
-                         occluders=(2, 14))
+                         occluders=(6, 22))
 
 # Bench: fixed sequences at four crowd densities (people in the region in front of the camera).
 BENCH_DENSITIES: dict[str, tuple[int, int]] = {
@@ -68,7 +70,7 @@ def _demo() -> SynthConfig:
     domain = replace(DOMAINS["a"], camera=replace(DOMAINS["a"].camera, width=480, height=270))
     street = SequenceConfig(name="street", count=1, frames=60, people=(14, 14), crossing_fraction=(0.3, 0.3),
                             standing_fraction=(0.1, 0.1), running_fraction=(0.05, 0.05), ego_speed_mps=(2.0, 2.0),
-                            yaw_rate_dps=(1.5, 1.5), occluders=(6, 6))
+                            yaw_rate_dps=(1.5, 1.5), occluders=(12, 12))
     return SynthConfig(name="demo", domain=domain, sequences=(street,), fps=10.0)
 
 
@@ -77,7 +79,7 @@ def _bench() -> SynthConfig:
     groups = tuple(
         SequenceConfig(name=density, count=2, frames=50, people=people, crossing_fraction=(0.25, 0.25),
                        standing_fraction=(0.1, 0.1), running_fraction=(0.05, 0.05), ego_speed_mps=(0.0, 5.0),
-                       yaw_rate_dps=(-2.0, 2.0), occluders=(6, 6))
+                       yaw_rate_dps=(-2.0, 2.0), occluders=(12, 12))
         for density, people in BENCH_DENSITIES.items()
     )
     return SynthConfig(name="bench", domain=domain, sequences=groups, fps=10.0)

@@ -33,7 +33,7 @@ def test_stripes_only_on_the_top_of_their_person():
     code_map[10:60, 35:55] = 1 + parts + torso  # person 1's top (plain)
     image = np.full((100, 60, 3), 180, np.uint8)
     boxes = np.array([[10.0, 0.0, 30.0, 100.0], [35.0, 0.0, 55.0, 100.0]])
-    paint_patterns(image, _raster(code_map, 2, boxes), np.array([PATTERNS.index("stripes"), 0]))
+    paint_patterns(image, _raster(code_map, 2, boxes), np.array([PATTERNS.index("stripes"), 0]), min_height=40.0)
     changed = (image != 180).any(axis=2)
     assert changed[10:60, 10:30].any() and not changed[10:60, 10:30].all()  # stripes: some rows darker
     assert not changed[60:, :].any() and not changed[:, 35:].any()  # trousers and the plain top untouched
