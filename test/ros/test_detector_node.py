@@ -1,5 +1,7 @@
-"""detector_node against the fake rclpy: parameters, topics and QoS, one output per input with
-the input's header, live-mode drops, rejected encodings, run-time thresholds, diagnostics."""
+"""detector_node against the fake rclpy, for what the real runtime cannot produce on demand:
+live-mode drops timer by timer, encodings, rejected and failing frames, forced diagnostics, a
+simulated incompatible-QoS event. Parameters, topics, QoS, start-up failures and one output per
+input run on the real rclpy in test_nodes_rclpy.py."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import pytest
 
 from crowd_perception.core.types import Header
 from crowd_perception.ros import convert
-from crowd_perception.ros.kit import RosbagsKit
 
 from . import fake_rclpy
 from .nodes_fakes import FakeDetector
@@ -26,40 +27,7 @@ def _image(node, value: int, stamp_ns: int, encoding: str = "bgr8"):
     return convert.image_to_msg(image, Header(stamp_ns, "cam"), node.kit, encoding)
 
 
-def test_parameters_are_declared_with_descriptors(make_node):
-    node = make_node()
-    d = node.describe_parameter("score_threshold")
-    assert not d.read_only and d.floating_point_range[0].to_value == 1.0 and "score" in d.description
-    assert node.describe_parameter("model_path").read_only
-    assert node.describe_parameter("backend").additional_constraints == "one of: onnxruntime, tensorrt, auto"
-    assert node.get_parameter("live").value is True
 
-
-def test_topics_and_qos(make_node):
-    node = make_node()
-    sub = node.subscriptions["image"]
-    pub = node.publishers["detections"]
-    assert sub.msg_type.__msgtype__ == "sensor_msgs/msg/Image"
-    assert pub.msg_type.__msgtype__ == "crowd_perception/msg/DetectionArray"
-    assert sub.qos.reliability == fake_rclpy.ReliabilityPolicy.BEST_EFFORT and sub.qos.depth == 5
-    assert pub.qos.reliability == fake_rclpy.ReliabilityPolicy.RELIABLE and pub.qos.depth == 10
-    compressed = make_node(compressed_input=True, qos_input_reliability="reliable", qos_input_depth=3)
-    sub = compressed.subscriptions["image/compressed"]
-    assert sub.msg_type.__msgtype__ == "sensor_msgs/msg/CompressedImage"
-    assert sub.qos.reliability == fake_rclpy.ReliabilityPolicy.RELIABLE and sub.qos.depth == 3
-
-
-def test_frame_locked_mode_one_output_per_input_with_the_same_header(make_node):
-    node = make_node(live=False)
-    for i, value in enumerate([10, 20, 30]):
-        node.subscriptions["image"].deliver(_image(node, value, 1000 + i))
-    out = node.publishers["detections"].messages
-    assert len(out) == 3
-    for i, msg in enumerate(out):
-        header, dets = convert.detections_from_msg(msg)
-        assert header == Header(1000 + i, "cam")
-        assert dets.boxes[0, 0] == [10, 20, 30][i]  # this output belongs to this input
-        assert len(dets) == 2 and dets.embeddings.shape == (2, 4)  # 0.05 is under score_threshold
 
 
 def test_live_mode_processes_the_newest_and_counts_drops(make_node):
@@ -99,32 +67,7 @@ def test_bad_encodings_are_rejected_counted_and_throttled(make_node):
     assert status.level == fake_rclpy.DiagnosticStatus.WARN and status.values["rejected"] == "3"
 
 
-def test_thresholds_change_at_run_time(make_node):
-    node = make_node(live=False)
-    (ok,) = node.set_parameters([fake_rclpy.Parameter("score_threshold", 0.7)])
-    assert ok.successful and node.stage.config.score_threshold == 0.7
-    node.subscriptions["image"].deliver(_image(node, 10, 1))
-    _, dets = convert.detections_from_msg(node.publishers["detections"].messages[0])
-    assert len(dets) == 1
-    (bad,) = node.set_parameters([fake_rclpy.Parameter("score_threshold", 1.5)])
-    assert not bad.successful and node.config.score_threshold == 0.7
-    (fixed,) = node.set_parameters([fake_rclpy.Parameter("backend", "tensorrt")])
-    assert not fixed.successful
 
-
-def test_invalid_start_parameters_fail_clearly(make_node):
-    from crowd_perception.ros.params import ParameterError
-
-    with pytest.raises(ParameterError, match="backend"):
-        make_node(backend="cuda-magic")
-
-
-def test_missing_model_is_a_clear_start_failure(monkeypatch, tmp_path):
-    fake_rclpy.install(monkeypatch)
-    module = importlib.import_module("crowd_perception.ros.nodes.detector_node")
-    params = [fake_rclpy.Parameter("model_path", str(tmp_path / "none.onnx"))]
-    with pytest.raises(FileNotFoundError, match="detector model not found"):
-        module.DetectorNode(kit=RosbagsKit(), parameter_overrides=params)
 
 
 def test_diagnostics_report_rates_latency_and_identity(make_node):
