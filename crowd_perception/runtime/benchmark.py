@@ -22,7 +22,15 @@ from ..utils.results import markdown_table
 from .bench import StageClock, instrument, measure, peak_rss_mib, reset_peak_rss, scaling_boxes
 from .models import MODELS, load_runner
 
-__all__ = ["BenchConfig", "bench_samples", "run_benchmark", "render_markdown", "frame_boxes", "runner_call"]
+__all__ = [
+    "BenchConfig",
+    "bench_samples",
+    "run_benchmark",
+    "render_markdown",
+    "frame_boxes",
+    "runner_call",
+    "backend_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +62,15 @@ def frame_boxes(annotation: Any, min_visible: float = 0.2) -> np.ndarray:
     return boxes[(boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)]
 
 
-def bench_samples(count: int, seed: int = 0) -> list[Any]:
-    """``count`` frames of the ``bench`` preset spread evenly over its density groups (sparse..very dense)."""
+def bench_samples(count: int, seed: int = 0, size: tuple[int, int] | None = None) -> list[Any]:
+    """``count`` frames of the ``bench`` preset spread evenly over its density groups (sparse..very dense),
+    rendered at ``size`` = ``(width, height)`` when given (the preset's 960x540 otherwise)."""
     from ..synth import generate, get_preset
 
     base = get_preset("bench")
+    if size is not None:
+        camera = dataclasses.replace(base.domain.camera, width=size[0], height=size[1])
+        base = dataclasses.replace(base, domain=dataclasses.replace(base.domain, camera=camera))
     groups = base.sequences
     per_group = [count // len(groups) + (i < count % len(groups)) for i in range(len(groups))]
     samples: list[Any] = []
@@ -171,7 +183,7 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
     result: dict[str, Any] = {
         "config": dataclasses.asdict(config),
         "load_average_1min": os.getloadavg()[0],  # other work on the machine inflates every figure
-        "backends": {name: _backend_name(r) for name, r in runners.items()},
+        "backends": {name: backend_name(r) for name, r in runners.items()},
         "missing": missing,
         "models": bench_models(runners, samples, config.warmup),
     }
@@ -186,7 +198,8 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
     return result
 
 
-def _backend_name(runner: Any) -> str:
+def backend_name(runner: Any) -> str:
+    """The name of the backend a runner really runs on (under a :class:`StageClock` too)."""
     backend = getattr(runner, "backend", None)
     if isinstance(backend, StageClock):
         backend = backend.backend

@@ -1,4 +1,4 @@
-"""``crowd-perception export | build-engines | bench``: the runtime's commands."""
+"""``crowd-perception export | build-engines | bench | gpu-check``: the runtime's commands."""
 
 from __future__ import annotations
 
@@ -175,8 +175,29 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0 if result["models"] else 1
 
 
+# -- gpu-check --------------------------------------------------------------------------------------
+
+
+def _gpu_check_arguments(parser: argparse.ArgumentParser) -> None:
+    from .gpu_check import add_arguments
+
+    add_arguments(parser)
+
+
+def _run_gpu_check(args: argparse.Namespace) -> int:
+    from .gpu_check import run
+
+    return run(args)
+
+
 COMMANDS = [
     Command(("export",), "export each model's safetensors weights to ONNX + metadata", _export_arguments, _run_export),
     Command(("build-engines",), "build (or validate) the TensorRT engine cache ahead of time", _engines_arguments, _run_engines),
     Command(("bench",), "time pre/infer/post per model and the pipeline on synthetic frames", _bench_arguments, _run_bench),
+    Command(
+        ("gpu-check",),
+        "TensorRT FP16/INT8 engines vs ONNX Runtime and the GPU pipeline bench (scripts/gpu_check.sh)",
+        _gpu_check_arguments,
+        _run_gpu_check,
+    ),
 ]
