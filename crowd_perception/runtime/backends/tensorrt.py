@@ -44,13 +44,21 @@ def default_cache_dir() -> Path:
 
 
 def import_tensorrt() -> Any:
-    """The ``tensorrt`` module, or :class:`BackendUnavailableError` saying how to get it."""
+    """The ``tensorrt`` module, or :class:`BackendUnavailableError` saying how to get it.
+
+    The API lives in the ``tensorrt-cu1x-bindings`` wheel as ``tensorrt_bindings``; the ``tensorrt``
+    name comes from a metapackage over it, so the bindings alone (carried as wheels, e.g. by
+    ``scripts/gpu_check.sh``) are used under their own name.
+    """
     try:
         import tensorrt
     except ImportError as exc:
-        raise BackendUnavailableError(
-            f"TensorRT is not installed ({exc}); install the 'tensorrt' extra on a GPU machine"
-        ) from exc
+        try:
+            import tensorrt_bindings as tensorrt
+        except ImportError:
+            raise BackendUnavailableError(
+                f"TensorRT is not installed ({exc}); install the 'tensorrt' extra on a GPU machine"
+            ) from exc
     major = int(str(tensorrt.__version__).split(".")[0])
     if major < 10:
         raise BackendUnavailableError(f"TensorRT {tensorrt.__version__} is too old; the tensor-name API needs >= 10")

@@ -206,3 +206,15 @@ def test_fake_gpu_runs_the_two_input_frame_mode_pose_model(tmp_path, monkeypatch
     assert trt.backend.engine_path.name == "pose2d.fp16.engine"  # the vehicle default: FP16 engine from the converted ONNX
     for got, want in zip(on_trt, on_ort, strict=True):  # heatmaps, occlusion logits, transforms
         np.testing.assert_allclose(got, want, rtol=1e-2, atol=1e-3)
+
+
+def test_bindings_wheel_alone_is_used_under_its_own_name(monkeypatch):
+    from crowd_perception.runtime.backends.tensorrt import import_tensorrt
+
+    monkeypatch.setitem(sys.modules, "tensorrt", None)  # no metapackage
+    bindings = types.SimpleNamespace(__version__="11.4.0.106")
+    monkeypatch.setitem(sys.modules, "tensorrt_bindings", bindings)
+    assert import_tensorrt() is bindings
+    monkeypatch.setitem(sys.modules, "tensorrt_bindings", None)
+    with pytest.raises(BackendUnavailableError, match=r"TensorRT is not installed.*'tensorrt' extra"):
+        import_tensorrt()
