@@ -25,11 +25,11 @@ from scipy.optimize import linear_sum_assignment
 from ..core.annotations import FrameAnnotation
 from ..core.boxes import box_iou
 from ..core.skeletons import get_skeleton, joint_mapping
-from ..core.types import Detections, JointState, Poses2D, Poses3D, Tracks
+from ..core.types import Detections, JointState, Poses2D, Poses3D, Tracks, TrackState
 from . import convert
-from .bag import OUTPUT_TOPICS, BagError, BagReader, annotation_from_messages
+from .bag import GT_DETECTIONS_TOPIC, GT_TRACKS_TOPIC, OUTPUT_TOPICS, BagError, BagReader, annotation_from_messages
 
-__all__ = ["BagEvaluation", "load_evaluation_frames", "evaluate_frames", "evaluate_bag"]
+__all__ = ["BagEvaluation", "load_evaluation_frames", "evaluate_frames", "evaluate_bag", "evaluate_without_ground_truth"]
 
 
 @dataclass
@@ -52,6 +52,8 @@ class BagEvaluation:
     tracking: dict[str, float] | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     plots: list[str] = field(default_factory=list)
+    without_ground_truth: dict[str, Any] | None = None  # what a bag without ground truth tells (counts, stability)
+    replay: dict[str, Any] | None = None  # the replay's own record (complete, skipped frames by reason)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v)
@@ -69,6 +71,14 @@ class BagEvaluation:
                       + [(k, k.replace("pck/", "3DPCK ")) for k in (self.pose3d or {}) if k.startswith("pck/") and " m" in k],
             "tracking": [("HOTA", "HOTA"), ("MOTA", "MOTA"), ("IDF1", "IDF1"), ("IDSW", "ID switches")],
         }
+        if self.replay is not None and not self.replay.get("complete", True):
+            rows.append(("replay", "INCOMPLETE", str(self.replay.get("ended_early") or "interrupted")))
+        if self.replay is not None and self.replay.get("skipped"):
+            rows.append(("replay", "skipped frames", ", ".join(f"{n} {r}" for r, n in self.replay["skipped"].items())))
+        if self.without_ground_truth is not None:
+            rows += [("no ground truth", key, _fmt(value)) for key, value in self.without_ground_truth.items()]
+            width = [max(len(r[i]) for r in rows) for i in range(2)]
+            return "\n".join(f"{a.ljust(width[0])}  {b.ljust(width[1])}  {c}" for a, b, c in rows)
         for area, keys in pick.items():
             values = getattr(self, area)
             if values is None:
@@ -260,13 +270,94 @@ def evaluate_frames(frames: list[_Frame], out_dir: str | Path | None = None, fps
     return result
 
 
+def _has_ground_truth(bag: str | Path) -> bool:
+    with BagReader(bag) as reader:
+        return GT_DETECTIONS_TOPIC in reader.topics and GT_TRACKS_TOPIC in reader.topics
+
+
+def evaluate_without_ground_truth(bag: str | Path, topics: dict[str, str] | None = None,
+                                  strict: bool = False) -> dict[str, Any]:
+    """What a replayed bag of one's own recording tells without labels: frame and output counts,
+    detections per frame, and how stable the tracks are (lengths, births, fragmented ids)."""
+    topics = topics or OUTPUT_TOPICS
+    frames = undecodable = 0
+    with_output = dict.fromkeys(topics, 0)
+    per_frame: list[int] = []
+    scores: list[float] = []
+    confirmed_per_frame: list[int] = []
+    seen: dict[int, list[int]] = {}
+    placed = poses3d = 0
+    with BagReader(bag) as reader:
+        for index, frame in enumerate(reader.frames(strict=strict)):
+            frames += 1
+            undecodable += frame.fault is not None
+            for name, topic in topics.items():
+                with_output[name] += topic in frame.messages
+            if topics["detections"] in frame.messages:
+                _, dets = convert.detections_from_msg(frame.messages[topics["detections"]])
+                per_frame.append(len(dets))
+                scores.extend(dets.scores.tolist())
+            if topics["tracks"] in frame.messages:
+                _, tracks = convert.tracks_from_msg(frame.messages[topics["tracks"]])
+                ids = tracks.ids[(tracks.states == TrackState.CONFIRMED) & (tracks.time_since_update == 0)]
+                confirmed_per_frame.append(len(ids))
+                for track_id in ids.tolist():
+                    seen.setdefault(int(track_id), []).append(index)
+            if topics["poses_3d"] in frame.messages:
+                _, p3 = convert.poses3d_from_msg(frame.messages[topics["poses_3d"]])
+                poses3d += len(p3)
+                placed += int(np.sum(p3.placed_with_intrinsics))
+    if frames == 0:
+        raise BagError(f"{bag}: no image frames")
+    out: dict[str, Any] = {"frames": frames, "undecodable frames": undecodable}
+    out.update({f"frames with {name}": count for name, count in with_output.items()})
+    if per_frame:
+        out["detections per frame (mean)"] = float(np.mean(per_frame))
+        out["detections per frame (max)"] = int(np.max(per_frame))
+        out["detection score (mean)"] = float(np.mean(scores)) if scores else float("nan")
+    if confirmed_per_frame:
+        lengths = np.array([len(v) for v in seen.values()], dtype=float)
+        fragmented = sum(1 for v in seen.values() if v[-1] - v[0] + 1 > len(v))
+        out["confirmed tracks per frame (mean)"] = float(np.mean(confirmed_per_frame))
+        out["track ids"] = len(seen)
+        out["track length in frames (mean)"] = float(lengths.mean()) if len(lengths) else float("nan")
+        out["track length in frames (median)"] = float(np.median(lengths)) if len(lengths) else float("nan")
+        out["new ids per 100 frames"] = 100.0 * len(seen) / len(confirmed_per_frame)
+        out["fragmented ids (gap, then back)"] = fragmented
+    if poses3d:
+        out["3D poses placed with intrinsics"] = placed / poses3d
+    return out
+
+
 def evaluate_bag(bag: str | Path, gt_bag: str | Path | None = None, out_dir: str | Path | None = None,
                  fps: float | None = None, strict: bool = False) -> BagEvaluation:
-    """Load ``bag`` (and ``gt_bag``) and compute every metric; ``fps`` defaults to the image stamps' rate."""
+    """Load ``bag`` (and ``gt_bag``) and compute every metric; ``fps`` defaults to the image stamps' rate.
+
+    A bag without ground truth (one's own recording, replayed) gets what can be said without it:
+    :func:`evaluate_without_ground_truth`. The replay's record (complete or not, skipped frames)
+    is carried into the result either way.
+    """
+    with BagReader(bag) as reader:
+        replay = reader.replay_info()
+    if gt_bag is None and not _has_ground_truth(bag):
+        result = BagEvaluation(frames=0, replay=replay,
+                               without_ground_truth=evaluate_without_ground_truth(bag, strict=strict))
+        result.skipped = dict.fromkeys(("detection", "pose2d", "pose3d", "tracking"), "no ground truth in the bag")
+        if out_dir is not None:
+            out_dir = Path(out_dir)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "metrics.json").write_text(result.to_json(), encoding="utf-8")
+            (out_dir / "metrics.txt").write_text(result.table() + "\n", encoding="utf-8")
+        return result
     frames = load_evaluation_frames(bag, gt_bag, strict=strict)
     if fps is None:
         stamps = np.array([f.annotation.stamp_ns for f in frames], dtype=np.float64)
         steps = np.diff(stamps)
         steps = steps[(steps > 0) & (steps < 10e9)]
         fps = float(1e9 / np.median(steps)) if len(steps) else 10.0
-    return evaluate_frames(frames, out_dir, fps)
+    result = evaluate_frames(frames, out_dir, fps)
+    result.replay = replay
+    if out_dir is not None and replay is not None:
+        (Path(out_dir) / "metrics.json").write_text(result.to_json(), encoding="utf-8")
+        (Path(out_dir) / "metrics.txt").write_text(result.table() + "\n", encoding="utf-8")
+    return result

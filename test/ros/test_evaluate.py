@@ -77,9 +77,13 @@ def test_missing_outputs_are_skipped_with_a_reason_and_gt_from_another_bag(tmp_p
     assert "skipped" in result.table()
 
 
-def test_bag_without_ground_truth_is_a_clear_error(tmp_path):
+def test_bag_without_ground_truth_reports_what_it_can(tmp_path):
     with bagio.BagWriter(tmp_path / "b") as writer:
         writer.write(bagio.IMAGE_TOPIC, convert.image_to_msg(np.zeros((4, 4, 3), np.uint8), Header(1, "c"),
                                                              writer.kit), 1)
-    with pytest.raises(bagio.BagError, match="no frame has ground truth"):
-        evaluate_bag(tmp_path / "b")
+    result = evaluate_bag(tmp_path / "b", out_dir=tmp_path / "report")
+    assert result.without_ground_truth["frames"] == 1 and result.without_ground_truth["frames with tracks"] == 0
+    assert result.detection is None and result.skipped["detection"] == "no ground truth in the bag"
+    assert "no ground truth  frames" in (tmp_path / "report" / "metrics.txt").read_text()
+    with pytest.raises(bagio.BagError, match="no frame has ground truth"):  # a --gt bag must have some
+        evaluate_bag(tmp_path / "b", tmp_path / "b")

@@ -198,3 +198,19 @@ def test_replay_keeps_the_input_custom_data(tmp_path, input_bag):
     replay_bag(input_bag, tmp_path / "out", _pipeline())
     with bagio.BagReader(input_bag) as a, bagio.BagReader(tmp_path / "out") as b:
         assert a.frame_labels() and b.frame_labels() == a.frame_labels()
+
+
+def test_an_interrupted_replay_is_marked_incomplete_and_evaluate_says_so(tmp_path, input_bag, capsys):
+    from crowd_perception.cli import main
+
+    def interrupt(index, outputs):
+        if index == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        replay_bag(input_bag, tmp_path / "out", _pipeline(), on_frame=interrupt)
+    _, info = _outputs_per_frame(tmp_path / "out")
+    assert info["complete"] is False and info["processed"] == 3
+    assert main(["evaluate", "--bag", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "INCOMPLETE" in captured.out and "did not finish" in captured.err
