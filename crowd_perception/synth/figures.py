@@ -77,7 +77,7 @@ def figure_hulls(spheres: np.ndarray, enabled: np.ndarray, colours: np.ndarray, 
     rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])  # body (right, up, forward) -> world
     centres = spheres[:, :3] * scale @ rotation.T + origin
     world = np.concatenate([centres, spheres[:, 3:] * scale], axis=1)
-    depth = np.array([spheres[list(p), 2].mean() for p in PART_SPHERES])
+    depth = spheres[_PART_INDEX, 2].mean(axis=1)  # per part (padding repeats a sphere: fine for ordering)
     order = [p for p in np.argsort(depth, kind="stable") if enabled[p]]
     return tuple(Hull(world[list(PART_SPHERES[p])], colours[p]) for p in order)
 
@@ -94,7 +94,7 @@ def paint_figure(image: np.ndarray, spheres: np.ndarray, enabled: np.ndarray, co
     r = spheres[:, 3] * px_per_m
     ellipses = np.stack([u, v, r, r, np.ones_like(u), np.zeros_like(u)], axis=-1)[None]
     polygons = hull_polygons(ellipses, _PART_INDEX, min_radius=0.5)[0]
-    depth = np.array([spheres[list(p), 2].mean() for p in PART_SPHERES])
+    depth = spheres[_PART_INDEX, 2].mean(axis=1)  # per part (padding repeats a sphere: fine for ordering)
     lit = shade + (1.0 - shade) * (depth - depth.min()) / max(float(np.ptp(depth)), 1e-6)
     for p in np.argsort(depth, kind="stable"):
         if enabled[p]:

@@ -198,16 +198,16 @@ def _building(rng: np.random.Generator, palette: Palette, block: np.ndarray, col
     inner_cols = win_cols & (np.mod(along - 0.5 * spacing - 1.0 / res, spacing) < win_w - 2.0 / res)
     glass = pick_colours(rng, palette.windows, 1, 10)[0]
     # Glass: darker at the bottom (the room), brighter at the top (reflected sky); some lit, some blinds.
-    shade = np.where(inner_rows, 0.85 + 0.35 * np.mod(level - 0.9, 1.4) / 1.4, 0.0).astype(np.float32)
-    window_ids = np.floor((along - 0.5 * spacing) / spacing).astype(int) * 97 + np.floor(height_m / floor_h).astype(
-        int)[:, None]
-    looks = rng.random(window_ids.max() - window_ids.min() + 1)
-    look = looks[window_ids - window_ids.min()]  # (rows, cols) a random number per window
-    mask = inner_rows[:, None] & inner_cols[None, :]
-    lit = np.array([120.0, 190.0, 230.0])
-    blind = colour * 0.5 + 110.0
-    pane = np.where((look < 0.08)[..., None], lit, np.where((look > 0.85)[..., None], blind, glass))
-    block[mask] = (pane * shade[:, None, None])[mask]
+    r_in, c_in = np.flatnonzero(inner_rows), np.flatnonzero(inner_cols)
+    if len(r_in) and len(c_in):
+        shade = (0.85 + 0.35 * np.mod(level[r_in] - 0.9, 1.4) / 1.4).astype(np.float32)
+        window_ids = (np.floor((along[c_in] - 0.5 * spacing) / spacing).astype(int)[None, :] * 97
+                      + np.floor(height_m[r_in] / floor_h).astype(int)[:, None])
+        looks = rng.random(window_ids.max() - window_ids.min() + 1)
+        look = looks[window_ids - window_ids.min()][..., None]  # a random number per window
+        lit, blind = np.array([120.0, 190.0, 230.0]), colour * 0.5 + 110.0
+        pane = np.where(look < 0.08, lit, np.where(look > 0.85, blind, glass))
+        block[np.ix_(r_in, c_in)] = pane * shade[:, None, None]
     block[np.ix_((level > 0.75) & (level < 0.9) & (height_m > SHOP_HEIGHT), win_cols)] = np.clip(colour * 1.2, 0, 255)
     for _ in range(int(rng.integers(0, 3))):  # drainpipes
         c = int(rng.uniform(0.0, cols))
