@@ -82,13 +82,15 @@ class GraphClient:
         with _environment(dds_environment(graph.domain_id)):
             rclpy.init(context=self.context, domain_id=graph.domain_id,
                        signal_handler_options=SignalHandlerOptions.NO)
-            self.player = rclpy.create_node("bag_player", context=self.context)
-            self.recorder = rclpy.create_node("recorder", context=self.context)
+            suffix = graph.graph_id[:8]  # unique per graph: two clients may share this process
+            self.player = rclpy.create_node(f"bag_player_{suffix}", context=self.context)
+            self.recorder = rclpy.create_node(f"recorder_{suffix}", context=self.context)
         self.qos_events: list[str] = []
         self._lock = threading.Condition()
         self.received: dict[str, dict[int, Any]] = defaultdict(dict)  # topic -> stamp -> message (rosbags)
         self.counts: Counter = Counter()  # (topic, stamp) -> messages received
         self.diagnostics: dict[str, Any] = {}  # status name -> latest DiagnosticStatus
+        self._parameter_clients: dict[str, Any] = {}
         reliable = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                               durability=DurabilityPolicy.VOLATILE)
         # reliable offers satisfy best-effort and reliable subscriptions alike
@@ -212,19 +214,19 @@ class GraphClient:
         from rclpy.parameter import Parameter
         from rclpy.parameter_client import AsyncParameterClient
 
-        client = AsyncParameterClient(self.player, self.graph.node_name(node))
-        try:
-            if not client.wait_for_services(timeout_sec=timeout_s):
-                raise GraphError(f"parameter services of {self.graph.node_name(node)} not available")
-            future = client.set_parameters([Parameter(k, value=v) for k, v in values.items()])
-            deadline = time.monotonic() + timeout_s
-            while not future.done() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if not future.done():
-                raise GraphError(f"no answer from {self.graph.node_name(node)}/set_parameters in {timeout_s} s")
-            return list(future.result().results)
-        finally:
-            client.destroy()
+        name = self.graph.node_name(node)
+        client = self._parameter_clients.get(name)  # its service clients live as long as the player
+        if client is None:
+            client = self._parameter_clients[name] = AsyncParameterClient(self.player, name)
+        if not client.wait_for_services(timeout_sec=timeout_s):
+            raise GraphError(f"parameter services of {name} not available")
+        future = client.set_parameters([Parameter(k, value=v) for k, v in values.items()])
+        deadline = time.monotonic() + timeout_s
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not future.done():
+            raise GraphError(f"no answer from {name}/set_parameters in {timeout_s} s")
+        return list(future.result().results)
 
     def close(self) -> None:
         import rclpy
