@@ -21,6 +21,7 @@ class StageStats:
     received: int = 0
     published: int = 0
     rejected: int = 0  # undecodable input (bad encoding, corrupt data)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)  # "truncated JPEG": 2, ...
     errors: int = 0  # exceptions while processing
     missing_camera_info: int = 0
     _received_at: deque = field(default_factory=deque)
@@ -33,6 +34,11 @@ class StageStats:
         with self._lock:
             self.received += 1
             self._push(self._received_at, now_ns)
+
+    def on_reject(self, reason: str) -> None:
+        with self._lock:
+            self.rejected += 1
+            self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + 1
 
     def on_publish(self, now_ns: int, stamp_ns: int, processing_ns: int) -> None:
         with self._lock:

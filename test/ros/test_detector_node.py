@@ -59,12 +59,15 @@ def test_bad_encodings_are_rejected_counted_and_throttled(make_node):
         msg = _image(node, 10, i)
         msg.encoding = "32FC1"
         node.subscriptions["image"].deliver(msg)
-    assert node.publishers["detections"].messages == []
-    assert node.stats.rejected == 3
+    out = node.publishers["detections"].messages  # one (empty) output per input, with its header
+    assert [convert.header_from_msg(m.header).stamp_ns for m in out] == [0, 1, 2]
+    assert all(len(m.detections) == 0 for m in out)
+    assert node.stats.rejected == 3 and node.stats.rejected_by_reason == {"unsupported encoding": 3}
     errors = node.logger.messages("error")
     assert len(errors) == 1 and "32FC1" in errors[0]  # throttled
     status = node.diagnostics.force_update()["detector_node: detection"]
     assert status.level == fake_rclpy.DiagnosticStatus.WARN and status.values["rejected"] == "3"
+    assert status.values["rejected: unsupported encoding"] == "3"
 
 
 

@@ -88,3 +88,21 @@ def test_pose3d_node_score_threshold(ros_node):
     node.subscriptions["image"].deliver(_image(node, 1))
     _, poses = convert.poses3d_from_msg(node.publishers["poses_3d"].messages[-1])
     assert len(poses) == 0
+
+
+def test_rejected_images_get_the_empty_result_with_their_header(ros_node):
+    pose = ros_node("occluded_pose_node", "OccludedPoseNode", FakePoseEstimator(), live=False)
+    bad = _image(pose, 3)
+    bad.data = bad.data[:-5]  # short data
+    pose.subscriptions["image"].deliver(bad)
+    pose.subscriptions["detections"].deliver(_detections(pose, 3, x=5))
+    (msg,) = pose.publishers["poses_2d"].messages
+    header, poses = convert.poses2d_from_msg(msg)
+    assert header == Header(3, "cam") and len(poses) == 0 and pose.stats.rejected_by_reason == {"malformed image": 1}
+    pose3d = ros_node("pose3d_node", "Pose3DNode", FakePose3DEstimator(), live=False)
+    bad = convert.compressed_image_to_msg(np.zeros((48, 64, 3), dtype=np.uint8), Header(4, "cam"), pose3d.kit)
+    bad.data = bad.data[:0]
+    pose3d.on_input(bad)  # the subscription takes Image; the decoding path is the same for CompressedImage
+    (msg,) = pose3d.publishers["poses_3d"].messages
+    header, poses = convert.poses3d_from_msg(msg)
+    assert header == Header(4, "cam") and len(poses) == 0 and pose3d.stats.rejected_by_reason == {"empty data": 1}

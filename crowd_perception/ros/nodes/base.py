@@ -183,13 +183,17 @@ class StageNode(Node):
                                     throttle_duration_sec=THROTTLE_S)
 
     def decode_image(self, msg: Any) -> Any:
-        """BGR image of an Image / CompressedImage, or None (counted, throttled error) when unusable."""
+        """BGR image of an Image / CompressedImage, or None (counted by reason, throttled error) when unusable.
+
+        A node that gets None publishes its empty result with the input's header (one output per
+        input: downstream stamp matching and the tracker's clock go on).
+        """
         try:
             if hasattr(msg, "encoding"):
                 return convert.image_from_msg(msg)
             return convert.compressed_image_from_msg(msg)
         except ValueError as exc:
-            self.stats.rejected += 1
+            self.stats.on_reject(getattr(exc, "reason", "undecodable image"))
             self.get_logger().error(f"rejected image: {exc}", throttle_duration_sec=THROTTLE_S)
             return None
 
@@ -215,6 +219,8 @@ class StageNode(Node):
         for key, value in summary.items():
             stat.add(key, f"{value:.2f}" if isinstance(value, float) else value)
         stat.add("dropped", dropped)
+        for reason, count in sorted(self.stats.rejected_by_reason.items()):
+            stat.add(f"rejected: {reason}", count)
         stat.add("live", self.config.live)
         stat.add("runner", runner_identity(self.runner))
         if isinstance(self.config, ModelNodeConfig):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...core.types import Detections
 from .. import convert
 from ..stages import DetectionStage, DetectorConfig
 from .base import StageNode, run_node
@@ -29,10 +30,8 @@ class DetectorNode(StageNode):
     def process(self, msg: Any) -> None:
         started = time.perf_counter_ns()
         image = self.decode_image(msg)
-        if image is None:
-            return
         header = convert.header_from_msg(msg.header)
-        detections = self.stage.process(image)
+        detections = self.stage.process(image) if image is not None else Detections.empty()  # rejected: empty result
         self.publish(self.publisher, convert.detections_to_msg(detections, header, self.kit), header, started)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...core.types import Poses2D
 from .. import convert
 from ..stages import PoseConfig, PoseStage
 from ..sync import StampSync
@@ -30,10 +31,11 @@ class OccludedPoseNode(StageNode):
     def process(self, group: dict[str, Any]) -> None:
         started = time.perf_counter_ns()
         image = self.decode_image(group["image"])
-        if image is None:
-            return
         header, detections = convert.detections_from_msg(group["detections"])
-        poses = self.stage.process(image, detections)
+        if image is None:  # rejected: the empty result, with the header, so the tracker is not kept waiting
+            poses = Poses2D.empty(getattr(self.runner, "skeleton", None) or "coco17")
+        else:
+            poses = self.stage.process(image, detections)
         self.publish(self.publisher, convert.poses2d_to_msg(poses, header, self.kit), header, started)
 
 

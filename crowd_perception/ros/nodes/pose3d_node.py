@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...core.types import Poses3D
 from .. import convert
 from ..stages import Pose3DConfig, Pose3DStage, camera_for_image
 from .base import THROTTLE_S, StageNode, run_node
@@ -37,7 +38,11 @@ class Pose3DNode(StageNode):
     def process(self, msg: Any) -> None:
         started = time.perf_counter_ns()
         image = self.decode_image(msg)
-        if image is None:
+        if image is None:  # rejected: the empty result, with the header (one output per input)
+            header = convert.header_from_msg(msg.header)
+            skeleton = getattr(getattr(self.runner, "config", None), "skeleton", None) or "body22"
+            self.publish(self.publisher, convert.poses3d_to_msg(Poses3D.empty(skeleton), header, self.kit), header,
+                         started)
             return
         header = convert.header_from_msg(msg.header)
         camera, reason = camera_for_image(self.camera, image.shape[1], image.shape[0])
