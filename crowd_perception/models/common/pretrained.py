@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,17 @@ from torch import nn
 
 from .backbones import MobileNetV2
 
-__all__ = ["PRETRAINED_DIR", "Provenance", "MOBILENETV2_SOURCE", "convert_mobilenetv2", "load_pretrained", "provenance"]
+__all__ = [
+    "PRETRAINED_DIR",
+    "Provenance",
+    "MOBILENETV2_SOURCE",
+    "convert_mobilenetv2",
+    "load_pretrained",
+    "init_backbone",
+    "provenance",
+]
 
+_log = logging.getLogger(__name__)
 PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "weights" / "pretrained"
 
 
@@ -113,3 +123,10 @@ def load_pretrained(backbone: nn.Module, path: Path | str) -> int:
             f"{len(result.unexpected_keys)} unexpected, e.g. {result.unexpected_keys[:1]})"
         )
     return len(state)
+
+
+def init_backbone(backbone: nn.Module, pretrained: str) -> None:
+    """Training start: load ``PRETRAINED_DIR / pretrained`` into ``backbone`` (nothing when ``pretrained`` is "")."""
+    if pretrained:
+        loaded = load_pretrained(backbone, PRETRAINED_DIR / pretrained)
+        _log.info("backbone initialised from %s (%d tensors)", pretrained, loaded)

@@ -21,7 +21,7 @@ from ...eval.detection import evaluate_detections
 from ...formats import AnnotatedDataset
 from ...formats.mixture import MixedDataset
 from ...training import TrainResult, cycle, init_distributed, make_loader, train
-from ..common.pretrained import PRETRAINED_DIR, load_pretrained
+from ..common.pretrained import init_backbone
 from .config import DetectorTrainingConfig
 from .data import DetectionDataset, collate, count_identities, open_frames, synth_frames, synth_identities
 from .loss import DetectionCriterion
@@ -103,9 +103,7 @@ def train_detector(cfg: DetectorTrainingConfig, out_dir: Path | str, resume: Pat
         dataset, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=collate, num_workers=cfg.train.num_workers
     )
     model = PedestrianDetectorNet(cfg.model)
-    if cfg.model.pretrained:
-        loaded = load_pretrained(model.backbone, PRETRAINED_DIR / cfg.model.pretrained)
-        _log.info("backbone initialised from %s (%d tensors)", cfg.model.pretrained, loaded)
+    init_backbone(model.backbone, cfg.model.pretrained)
     task = DetectorTask(model, DetectionCriterion(cfg.loss, cfg.model.embedding_dim))
     val = validation_frames(cfg) if ctx.is_main else []
 

@@ -30,9 +30,15 @@ from .normalise import normalise_pose
 from .placement import BodySizePrior
 from .targets import match_anchors
 
-__all__ = ["NORMALIZATION", "frames", "select_people", "SampleEncoder", "Pose3DStream", "collate", "fit_anchors_and_prior"]
+__all__ = ["NORMALIZATION", "normalization_for", "frames", "select_people", "SampleEncoder", "Pose3DStream", "collate", "fit_anchors_and_prior"]
 
 NORMALIZATION = Normalization(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), color="bgr")
+
+
+def normalization_for(model: ModelConfig) -> Normalization:
+    """The input normalisation of a network: ImageNet statistics in RGB where its backbone was
+    pretrained on ImageNet (what those weights expect), :data:`NORMALIZATION` otherwise."""
+    return Normalization() if model.pretrained else NORMALIZATION
 Frame = tuple[np.ndarray, FrameAnnotation]
 
 
@@ -105,7 +111,7 @@ class SampleEncoder:
         poses, _ = normalise_pose(joints, self.skeleton.name)
         gt_index, _, pono = match_anchors(self.anchors, boxes)
         return {
-            "image": normalize(np.ascontiguousarray(fitted), NORMALIZATION)[0],
+            "image": normalize(np.ascontiguousarray(fitted), normalization_for(self.model))[0],
             "gt_index": gt_index,
             "pono": pono,
             "boxes": boxes.astype(np.float32),

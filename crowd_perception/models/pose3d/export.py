@@ -18,7 +18,7 @@ import torch
 from ...runtime.export import ExportSpec, export_onnx
 from ...runtime.metadata import ModelMetadata
 from ...training import config_from_dict, load_weights
-from .data import NORMALIZATION
+from .data import normalization_for
 from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet, Pose3DConfig
 
 __all__ = ["is_checkpoint", "load_model", "export_pose3d"]
@@ -57,7 +57,7 @@ def export_pose3d(weights: Path | str, onnx_path: Path | str, check_parity: bool
         output_names=list(OUTPUT_NAMES),
         dynamic_batch={INPUT_NAME: (1, 1, 4)},
         input_size=(cfg.model.input_height, cfg.model.input_width),
-        normalization=NORMALIZATION,
+        normalization=normalization_for(cfg.model),
         skeleton=cfg.model.skeleton,
         extra=extra,
     )

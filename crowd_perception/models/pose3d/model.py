@@ -38,6 +38,9 @@ class ModelConfig:
     input_width: int = 384
     backbone: str = "compact"
     backbone_width: float = 1.0
+    pretrained: str = ""  # file in weights/pretrained/ that initialises the backbone (input then ImageNet-normalised RGB)
+    freeze_bn: bool = False  # keep the backbone's batch-norm statistics fixed
+    freeze_stem: bool = False  # no gradient into the backbone below stride 8
     fpn_channels: int = 48
     level_channels: int = 32
     head_channels: int = 48
@@ -127,7 +130,7 @@ class _Head(nn.Module):
 class PandaNet(nn.Module):
     """``forward(images (B, 3, H, W)) -> (scores (B, M), boxes (B, M, 4), pose2d (B, M, K, 2), pose3d (B, M, K, 3))``.
 
-    ``scores`` are logits; ``M = grid_h * grid_w * N_A``. Images are BGR scaled to [0, 1].
+    ``scores`` are logits; ``M = grid_h * grid_w * N_A``. Images are normalised by :func:`.data.normalization_for`.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -138,6 +141,7 @@ class PandaNet(nn.Module):
         if self.num_anchors == 0:
             raise ValueError("PandaNet needs anchors in its config")
         self.backbone = build_backbone(config.backbone, width=config.backbone_width)
+        self.backbone.freeze(batch_norm=config.freeze_bn, stem=config.freeze_stem)
         n = config.pyramid_levels
         if config.input_height % 32 or config.input_width % 32:
             raise ValueError(f"input size must be a multiple of 32, got {config.input_height}x{config.input_width}")

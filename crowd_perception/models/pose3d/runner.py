@@ -18,7 +18,7 @@ import numpy as np
 from ...core.camera import PinholeCamera
 from ...core.types import Poses3D
 from ...runtime.preprocess import prepare_batch
-from .data import NORMALIZATION
+from .data import normalization_for
 from .model import INPUT_NAME, OUTPUT_NAMES, ModelConfig
 from .placement import BodySizePrior, default_camera, place_poses
 from .postprocess import PostprocessConfig, postprocess
@@ -107,7 +107,7 @@ class Pose3DEstimator:
     def estimate(self, image_bgr: np.ndarray, camera: PinholeCamera | None = None) -> Poses3D:
         """3D poses of everyone in ``image_bgr`` (``(H, W, 3)`` uint8 BGR); ``camera`` for this image size."""
         start = time.perf_counter()
-        batch, (transform,) = prepare_batch([image_bgr], self.input_size, NORMALIZATION)
+        batch, (transform,) = prepare_batch([image_bgr], self.input_size, normalization_for(self.config))
         network_start = time.perf_counter()
         out = self.backend.run({INPUT_NAME: batch})
         network_end = time.perf_counter()

@@ -19,6 +19,7 @@ from torch import nn
 
 from ...core.skeletons import get_skeleton
 from ...training import TrainResult, cycle, init_distributed, make_loader, save_weights, train
+from ..common.pretrained import init_backbone
 from .data import Pose3DStream, collate, fit_anchors_and_prior, frames
 from .export import export_pose3d, is_checkpoint, load_model
 from .loss import PandaNetLoss, Targets
@@ -60,6 +61,7 @@ def prepare_config(cfg: Pose3DConfig) -> Pose3DConfig:
 
 def build_task(cfg: Pose3DConfig) -> Pose3DTask:
     model = PandaNet(cfg.model)
+    init_backbone(model.backbone, cfg.model.pretrained)
     anchors = torch.from_numpy(cfg.model.anchor_boxes())
     loss = PandaNetLoss(anchors, len(cfg.model.anchors), get_skeleton(cfg.model.skeleton).num_joints,
                         cfg.selection, cfg.weighting)

@@ -37,3 +37,32 @@ def test_seed_layout_has_stride_four():
     with pytest.raises(ValueError, match="anchors"):
         PandaNet(ModelConfig())
     assert np.all(np.isfinite(cfg.anchor_boxes()))
+
+
+def test_pretrained_backbone_config_switches_input_normalisation(tiny_config):
+    """A PandaNet built on the ImageNet MobileNet v2 takes ImageNet-normalised RGB (what its weights
+    expect) in training, export metadata and the runner alike; the random-init default keeps its own."""
+    import dataclasses
+
+    from crowd_perception.models.common.pretrained import init_backbone
+    from crowd_perception.models.pose3d.data import NORMALIZATION, normalization_for
+    from crowd_perception.runtime.metadata import Normalization
+
+    assert normalization_for(tiny_config) == NORMALIZATION
+    cfg = dataclasses.replace(
+        tiny_config,
+        backbone="mobilenetv2",
+        backbone_width=1.0,
+        pretrained="mobilenetv2_imagenet.safetensors",
+        freeze_bn=True,
+        freeze_stem=True,
+    )
+    assert normalization_for(cfg) == Normalization() and Normalization().color == "rgb"
+    model = PandaNet(cfg)
+    init_backbone(model.backbone, cfg.pretrained)
+    stem = model.backbone.stem_module()
+    assert all(not p.requires_grad for p in stem.parameters())
+    first_bn = model.backbone.features[0][1]
+    assert first_bn.running_var.std() > 0  # loaded statistics, not the all-ones of a fresh layer
+    scores, *_ = model.eval()(torch.zeros(1, 3, 64, 96))
+    assert torch.isfinite(scores).all()
