@@ -112,10 +112,14 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
         "(the detector node's default score_threshold is 0.2)",
     )
     p.add_argument(
-        "--compare-hog",
-        action="store_true",
-        help="also score OpenCV's untrained HOG people detector on the same frames (the floor to beat)",
+        "--compare",
+        action="append",
+        default=[],
+        metavar="hog|MODEL",
+        help="also score another detector on the same frames: 'hog' (OpenCV's untrained HOG people "
+        "detector, the floor to beat) or a detector .onnx (e.g. the previous model); repeatable",
     )
+    p.add_argument("--section", default="", help="RESULTS.md section name (default: from --data)")
     p.add_argument("--card", type=Path, default=None, metavar="MD", help="write the model card (needs an .onnx model)")
     p.add_argument("--train-command", default="", help="the training command, for the model card")
     p.add_argument("--train-log", type=Path, default=None, help="the training log.csv, for the model card")
@@ -141,13 +145,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         f"Model `{args.model.name}` on `{args.data}` ({detector.backend.name}, "
         f"input {detector.input_size[1]}x{detector.input_size[0]}).",
     )
-    if args.compare_hog:
-        from .hog import HogPeopleDetector
-
-        baseline = run_evaluation(HogPeopleDetector(), frames, subsets)
-        body += "\n\n" + render_markdown(
-            baseline, "OpenCV HOG people detector (untrained, default settings) on the same frames."
-        )
+    for other in args.compare:
+        body += "\n\n" + _compared(other, frames, subsets, report.operating_points, args)
     print(body)
     if args.plots is not None:
         curves = {f"{g} ({s})": m for (g, s), m in report.metrics.items() if s == subsets[0]}
@@ -159,9 +158,27 @@ def _run_eval(args: argparse.Namespace) -> int:
         args.card.write_text(render_model_card(args.model, body, args.train_command, args.train_log), encoding="utf-8")
         print(f"wrote {args.card}")
     if args.results:
-        name = "detector-" + args.data.split(":")[-1].replace("/", "_").replace(".", "_").lower()
+        name = args.section or "detector-" + args.data.split(":")[-1].replace("/", "_").replace(".", "_").lower()
         update_results_section(name[:60], f"Detector on {args.data}", body)
     return 0
+
+
+def _compared(other: str, frames, subsets: list[str], operating_points: tuple[float, ...], args) -> str:
+    """The markdown of detector ``other`` ('hog' or a model file) evaluated on the same frames."""
+    from .benchmark import render_markdown, run_evaluation
+
+    if other == "hog":
+        from .hog import HogPeopleDetector
+
+        # HOG's scores are squashed SVM margins, not probabilities: no operating-point table
+        report = run_evaluation(HogPeopleDetector(), frames, subsets)
+        return render_markdown(report, "OpenCV HOG people detector (untrained, default settings) on the same frames.")
+    from .runner import PedestrianDetector
+
+    detector = PedestrianDetector(Path(other), backend=args.backend, threads=args.threads)
+    report = run_evaluation(detector, frames, subsets)
+    report.operating_points = operating_points
+    return render_markdown(report, f"Compared model `{other}` on the same frames.")
 
 
 def _latency_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """OpenCV's HOG + linear-SVM people detector (Dalal & Triggs 2005) as an untrained reference.
 
 It needs no training and no weights of ours, so it is the floor a learned detector must clear on
-real images: ``evaluate detection --compare-hog`` scores it on the same frames. OpenCV's default
+real images: ``evaluate detection --compare hog`` scores it on the same frames. OpenCV's default
 settings (``winStride`` 8, padding 8, pyramid scale 1.05, its own box grouping) are kept; the
 SVM margin is squashed by a logistic to give scores in (0, 1) (a monotone map: AP is unchanged).
 """

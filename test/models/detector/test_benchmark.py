@@ -63,4 +63,6 @@ def test_cli_commands_registered() -> None:
     args = parser.parse_args(["evaluate", "detection", "--data", "synth:bench", "--latency", "5"])
     assert args.latency == 5
     assert parser.parse_args(["ablation", "detector", "--steps", "10"]).steps == 10
+    args = parser.parse_args(["evaluate", "detection", "--compare", "hog", "--compare", "old.onnx", "--section", "s"])
+    assert args.compare == ["hog", "old.onnx"] and args.section == "s"
     assert parser.parse_args(["evaluate", "detection-latency", "--threads", "1"]).threads == "1"
