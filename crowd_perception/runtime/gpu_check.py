@@ -118,9 +118,9 @@ def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: 
 
 
 # ------------------------------------------------------------------ pipeline bench
-def _bench(variant: str, models: Sequence[str], model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Models and pipeline on TensorRT at ``args.width`` x ``args.height`` (:mod:`.benchmark`'s suite)."""
-    from .benchmark import BenchConfig, backend_name, bench_models, bench_pipeline, bench_samples
+def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, args: argparse.Namespace) -> dict:
+    """Models and pipeline on TensorRT on ``samples`` (:mod:`.benchmark`'s suite)."""
+    from .benchmark import BenchConfig, backend_name, bench_models, bench_pipeline
     from .models import load_runner
 
     config = BenchConfig(
@@ -132,7 +132,6 @@ def _bench(variant: str, models: Sequence[str], model_dir: Path, args: argparse.
         variant=variant,
     )
     runners = {name: load_runner(name, MODELS[name].onnx(model_dir, variant), backend="tensorrt") for name in models}
-    samples = bench_samples(config.frames + config.warmup, config.seed, size=(args.width, args.height))
     result: dict[str, Any] = {
         "config": dataclasses.asdict(config),
         "load_average_1min": os.getloadavg()[0],
@@ -200,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     from ..utils.results import machine_description, update_results_section
     from .backends import BackendUnavailableError
     from .backends.tensorrt import import_cudart, import_tensorrt
-    from .benchmark import render_markdown
+    from .benchmark import bench_samples, render_markdown
     from .int8 import export_int8, recorded_feeds
 
     out = args.out or (Path(os.environ["OUT"]) if os.environ.get("OUT") else None)
@@ -252,9 +251,10 @@ def run(args: argparse.Namespace) -> int:
                 section(
                     "gpu-tensorrt-parity", "TensorRT engines vs ONNX Runtime", _parity_section(report["parity"], args)
                 )
+            samples = bench_samples(args.bench_frames + args.warmup, size=(args.width, args.height))
             for precision in args.precisions:
                 variant = "int8" if precision == "int8" else ""
-                report["bench"][precision] = _bench(variant, args.models, work, args)
+                report["bench"][precision] = _bench(variant, args.models, work, samples, args)
                 _write(out, report)
                 section(
                     f"gpu-bench-tensorrt-{precision}",
