@@ -215,12 +215,14 @@ def _building(rng: np.random.Generator, palette: Palette, block: np.ndarray, col
     block[:3] *= 0.7  # roof edge
 
 
-def shopfront_texture(rng: np.random.Generator, palette: Palette, blocks: list[Block], length_m: float, res: float
-                      ) -> np.ndarray:
+def shopfront_texture(rng: np.random.Generator, palette: Palette, blocks: list[Block], length_m: float, res: float,
+                      detail_m: float | None = None) -> np.ndarray:
     """Ground floor (``SHOP_HEIGHT`` metres, rows top-down) of one side's buildings, at ``res`` pixels per metre.
 
     Each building is a run of shops (sign board, display windows with reflections, mannequins
     behind the glass, a door) or a plain wall with a door and posters printed with people.
+    Buildings starting beyond ``detail_m`` (texture metres; ``None``: none) are only ever seen
+    from far away, a few pixels tall: they get no lettering, mannequins or printed figures.
     """
     rows, cols = int(SHOP_HEIGHT * res), int(np.ceil(length_m * res))
     tex = np.zeros((rows, cols, 3), np.float32)
@@ -231,12 +233,13 @@ def shopfront_texture(rng: np.random.Generator, palette: Palette, blocks: list[B
         wall = np.clip(pick_colours(rng, palette.facades, 1, 15)[0] * rng.uniform(0.7, 1.0), 0, 255)
         view = tex[:, c0:c1]
         view[:] = wall
+        detail = detail_m is None or block.z0 < detail_m
         if rng.random() < 0.75:
-            _shops(rng, palette, view, clutter[:, c0:c1], glass[:, c0:c1], res)
+            _shops(rng, palette, view, clutter[:, c0:c1], glass[:, c0:c1], res, detail)
         else:
-            _wall_with_posters(rng, palette, view, res)
+            _wall_with_posters(rng, palette, view, res, detail)
     _reflections(rng, tex, glass, res)
-    tex *= (1.0 + 0.05 * fractal_noise(rng, (rows, cols), 2.0 * res, 3))[..., None]
+    tex *= (1.0 + 0.05 * clutter * (1.0 - glass))[..., None]  # stains on the walls
     tex += _grain(rng, (rows, cols), 4.0)[..., None]
     return tex
 
@@ -263,8 +266,9 @@ def _m(value: float, res: float) -> int:
 
 
 def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter: np.ndarray, glass: np.ndarray,
-           res: float) -> None:
-    """Shop units along a building: sign band, display window (its panes marked in ``glass``), door (in place)."""
+           res: float, detail: bool) -> None:
+    """Shop units along a building: sign band, display window (its panes marked in ``glass``), door (in place);
+    lettering and mannequins only with ``detail``."""
     rows, cols = view.shape[:2]
     floor = rows  # texture row of the pavement
     unit_start = 0
@@ -274,7 +278,8 @@ def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter
         sign = np.clip(pick_colours(rng, palette.tops, 1, 20)[0], 0, 255)
         sign_top, sign_bottom = floor - _m(3.4, res), floor - _m(2.8, res)
         view[sign_top:sign_bottom, u0:u1] = sign
-        _lettering(rng, view[sign_top:sign_bottom, u0:u1], sign)
+        if detail:
+            _lettering(rng, view[sign_top:sign_bottom, u0:u1], sign)
         door_w = _m(1.1, res)
         door_at = u0 if rng.random() < 0.5 else u1 - door_w
         win0, win1 = (u0 + door_w + _m(0.15, res), u1) if door_at == u0 else (u0, u1 - door_w - _m(0.15, res))
@@ -282,7 +287,7 @@ def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter
         if win1 - win0 > _m(1.0, res):
             window = view[glass_top:glass_bottom, win0:win1]
             pane = glass[glass_top:glass_bottom, win0:win1]
-            _display_window(rng, palette, window, clutter[glass_top:glass_bottom, win0:win1], pane, res)
+            _display_window(rng, palette, window, clutter[glass_top:glass_bottom, win0:win1], pane, res, detail)
         view[floor - _m(2.4, res) : floor, door_at : door_at + door_w] = pick_colours(rng, palette.windows, 1, 10)[0] * 0.6
         if rng.random() < 0.3:  # awning: stripes over the window
             awning = view[sign_bottom : sign_bottom + _m(0.45, res), u0:u1]
@@ -306,16 +311,16 @@ def _lettering(rng: np.random.Generator, band: np.ndarray, colour: np.ndarray) -
 
 
 def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarray, clutter: np.ndarray,
-                    pane: np.ndarray, res: float) -> None:
-    """Shop window (in place): dim interior (``clutter``: noise of its size) with shelves and mannequins,
-    and mullions; ``pane`` (same size) is set to 1 on the glass, which gets reflections later."""
+                    pane: np.ndarray, res: float, detail: bool) -> None:
+    """Shop window (in place): dim interior (``clutter``: noise of its size) with shelves and (with ``detail``)
+    mannequins, and mullions; ``pane`` (same size) is set to 1 on the glass, which gets reflections later."""
     rows, cols = window.shape[:2]
     interior = pick_colours(rng, palette.windows, 1, 12)[0] * rng.uniform(0.8, 1.5)
     window[:] = interior * (1.0 + 0.25 * clutter)[..., None]
     for shelf in range(int(rng.integers(0, 4))):
         r = rows - _m(0.5 + 0.45 * shelf, res)
         window[r : r + 2] = np.clip(interior * 1.8, 0, 255)
-    count = int(rng.integers(0, 4)) if rng.random() < 0.55 else 0
+    count = int(rng.integers(0, 4)) if detail and rng.random() < 0.55 else 0
     for i in range(count):  # mannequins standing on the display floor
         style = "mannequin" if rng.random() < 0.6 else "clothed"
         spheres, enabled, colours = make_figure(rng, palette, style)
@@ -327,8 +332,8 @@ def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarr
         pane[:, c : c + 2] = 0.0
 
 
-def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndarray, res: float) -> None:
-    """Plain ground floor (in place): a door and framed posters printed with people."""
+def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndarray, res: float, detail: bool) -> None:
+    """Plain ground floor (in place): a door and framed posters (printed with people only with ``detail``)."""
     rows, cols = view.shape[:2]
     door = int(rng.uniform(0.1, 0.8) * cols)
     view[rows - _m(2.3, res) :, door : door + _m(1.0, res)] = pick_colours(rng, palette.windows, 1, 10)[0] * 0.5
@@ -336,18 +341,19 @@ def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndar
     while x < cols - _m(1.4, res):
         width, height = _m(rng.uniform(0.9, 1.3), res), _m(rng.uniform(1.5, 2.0), res)
         if rng.random() < 0.6 and not (door - width < x < door + _m(1.0, res)):
-            _poster(rng, palette, view[rows - _m(0.4, res) - height : rows - _m(0.4, res), x : x + width], res)
+            _poster(rng, palette, view[rows - _m(0.4, res) - height : rows - _m(0.4, res), x : x + width], res,
+                    detail)
         x += width + _m(rng.uniform(0.5, 2.5), res)
 
 
-def _poster(rng: np.random.Generator, palette: Palette, area: np.ndarray, res: float) -> None:
-    """A framed print of one or two people, life size or larger, on a coloured backdrop (in place)."""
+def _poster(rng: np.random.Generator, palette: Palette, area: np.ndarray, res: float, detail: bool) -> None:
+    """A framed print on a coloured backdrop (in place): one or two people, life size or larger, with ``detail``."""
     area[:] = 35.0  # frame
     inner = area[2:-2, 2:-2]
     top, bottom = pick_colours(rng, palette.tops, 2, 30)
     t = np.linspace(0.0, 1.0, inner.shape[0], dtype=np.float32)[:, None, None]
     inner[:] = (1 - t) * top + t * bottom
-    count = 1 if rng.random() < 0.7 else 2
+    count = (1 if rng.random() < 0.7 else 2) if detail else 0
     scale = rng.uniform(0.7, 1.6)  # close-ups are cropped at the frame
     for i in range(count):
         spheres, enabled, colours = make_figure(rng, palette, "clothed", gait=rng.choice([0, 1]))
@@ -359,19 +365,22 @@ def _poster(rng: np.random.Generator, palette: Palette, area: np.ndarray, res: f
 
 
 def sky_image(rng: np.random.Generator, palette: Palette, pose: CameraPose) -> np.ndarray:
-    """BGR uint8 sky for the camera: zenith-to-horizon gradient with soft clouds (none to overcast)."""
+    """BGR uint8 sky for the camera: zenith-to-horizon gradient with soft clouds (none to overcast).
+
+    Drawn at a quarter of the resolution and upsampled: a sky has no detail finer than that.
+    """
     k = pose.intrinsics
     top = pick_colours(rng, palette.sky_top, 1, 8)[0]
     horizon_colour = pick_colours(rng, palette.sky_horizon, 1, 8)[0]
     # Horizon row: image of a far point straight ahead at camera height.
     far = pose.to_camera(pose.centre + np.array([0.0, 0.0, 1e4]))
     horizon = float(np.clip(k.fy * far[1] / far[2] + k.cy, 1.0, k.height - 1.0))
-    t = np.clip(np.arange(k.height, dtype=np.float32) / horizon, 0.0, 1.0)[:, None, None]
-    sky = (1 - t) * top + t * horizon_colour
     small = (max(2, k.height // 4), max(2, k.width // 4))
-    clouds = cv2.resize(fractal_noise(rng, small, small[1] / 3.0, 4), (k.width, k.height))
+    rows = (np.arange(small[0], dtype=np.float32) + 0.5) * (k.height / small[0])
+    t = np.clip(rows / horizon, 0.0, 1.0)[:, None, None]
+    sky = (1 - t) * top + t * horizon_colour
+    clouds = fractal_noise(rng, small, small[1] / 3.0, 4)
     cover = rng.uniform(-0.8, 1.2)
     alpha = np.clip(0.5 * (clouds + cover), 0.0, 0.9)[..., None] * (1.0 - 0.6 * t)
-    grey = rng.uniform(190.0, 245.0)
-    sky = sky + alpha * (np.float32(grey) - sky)
-    return np.clip(sky, 0, 255).astype(np.uint8)
+    sky = sky + alpha * (np.float32(rng.uniform(190.0, 245.0)) - sky)
+    return cv2.resize(np.clip(sky, 0, 255).astype(np.uint8), (k.width, k.height), interpolation=cv2.INTER_LINEAR)
