@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import CrowdPerceptionError
 from .replay import STAGES, default_config_path
 
 __all__ = [
@@ -65,7 +66,7 @@ OUTPUTS = {"detector": "detections", "occluded_pose": "poses_2d", "pose3d": "pos
 GRAPH_ID_VARIABLE = "CROWD_PERCEPTION_GRAPH_ID"  # marks every process of one graph (orphan check)
 
 
-class GraphError(RuntimeError):
+class GraphError(CrowdPerceptionError, RuntimeError):
     """A graph that cannot start (a node exited, or never appeared) or did not stop cleanly."""
 
 

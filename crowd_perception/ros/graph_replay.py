@@ -357,6 +357,7 @@ def replay_graph(input_bag: str | Path, output_bag: str | Path, *, config: str |
         graph = NodeGraph(stages, config=config, namespace=namespace, image_topic=image_topic,
                           camera_info_topic=camera_info_topic, backend=backend)
         graph.start()
+    failed = True
     try:
         own_client = client is None
         client = client or GraphClient(graph, stages)
@@ -372,6 +373,7 @@ def replay_graph(input_bag: str | Path, output_bag: str | Path, *, config: str |
             client.wait_diagnostics(lambda d: _diagnosed(d, names, report.frames, client), 3 * period + 2.0)
             report.diagnostics = _node_diagnostics(client, graph)
             report.qos_events = list(client.qos_events)
+            failed = False
         finally:
             if own_client:
                 client.close()
@@ -379,8 +381,10 @@ def replay_graph(input_bag: str | Path, output_bag: str | Path, *, config: str |
         if own_graph:
             report.exits = graph.stop()
             report.node_qos_warnings = _qos_warnings(graph)
-            if not keep_logs and report.clean_shutdown:
+            if not keep_logs and not failed and report.clean_shutdown:
                 graph.cleanup()
+            elif failed or not report.clean_shutdown:
+                _LOG.warning("node logs kept in %s", graph.log_dir)
         else:
             report.node_qos_warnings = _qos_warnings(graph)
     return report
@@ -432,6 +436,9 @@ def _play(input_bag: str | Path, output_bag: str | Path, client: GraphClient, gr
             report.frames += 1
             stamp = frame.header.stamp_ns + stamp_offset_ns
             image_msg, info_msg = frame.image_msg, frame.camera_info_msg
+            if image_msg is None:  # not even deserialisable: nothing to publish
+                report.skipped.append((frame.index, frame.fault or "undecodable image"))
+                continue
             if stamp_offset_ns:
                 image_msg = _restamped(image_msg, stamp)
                 info_msg = _restamped(info_msg, stamp) if info_msg is not None else None
@@ -552,6 +559,13 @@ def results_markdown(graph_report: GraphReplayReport, offline: Any, comparison: 
 def run_replay_command(args: Any) -> int:
     """``crowd-perception replay --graph [--results]`` (arguments of ``replay``)."""
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    try:
+        import rclpy  # noqa: F401
+
+        from crowd_perception.msg import DetectionArray  # noqa: F401
+    except ImportError as exc:
+        raise GraphError(f"replay --graph needs rclpy and the generated crowd_perception.msg (a sourced ROS 2 "
+                         f"workspace, or scripts/setup.sh for the pip wheels): {exc}") from exc
     report = replay_graph(args.bag, args.out, config=args.config, stages=stages, backend=args.backend,
                           namespace=args.namespace, image_topic=args.image_topic,
                           camera_info_topic=args.camera_info_topic, storage=args.storage)
