@@ -16,7 +16,7 @@ import numpy as np
 from ..core.annotations import FrameAnnotation, PersonAnnotations
 from ..core.camera import PinholeCamera
 from ..core.skeletons import BODY22
-from .body import HEAD_SPHERE, PART_COLOUR_ROLE, body_spheres, part_enabled, pose_joints
+from .body import HEAD_SPHERE, PART_COLOUR_ROLE, PARTS, body_spheres, part_enabled, pose_joints
 from .config import SequenceConfig, SynthConfig
 from .crowd import Crowd
 from .effects import sample_effects
@@ -35,6 +35,11 @@ _MIN_ROOT_DEPTH = 1.0  # metres; closer people would fill the frame and cross th
 _ROLE_INDEX = {"top": 0, "bottom": 1, "shoe": 2, "skin": 3, "hair": 4, "bag": 5, "sleeve": 0}
 _ROLES = np.array([_ROLE_INDEX[r] for r in PART_COLOUR_ROLE])  # part -> index into Crowd.colours
 _SLEEVES = np.array([r == "sleeve" for r in PART_COLOUR_ROLE])  # forearms: top colour, or skin if short
+# Light from above: the lower a part, the less sky it sees (ambient occlusion, a body's own shade).
+_PART_SHADE = np.array([{"hips": 0.92, "neck": 0.9, "left_forearm": 0.93, "right_forearm": 0.93, "left_hand": 0.92,
+                         "right_hand": 0.92, "left_thigh": 0.88, "right_thigh": 0.88, "left_shank": 0.8,
+                         "right_shank": 0.8, "left_foot": 0.75, "right_foot": 0.75, "skirt": 0.9,
+                         "handbag": 0.9}.get(part, 1.0) for part in PARTS])
 
 
 @dataclass
@@ -134,13 +139,14 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
         yield Sample(effects.apply(image, rng), annotation)
 
 
-def _part_colours(crowd: Crowd, keep: np.ndarray) -> np.ndarray:
-    """``(N, parts, 3)`` BGR of every body part from each identity's clothing, skin and hair colours."""
+def _part_colours(crowd: Crowd, keep: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """``(N, parts, 3)`` BGR of every body part from each identity's clothing, skin and hair colours,
+    lit from above (lower parts darker) and by ``light`` (N,), the sunlight where each one stands."""
     identity = crowd.colours[keep]
     colours = identity[:, _ROLES]
     sleeves = np.where(crowd.shapes.long_sleeves[keep][:, None], identity[:, 0], identity[:, 3])
     colours[:, _SLEEVES] = sleeves[:, None]
-    return colours
+    return colours * (_PART_SHADE[None, :] * light[:, None])[..., None]
 
 
 def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: Street, sun: np.ndarray
@@ -157,7 +163,8 @@ def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: St
     keep = _in_view(spheres_cam, joints_cam, pose.intrinsics)
     spheres_cam, joints_cam = spheres_cam[keep], joints_cam[keep]
     draw_shadows(image, pose, crowd.position[keep], sun)
-    raster = rasterise(image, pose, spheres_cam, _part_colours(crowd, keep), part_enabled(crowd.shapes.take(keep)),
+    colours = _part_colours(crowd, keep, street.light_at(crowd.position[keep]))
+    raster = rasterise(image, pose, spheres_cam, colours, part_enabled(crowd.shapes.take(keep)),
                        crowd.position[keep], street.occluders)
     paint_patterns(image, raster, crowd.shapes.pattern[keep])
     instances = instance_map(raster)

@@ -18,7 +18,7 @@ from .clutter import place_clutter
 from .objects import Cuboid, Occluder
 from .palette import Palette
 from .rig import CameraPose
-from .shadows import bake_shadows
+from .shadows import GroundLight, bake_shadows
 from .textures import SHOP_HEIGHT, Block, facade_texture, ground_texture, shopfront_texture, sky_image
 
 __all__ = ["StreetLayout", "Cuboid", "Occluder", "Street", "build_street", "clip_polygon_near"]
@@ -122,11 +122,16 @@ class Street:
     """Everything static in one sequence: layout, textured surfaces, sky and occluders."""
 
     def __init__(self, layout: StreetLayout, planes: list[_TexturedPlane], sky: np.ndarray,
-                 occluders: list[Occluder]) -> None:
+                 occluders: list[Occluder], light: GroundLight | None = None) -> None:
         self.layout = layout
         self.planes = planes
         self.sky = sky
         self.occluders = occluders
+        self.light = light
+
+    def light_at(self, ground: np.ndarray) -> np.ndarray:
+        """``(N,)`` sunlight factor at ground points ``(N, 2)`` ``(x, z)``: 1 in the sun or under clouds, less in shadow."""
+        return np.ones(len(ground)) if self.light is None else self.light.at(ground)
 
     def render_background(self, pose: CameraPose) -> np.ndarray:
         """Sky, ground and facades seen from ``pose`` as a BGR image."""
@@ -148,12 +153,12 @@ def build_street(rng: np.random.Generator, palette: Palette, layout: StreetLayou
                                                          and side * sun[0] < 0)
         planes += [facade, shopfront]
     texture, x_lo = ground_texture(rng, palette, layout, _GROUND_RES)
-    bake_shadows(texture, (x_lo, layout.z_start), _GROUND_RES, sun, layout.facade_x, blocks, layout.z_start,
-                 occluders)
+    light = bake_shadows(texture, (x_lo, layout.z_start), _GROUND_RES, sun, layout.facade_x, blocks, layout.z_start,
+                         occluders)
     rx, rz = _GROUND_RES
     ground = _TexturedPlane(_to_uint8(texture), np.array([x_lo, 0.0, layout.z_start]), np.array([1.0 / rx, 0.0, 0.0]),
                             np.array([0.0, 0.0, 1.0 / rz]))
-    return Street(layout, [ground, *planes], sky_image(rng, palette, pose0), occluders)
+    return Street(layout, [ground, *planes], sky_image(rng, palette, pose0), occluders, light)
 
 
 def _to_uint8(texture: np.ndarray) -> np.ndarray:

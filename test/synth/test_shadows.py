@@ -38,3 +38,11 @@ def test_buildings_shade_the_street_only_on_the_side_the_sun_is_behind():
     overcast = _ground()
     bake_shadows(overcast, ORIGIN, RES, np.zeros(2), 8.0, blocks, 0.0, [])
     assert np.all(overcast == 100.0)
+
+
+def test_ground_light_tells_who_stands_in_a_shadow():
+    pole = Occluder("pole", (box(0.0, 20.0, (0.2, 4.0, 0.2), 0.0, np.zeros(3)),), np.array([-0.1, 0.1, 19.9, 20.1]))
+    light = bake_shadows(_ground(), ORIGIN, RES, np.array([1.0, 0.0]), 9.0, {}, 0.0, [pole])
+    factors = light.at(np.array([[2.0, 20.0], [-2.0, 20.0], [50.0, 100.0]]))  # the last one off the texture
+    assert factors[0] < 1.0 - 0.8 * SHADOW_STRENGTH and factors[1] == 1.0 and factors[2] == 1.0
+    assert bake_shadows(_ground(), ORIGIN, RES, np.zeros(2), 9.0, {}, 0.0, [pole]) is None  # overcast
