@@ -209,6 +209,8 @@ class BagReader:
             self._reader = Reader(self.path)
             self._reader.open()
         except FileNotFoundError as exc:
+            if self.path.exists():  # a folder without metadata.yaml, or a file of another kind
+                raise BagError(f"{self.path} is not a rosbag2 ({exc})") from exc
             raise BagError(f"bag {self.path} does not exist") from exc
         except Exception as exc:  # rosbags raises several types for broken storage
             raise BagError(f"cannot open bag {self.path}: {type(exc).__name__}: {exc}") from exc

@@ -155,7 +155,34 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _probe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", type=Path, help="MOTChallenge ground truth for the prediction-file cases "
+                                                "(default: ../shared/fixtures/mot15_tud_gt when present)")
+    parser.add_argument("--config", type=Path, help="params file the replay cases use (default: the shipped one)")
+    parser.add_argument("--results", action="store_true", help="write the fault table into docs/RESULTS.md")
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    import logging
+
+    from .probe import results_markdown, run_probe
+
+    gt = args.gt or Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "mot15_tud_gt"
+    logging.getLogger().setLevel(logging.ERROR)  # the cases' own warnings are what they provoke
+    results = run_probe(gt if gt.is_dir() else None, args.config)
+    body = results_markdown(results)
+    print(body)
+    if args.results:
+        from ..utils.results import update_results_section
+
+        title = "Hardening: faulty inputs, what each one does"
+        print(f"results: {update_results_section('hardening', title, body)}")
+    return 0 if all(r.outcome not in ("crash", "silently wrong") for r in results) else 1
+
+
 COMMANDS = [
+    Command(("hardening-probe",), "feed faulty inputs (bags, frames, params, predictions, recordings) and tabulate "
+            "what each does", _probe_arguments, _run_probe),
     Command(("bag", "import"), "a folder of images or a video (+ camera_calibration YAML) -> a rosbag2 for replay",
             _import_arguments, _run_import),
     Command(("replay",), "run the node stages frame-locked over a rosbag2, write a bag with all outputs",

@@ -271,6 +271,7 @@ def replay_bag(input_bag: str | Path, output_bag: str | Path, pipeline: Pipeline
 def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, report: ReplayReport,
                    topics: dict[str, str], image_topic: str | None, camera_info_topic: str | None,
                    on_frame: Callable[[int, FrameOutputs], None] | None, strict: bool) -> None:
+    image_topic = reader.image_topic(image_topic)  # a bag without it is an error, not a replay that "ends early"
     ours = set(topics.values())
     copied = set()
     for connection in reader.connections:
