@@ -65,14 +65,22 @@ class PinholeCamera:
         ``P`` is absent or all zero (as many drivers leave it). An all-zero ``K`` means
         "uncalibrated" in ROS and is an error here.
         """
+        camera = None
         if p is not None:
             p_arr = np.asarray(p, dtype=np.float64).reshape(3, 4)
             if np.any(p_arr != 0):
-                return cls.from_matrix(p_arr[:, :3], width, height)
-        k_arr = np.asarray(k, dtype=np.float64)
-        if k_arr.size == 9 and np.all(k_arr == 0):
-            raise InvalidIntrinsicsError("CameraInfo K is all zero (uncalibrated camera)")
-        return cls.from_matrix(k_arr, width, height)
+                camera = cls.from_matrix(p_arr[:, :3], width, height)
+        if camera is None:
+            k_arr = np.asarray(k, dtype=np.float64)
+            if k_arr.size == 9 and np.all(k_arr == 0):
+                raise InvalidIntrinsicsError("CameraInfo K is all zero (uncalibrated camera)")
+            camera = cls.from_matrix(k_arr, width, height)
+        # a field of view under ~0.06 degrees: a unit mistake (fx in micrometres), not a lens;
+        # it would place people tens of kilometres away and call them "placed with intrinsics"
+        if max(camera.fx, camera.fy) > 1000.0 * max(camera.width, camera.height):
+            raise InvalidIntrinsicsError(f"implausible focal length fx={camera.fx} fy={camera.fy} for a "
+                                         f"{camera.width}x{camera.height} image")
+        return camera
 
     @property
     def matrix(self) -> np.ndarray:

@@ -132,7 +132,8 @@ class Pipeline:
             out.poses_2d = timed("occluded_pose", lambda: self.pose.process(image, out.detections))
         if self.pose3d is not None:
             cam, _ = camera_for_image(camera, image.shape[1], image.shape[0])
-            out.poses_3d = timed("pose3d", lambda: self.pose3d.process(image, cam))
+            if cam is not None or not self.pose3d.config.require_camera_info:  # else skipped, as pose3d_node does
+                out.poses_3d = timed("pose3d", lambda: self.pose3d.process(image, cam))
         if self.tracker is not None:
             cfg = self.tracker.config
             out.tracks = timed("tracker", lambda: self.tracker.process(
@@ -191,6 +192,7 @@ class ReplayReport:
     undecodable_messages: dict[str, int] = field(default_factory=dict)  # other topics' unreadable messages
     stage_seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    camera_info: dict[str, int] = field(default_factory=dict)  # frames without a usable CameraInfo, by reason
     complete: bool = False  # every input message was read and every frame written
     ended_early: str | None = None  # why reading the input stopped before its end
 
@@ -214,6 +216,9 @@ class ReplayReport:
             skipped = f", {len(self.skipped)} skipped ({reasons})"
         text = (f"{self.frames} frames: {self.processed} processed, {len(self.failed)} failed{skipped}; "
                 f"{self.fps:.2f} FPS end to end; per frame: {stages}")
+        if self.camera_info:
+            reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.camera_info.items()))
+            text += f"\nframes without a usable CameraInfo: {reasons}"
         if self.ended_early:
             text += f"\ninput ended early: {self.ended_early}"
         return text
@@ -226,6 +231,7 @@ class ReplayReport:
         return json.dumps({
             "complete": self.complete, "frames": self.frames, "processed": self.processed,
             "failed": len(self.failed), "skipped": self.skipped_by_reason(), "ended_early": self.ended_early,
+            "camera_info": self.camera_info,
         }, sort_keys=True)
 
 
@@ -294,6 +300,8 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
                 _LOG.warning("frame %d (stamp %d) skipped: %s", frame.index, frame.header.stamp_ns, frame.fault_detail)
                 outputs = pipeline.run_empty(frame.header.stamp_ns, homography)
             else:
+                if pipeline.pose3d is not None:
+                    _count_camera(report, frame, pipeline.pose3d.config.require_camera_info)
                 try:
                     outputs = pipeline.run(frame.image, frame.header.stamp_ns, frame.camera, homography)
                 except Exception as exc:  # counted, the replay goes on: one output per frame
@@ -317,6 +325,20 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
         _LOG.error("%s", exc)
     report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
     report.complete = report.ended_early is None
+
+
+def _count_camera(report: ReplayReport, frame: Any, required: bool) -> None:
+    """Count (and warn about) a frame whose CameraInfo is missing, invalid or for another image size."""
+    width, height = frame.size
+    camera, reason = camera_for_image(frame.camera, width, height)
+    if camera is not None:
+        return
+    key = "invalid CameraInfo" if frame.camera_error else ("no CameraInfo" if frame.camera_info_msg is None
+                                                            else "CameraInfo for another image size")
+    if report.camera_info.get(key, 0) == 0:
+        action = "3D poses skipped (require_camera_info)" if required else "3D poses root-relative only"
+        _LOG.warning("frame %d: %s: %s; %s", frame.index, key, frame.camera_error or reason, action)
+    report.camera_info[key] = report.camera_info.get(key, 0) + 1
 
 
 def _homography(frame: Any, strict: bool) -> np.ndarray | None:

@@ -35,3 +35,12 @@ def test_scaled_camera_projects_scaled_pixels():
     cam = PinholeCamera.from_fov(960, 540, 70.0)
     p = np.array([0.3, 0.2, 7.0])
     assert np.allclose(cam.scaled(0.5).project(p), cam.project(p) * 0.5)
+
+
+def test_implausible_focal_length_in_camera_info_is_refused():
+    from crowd_perception.core.camera import InvalidIntrinsicsError
+
+    k = [1e12, 0, 320, 0, 1e12, 240, 0, 0, 1]
+    with pytest.raises(InvalidIntrinsicsError, match="implausible focal length"):
+        PinholeCamera.from_camera_info(k, 640, 480)
+    assert PinholeCamera.from_camera_info([5000, 0, 320, 0, 5000, 240, 0, 0, 1], 640, 480).fx == 5000  # a long lens

@@ -142,7 +142,7 @@ def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_pat
     assert "2 skipped (1 malformed image, 1 unsupported encoding)" in report.summary()
     frames, info = _outputs_per_frame(tmp_path / "out")
     assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
-                    "skipped": {"malformed image": 1, "unsupported encoding": 1}}
+                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}}
     assert [f.header.stamp_ns for f in frames] == stamps
     for frame in frames:  # one output of every kind per input, with the input's header
         for topic in bagio.OUTPUT_TOPICS.values():
@@ -214,3 +214,45 @@ def test_an_interrupted_replay_is_marked_incomplete_and_evaluate_says_so(tmp_pat
     assert main(["evaluate", "--bag", str(tmp_path / "out")]) == 1
     captured = capsys.readouterr()
     assert "INCOMPLETE" in captured.out and "did not finish" in captured.err
+
+
+def _bag_with_camera(path, camera_for):
+    """Synthetic frames whose CameraInfo is ``camera_for(i)`` (None: no CameraInfo message)."""
+    from crowd_perception.core.types import Header
+
+    with bagio.BagWriter(path) as bag:
+        for i, sample in enumerate(make_samples(4)):
+            stamp = int(sample.annotation.stamp_ns)
+            header = Header(stamp, "cam")
+            bag.write(bagio.IMAGE_TOPIC, convert.image_to_msg(sample.image, header, bag.kit), stamp)
+            info = camera_for(i, sample.annotation.camera, header, bag.kit)
+            if info is not None:
+                bag.write(bagio.CAMERA_INFO_TOPIC, info, stamp)
+
+
+def test_replay_reports_camera_info_and_honours_require_camera_info(tmp_path):
+    from crowd_perception.ros.replay import Pipeline
+
+    def camera(i, cam, header, kit):
+        if i == 0:
+            return None  # nothing yet
+        msg = convert.camera_to_msg(cam, header, kit)
+        if i == 2:  # fx in the wrong unit: 1e12 px
+            msg.p[0] = msg.k[0] = 1e12
+        return msg
+
+    _bag_with_camera(tmp_path / "in", camera)
+    report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
+    assert report.processed == 4 and report.camera_info == {"no CameraInfo": 1, "invalid CameraInfo": 1}
+    assert "frames without a usable CameraInfo: 1 invalid CameraInfo, 1 no CameraInfo" in report.summary()
+    frames, _ = _outputs_per_frame(tmp_path / "out")
+    placed = [convert.poses3d_from_msg(f.messages[bagio.OUTPUT_TOPICS["poses_3d"]])[1].placed_with_intrinsics.all()
+              for f in frames]
+    assert placed == [False, True, False, True]  # never "placed" with fx = 1e12
+    params = tmp_path / "p.yaml"
+    params.write_text("/**/pose3d_node:\n  ros__parameters:\n    require_camera_info: true\n")
+    runners = {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
+               "pose3d": FakePose3DEstimator()}
+    report = replay_bag(tmp_path / "in", tmp_path / "strict_cam", Pipeline.from_config(params, runners=runners))
+    frames, _ = _outputs_per_frame(tmp_path / "strict_cam")
+    assert [bagio.OUTPUT_TOPICS["poses_3d"] in f.messages for f in frames] == [False, True, False, True]
