@@ -98,13 +98,18 @@ def _aberrate(image: np.ndarray, shift: float) -> np.ndarray:
 
 
 def _gain_map(vignetting: float, cast: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(H, W, 3) uint8: ``1 - vignetting * r^2`` (``r`` = 1 at the corners) times ``cast / max(cast)``, times 255."""
+    """(H, W, 3) uint8: ``1 - vignetting * r^2`` (``r`` = 1 at the corners) times ``cast / max(cast)``, times 255.
+
+    The map is smooth, so it is computed on an eighth of the pixels and upsampled.
+    """
+    small_w, small_h = max(2, width // 8), max(2, height // 8)
     half = np.float32(np.hypot(width, height) / 2)
-    x = (np.arange(width, dtype=np.float32) - (width - 1) / 2) / half
-    y = (np.arange(height, dtype=np.float32) - (height - 1) / 2) / half
+    x = ((np.arange(small_w, dtype=np.float32) + 0.5) * (width / small_w) - width / 2) / half
+    y = ((np.arange(small_h, dtype=np.float32) + 0.5) * (height / small_h) - height / 2) / half
     falloff = 1.0 - vignetting * (x[None, :] ** 2 + y[:, None] ** 2)
     balance = (cast / cast.max()).astype(np.float32)
-    return np.round(255.0 * falloff[..., None] * balance).astype(np.uint8)
+    small = np.round(255.0 * falloff[..., None] * balance).astype(np.uint8)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, height: int) -> Effects:
@@ -123,9 +128,9 @@ def sample_effects(rng: np.random.Generator, domain: DomainConfig, width: int, h
         # A 256 px tile repeated over the frame (plus a margin for the per-frame offsets): sensor
         # noise has no structure at that scale, and the tile is cheap to draw per sequence.
         tile = np.round(rng.standard_normal((256, 256, 3), dtype=np.float32) * noise_std)
-        reps = (-(-(height + 32) // 256), -(-(width + 32) // 256), 1)
-        pool = np.tile(tile, reps)[: height + 32, : width + 32]
-        noise = np.stack([np.clip(pool, 0, 255), np.clip(-pool, 0, 255)]).astype(np.uint8)
+        parts = np.stack([np.clip(tile, 0, 255), np.clip(-tile, 0, 255)]).astype(np.uint8)
+        reps = (1, -(-(height + 32) // 256), -(-(width + 32) // 256), 1)
+        noise = np.ascontiguousarray(np.tile(parts, reps)[:, : height + 32, : width + 32])
     quality = round(float(rng.uniform(*domain.jpeg_quality)))
     streak = rng.uniform(*domain.motion_blur_px) * px
     angle = rng.normal(0.0, 0.35)  # mostly horizontal (turning, passing), some vertical (pitching)

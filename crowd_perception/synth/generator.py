@@ -22,6 +22,7 @@ from .crowd import Crowd
 from .effects import sample_effects
 from .garments import paint_patterns
 from .labels import instance_map, joint_states, visible_boxes
+from .object_faces import ObjectBatch
 from .palette import get_palette
 from .raster import draw_shadows, project_spheres, rasterise
 from .rig import CameraPose, EgoMotion
@@ -116,6 +117,7 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
     obstacles = np.array([o.footprint for o in street.occluders]).reshape(-1, 4)
     crowd = Crowd(rng, palette, layout, spec, camera_z=pose.centre[2], obstacles=obstacles)
     effects = sample_effects(rng, domain, cam.width, cam.height)
+    objects = ObjectBatch(street.occluders)  # stacked once: they never move
     sun = 1.7 * sun  # the shadow of a 1.7 m person's head
     for frame in range(spec.frames):
         t = frame / config.fps
@@ -123,7 +125,7 @@ def _sequence(config: SynthConfig, spec: SequenceConfig, name: str, index: int, 
         if frame:
             crowd.step(1.0 / config.fps, pose.centre[2])
         image = street.render_background(pose)
-        persons, instances = _render_people(image, pose, crowd, street, sun)
+        persons, instances = _render_people(image, pose, crowd, street, objects, sun)
         annotation = FrameAnnotation(
             image_id=f"{name}/{frame:06d}",
             width=cam.width,
@@ -149,9 +151,10 @@ def _part_colours(crowd: Crowd, keep: np.ndarray, light: np.ndarray) -> np.ndarr
     return colours * (_PART_SHADE[None, :] * light[:, None])[..., None]
 
 
-def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: Street, sun: np.ndarray
-                   ) -> tuple[PersonAnnotations, np.ndarray]:
-    """Pose, place, cull and draw everybody onto ``image``; returns their ground truth and instance map.
+def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: Street, objects: ObjectBatch,
+                   sun: np.ndarray) -> tuple[PersonAnnotations, np.ndarray]:
+    """Pose, place, cull and draw everybody onto ``image`` together with the street's ``objects``;
+    returns their ground truth and instance map.
 
     ``sun`` is the ground displacement (x, z) of a 1.7 m person's head shadow."""
     joints = pose_joints(crowd.shapes, crowd.gait, crowd.phase)
@@ -165,7 +168,7 @@ def _render_people(image: np.ndarray, pose: CameraPose, crowd: Crowd, street: St
     draw_shadows(image, pose, crowd.position[keep], sun)
     colours = _part_colours(crowd, keep, street.light_at(crowd.position[keep]))
     raster = rasterise(image, pose, spheres_cam, colours, part_enabled(crowd.shapes.take(keep)),
-                       crowd.position[keep], street.occluders)
+                       crowd.position[keep], objects)
     paint_patterns(image, raster, crowd.shapes.pattern[keep])
     instances = instance_map(raster)
     vis_boxes, vis_pixels = visible_boxes(instances, raster.boxes)

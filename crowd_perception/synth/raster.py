@@ -31,14 +31,14 @@ from .hulls import (
     project_spheres,
     to_fixed,
 )
+from .object_faces import ObjectBatch, object_faces
+from .objects import Occluder
 from .rig import CameraPose
-from .world import NEAR, Cuboid, Occluder, clip_polygon_near
 
 __all__ = ["Raster", "rasterise", "project_spheres", "draw_shadows", "to_fixed", "from_fixed", "CIRCLE_POINTS",
            "MIN_RADIUS_PX"]
 
 _PART_INDEX = padded_index(PART_SPHERES)  # part -> its spheres, padded to a fixed width
-_FACE_SHADE = np.array([0.8, 0.8, 0.6, 1.1, 0.9, 0.9])  # -X, +X, -Y, +Y, -Z, +Z
 
 
 @dataclass
@@ -63,72 +63,6 @@ class Raster:
 def _part_polygons(ellipses: np.ndarray, min_radius: float = MIN_RADIUS_PX) -> np.ndarray:
     """Fixed-point convex polygon of every body part of every person: ``(N, parts, CIRCLE_POINTS, 2)``."""
     return hull_polygons(ellipses, _PART_INDEX, min_radius)
-
-
-def _occluder_faces(occluder: Occluder, pose: CameraPose) -> list[tuple[np.ndarray, list[float]]]:
-    """Front-facing cuboid faces of an occluder as ``(fixed-point polygon, shaded colour)`` in draw order.
-
-    Occluders entirely behind the near plane or outside the view are skipped; only faces that
-    cross the near plane are clipped (one vectorised projection for the rest).
-    """
-    k = pose.intrinsics
-    corners = occluder.corners  # (C, 6, 4, 3)
-    cam = pose.to_camera(corners)
-    z = cam[..., 2]
-    if z.max() < NEAR:
-        return []
-    safe = np.where(z > NEAR, z, NEAR)
-    u = k.fx * cam[..., 0] / safe + k.cx
-    if (u.max() < 0 and (cam[..., 0] < 0).all()) or (u.min() >= k.width and (cam[..., 0] > 0).all()):
-        return []
-    pixels = to_fixed(np.stack([u, k.fy * cam[..., 1] / safe + k.cy], axis=-1))
-    facing = np.einsum("fk,cfk->cf", Cuboid.NORMALS, pose.centre - corners.mean(axis=2)) > 0
-    shades = np.clip(occluder.colours[:, None, :] * _FACE_SHADE[None, :, None], 0, 255)
-    faces = []
-    for c, f in zip(*np.nonzero(facing), strict=True):
-        if z[c, f].min() >= NEAR:
-            polygon = pixels[c, f]
-        else:
-            clipped = clip_polygon_near(cam[c, f])
-            if len(clipped) < 3:
-                continue
-            polygon = to_fixed(pose.project(clipped))
-        faces.append((polygon, shades[c, f].tolist()))
-    return faces
-
-
-def _hull_faces(occluders: list[Occluder], pose: CameraPose) -> list[list[tuple[np.ndarray, list[float]]]]:
-    """Per occluder, ``(fixed-point polygon, colour)`` of its hulls in the view, traced in one batch.
-
-    A hull with a sphere reaching the near plane is left out (it is about to leave the view).
-    """
-    out: list[list[tuple[np.ndarray, list[float]]]] = [[] for _ in occluders]
-    owners = [o for o, occluder in enumerate(occluders) if occluder.hulls]
-    if not owners:
-        return out
-    width = max(occluders[o].hull_index.shape[1] for o in owners)
-    index, owner, colours, offset = [], [], [], 0
-    for o in owners:
-        rows = occluders[o].hull_index + offset
-        index.append(np.pad(rows, ((0, 0), (0, width - rows.shape[1])), mode="edge"))
-        owner += [o] * len(rows)
-        colours += [h.colour.tolist() for h in occluders[o].hulls]
-        offset += len(occluders[o].hull_spheres)
-    index = np.concatenate(index)
-    spheres = np.concatenate([occluders[o].hull_spheres for o in owners])
-    cam = np.concatenate([pose.to_camera(spheres[:, :3]), spheres[:, 3:]], axis=1)
-    front = cam[:, 2] - cam[:, 3] > 2 * NEAR
-    drawable = front[index].all(axis=1)
-    if not drawable.any():
-        return out
-    safe = np.where(front[:, None], cam, [0.0, 0.0, 1.0, 0.01])  # placeholders, never drawn
-    polygons = hull_polygons(project_spheres(safe, pose.intrinsics)[None], index)[0]
-    lo, hi = polygons.min(axis=1), polygons.max(axis=1)
-    k = pose.intrinsics
-    drawable &= (hi[:, 0] >= 0) & (lo[:, 0] < k.width * SCALE) & (hi[:, 1] >= 0) & (lo[:, 1] < k.height * SCALE)
-    for h in np.flatnonzero(drawable):
-        out[owner[h]].append((polygons[h], colours[h]))
-    return out
 
 
 def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarray, part_depth: np.ndarray,
@@ -161,15 +95,18 @@ def _occluder_keys(occluders: list[Occluder], pose: CameraPose, ground: np.ndarr
 
 
 def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part_colours: np.ndarray,
-              enabled: np.ndarray, ground: np.ndarray, occluders: list[Occluder]) -> Raster:
+              enabled: np.ndarray, ground: np.ndarray, occluders: list[Occluder] | ObjectBatch) -> Raster:
     """Draw people and occluders onto ``image`` (in place, BGR uint8) and return what owns each pixel.
 
     ``spheres_cam`` (N, S, 4): sphere centres in the camera frame and radii (metres), every sphere
     in front of the camera; ``part_colours`` (N, num_parts, 3) BGR; ``enabled`` (N, num_parts)
     which parts each person has; ``ground`` (N, 2) ``(x, z)`` world ground positions of the people
     (for ordering against occluders). Parts at least ``_HIGHLIGHT_MIN_PX`` wide get a lit
-    highlight (image only), so near people look rounded.
+    highlight (image only), so near people look rounded. ``occluders`` may come stacked once per
+    street (:class:`~.object_faces.ObjectBatch`, what the generator passes every frame).
     """
+    batch = occluders if isinstance(occluders, ObjectBatch) else ObjectBatch(list(occluders))
+    occluders = batch.occluders
     height, width = image.shape[:2]
     k = pose.intrinsics
     n, num_parts = len(spheres_cam), len(PART_SPHERES)
@@ -178,8 +115,7 @@ def rasterise(image: np.ndarray, pose: CameraPose, spheres_cam: np.ndarray, part
     polygons = _part_polygons(spheres_px) if n else np.zeros((0, num_parts, CIRCLE_POINTS, 2), np.int32)
     boxes = _boxes(polygons, enabled)
     part_depth = np.stack([z[:, list(s)].mean(axis=1) for s in PART_SPHERES], axis=1) if n else np.zeros((0, num_parts))
-    faces = [_occluder_faces(o, pose) + hulls for o, hulls in zip(occluders, _hull_faces(occluders, pose),
-                                                                  strict=True)]
+    faces = object_faces(batch, pose)
     occ_keys = _occluder_keys(occluders, pose, ground, np.where(enabled, part_depth, np.nan), boxes, faces)
     highlights, lit = _highlights(spheres_px)
 

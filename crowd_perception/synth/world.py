@@ -25,7 +25,7 @@ __all__ = ["StreetLayout", "Cuboid", "Occluder", "Street", "build_street", "clip
 
 NEAR = 0.15  # metres: geometry closer than this to the camera plane is clipped
 _GROUND_RES = (16.0, 8.0)  # texture pixels per metre across / along the street
-_FACADE_RES = 10.0  # texture pixels per metre on the facades
+_FACADE_RES = 8.0  # texture pixels per metre on the facades
 _SHOP_RES = 20.0  # ... and on the shop fronts (at pedestrian height, where detail matters)
 _FACADE_HEIGHT = 30.0
 _DETAIL_MARGIN = 130.0  # the street runs 150 m past the farthest pedestrian (see generator)
