@@ -19,6 +19,8 @@ own messages (conventions of this module, documented in the README):
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -119,6 +121,7 @@ class BagWriter:
 
     def __enter__(self) -> BagWriter:
         self._writer.open()
+        _write_chunk_crcs(self._writer.storage)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -163,6 +166,31 @@ class BagWriter:
         elif connection.msgtype != typename:
             raise BagError(f"topic {topic} has type {connection.msgtype}, cannot write a {typename}")
         self._writer.write(connection, int(stamp_ns), self.kit.store.serialize_cdr(msg, typename))
+
+
+def _write_chunk_crcs(storage: Any) -> None:
+    """Make rosbags' mcap writer fill in each chunk's CRC-32 (it writes 0, "not computed"), so that a
+    reader detects payload corruption instead of replaying damaged bytes.
+
+    The chunk record is opcode (1 byte), record length (8), message start and end time and
+    uncompressed size (3 x 8), then the uncompressed CRC (4): the CRC is patched in place after the
+    chunk is written. Writers without that structure (sqlite3, other rosbags versions) are left alone.
+    """
+    chunk = getattr(storage, "chunk", None)
+    close_chunk, bio = getattr(storage, "close_chunk", None), getattr(storage, "bio", None)
+    if chunk is None or close_chunk is None or bio is None or not hasattr(chunk, "bio") or not bio.seekable():
+        return
+
+    def close_chunk_with_crc() -> None:
+        crc = zlib.crc32(storage.chunk.bio.getvalue())
+        start = bio.tell()
+        close_chunk()
+        end = bio.tell()
+        bio.seek(start + 1 + 8 + 24)
+        bio.write(struct.pack("<I", crc))
+        bio.seek(end)
+
+    storage.close_chunk = close_chunk_with_crc
 
 
 # ------------------------------------------------------------------------------------ reading

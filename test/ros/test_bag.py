@@ -178,3 +178,16 @@ def test_unknown_and_unrelated_topics_do_not_break_reading(tmp_path, samples):
     with bagio.BagReader(path) as reader:
         (frame,) = reader.frames()
     assert frame.header == header and frame.messages == {}
+
+
+def test_mcap_chunks_carry_crcs_so_payload_corruption_is_detected(tmp_path, samples):
+    path = tmp_path / "bag"
+    bagio.write_synthetic_bag(samples, path)
+    with bagio.BagReader(path) as reader:
+        assert len(list(reader.frames())) == len(samples)
+    mcap = next(path.glob("*.mcap"))
+    data = bytearray(mcap.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # one flipped bit pattern inside the image payload
+    mcap.write_bytes(bytes(data))
+    with pytest.raises(bagio.BagError, match="checksum mismatch"), bagio.BagReader(path) as reader:
+        list(reader.frames())
