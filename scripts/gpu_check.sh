@@ -12,7 +12,7 @@
 # lap (the tracker) and TensorRT itself, which travel as cp312 wheels in .whl/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WHEELS=.whl
+WHEELS="${GPU_CHECK_WHEELS:-.whl}"  # the wheels folder (carried to the GPU machine)
 TRT_VERSION=11.4.0.106  # tensorrt-cu13: the image's driver and libraries are CUDA 13
 PYTHON="${PYTHON:-python3}"
 

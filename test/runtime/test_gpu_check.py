@@ -65,7 +65,9 @@ def test_no_output_folder_and_missing_model_are_one_line_errors(tmp_path, monkey
 
 @needs_no_trt
 def test_script_without_tensorrt_fails_with_the_reason_in_its_log(tmp_path):
-    env = {**os.environ, "OUT": str(tmp_path), "PYTHON": sys.executable}
+    wheels = tmp_path / "no_wheels"  # whatever `gpu_check.sh fetch` left in .whl/ here is for the GPU's Python
+    wheels.mkdir()
+    env = {**os.environ, "OUT": str(tmp_path), "PYTHON": sys.executable, "GPU_CHECK_WHEELS": str(wheels)}
     done = subprocess.run(["bash", "scripts/gpu_check.sh"], cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert "gpu-check: TensorRT is not installed" in (tmp_path / "gpu_check.log").read_text()
