@@ -69,11 +69,15 @@ def _timed(config: SynthConfig, seed: int, label: str, repeats: int) -> Throughp
 
 def measure_throughput(frames: int = 50, seed: int = 0, width: int | None = None, height: int | None = None,
                        repeats: int = 1) -> list[ThroughputRow]:
-    """Time ``frames`` frames of the first sequence of every ``bench`` density group."""
+    """Time ``frames`` frames of every sequence of every ``bench`` density group (one row per group).
+
+    All sequences of a group count (two streets, not one), so its people per frame and speed do
+    not hang on one random street and camera.
+    """
     config = get_preset("bench")
     if width and height:
         config = config.with_image_size(width, height)
-    return [_timed(replace(config, sequences=(replace(group, count=1, frames=frames),)), seed, group.name, repeats)
+    return [_timed(replace(config, sequences=(replace(group, frames=frames),)), seed, group.name, repeats)
             for group in config.sequences]
 
 

@@ -54,7 +54,7 @@ def _run_synth(args: argparse.Namespace) -> int:
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--frames", type=int, default=50, help="frames timed per density")
+    parser.add_argument("--frames", type=int, default=50, help="frames timed per sequence (every sequence of a density)")
     parser.add_argument("--repeats", type=int, default=2, help="runs per row; the fastest counts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-results", action="store_true", help="print only, do not update docs/RESULTS.md")
