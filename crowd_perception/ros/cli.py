@@ -62,6 +62,9 @@ def _run_replay(args: argparse.Namespace) -> int:
         print(f"  ... {len(report.skipped) - 20} more skipped frames")
     for topic, count in report.undecodable_messages.items():
         print(f"  {count} undecodable messages on {topic} not used")
+    if report.ended_early:
+        print(f"error: input ended early after {report.frames} frames (kept in {args.out}): {report.ended_early}",
+              file=sys.stderr)
     # skipped frames are input faults handled as designed (empty result, counted): not a failure of the run
     return 0 if not report.failed and report.complete else 1
 

@@ -322,7 +322,6 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
         if strict:
             raise
         report.ended_early = str(exc)  # storage corruption: what was read is written, the rest is lost
-        _LOG.error("%s", exc)
     report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
     report.complete = report.ended_early is None
 
