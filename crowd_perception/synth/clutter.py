@@ -84,6 +84,8 @@ def _occluder(kind: str, cuboids: list[Cuboid], hulls: tuple[Hull, ...] = (), fo
 
 
 def _car(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, z: float) -> Occluder:
+    """A parked car or van along the kerb: body, cabin (glass or, for a van, painted with side windows),
+    round wheels (capsules across the axles) and lamps at both ends."""
     x = side * (layout.road_half - 1.15)
     length, width = rng.uniform(3.8, 4.8), rng.uniform(1.65, 1.9)
     paint = pick_colours(rng, palette.vehicles, 1, 10)[0]
@@ -93,14 +95,16 @@ def _car(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side:
     body = box(x, z, (width, rng.uniform(0.55, 0.7), length), 0.3, paint)
     cuboids = [
         body,
-        box(x, z - axle, (width * 0.98, 0.55, 0.62), 0.0, _TYRE),
-        box(x, z + axle, (width * 0.98, 0.55, 0.62), 0.0, _TYRE),
         box(x, z - 0.1 * length, (width * 0.9, roof, length * (0.8 if van else 0.52)), 0.95,
             paint * 0.9 if van else _DARK_GLASS),
+        box(x, z - length / 2, (width * 0.8, 0.12, 0.04), 0.7, np.array([40.0, 40.0, 200.0])),  # rear lamps
+        box(x, z + length / 2, (width * 0.8, 0.12, 0.04), 0.7, np.array([220.0, 235.0, 240.0])),  # headlamps
     ]
     if van:  # side windows on the cabin
         cuboids.append(box(x, z - 0.3 * length, (width * 0.92, 0.4, length * 0.3), 1.4, _DARK_GLASS))
-    return _occluder("car", cuboids)
+    wheels = tuple(_capsule(np.array([x + s * 0.3 * width, 0.31, z + a]), np.array([x + s * 0.45 * width, 0.31, z + a]),
+                            0.31, _TYRE) for a in (-axle, axle) for s in (-1.0, 1.0))
+    return _occluder("car", cuboids, wheels)
 
 
 def _furniture(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, z: float,
