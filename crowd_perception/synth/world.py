@@ -82,10 +82,15 @@ class _TexturedPlane:
                                        (h - 1) * self.dv])
 
     def draw(self, image: np.ndarray, pose: CameraPose) -> None:
+        """Warp the texture into ``image`` (in place), only over the projection of what exists of the plane."""
         polygon = clip_polygon_near(pose.to_camera(self.corners()))
         if len(polygon) < 3:
             return
-        pixels = pose.project(polygon)
+        shapes = [pose.project(polygon)] if self.outlines is None else [
+            pose.project(shape) for shape in self._visible_outlines(pose)]
+        if not shapes:
+            return
+        pixels = np.concatenate(shapes)
         height, width = image.shape[:2]
         x0, y0 = np.floor(pixels.min(0)).astype(int)
         x1, y1 = np.ceil(pixels.max(0)).astype(int) + 1
@@ -100,9 +105,8 @@ class _TexturedPlane:
         size = (x1 - x0, y1 - y0)
         warped = cv2.warpPerspective(self.texture, h, size, flags=cv2.INTER_LINEAR)
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        shapes = [polygon] if self.outlines is None else self._visible_outlines(pose)
         for shape in shapes:
-            fixed = np.round((pose.project(shape) - (x0 + 0.5, y0 + 0.5)) * 16).astype(np.int32)
+            fixed = np.round((shape - (x0 + 0.5, y0 + 0.5)) * 16).astype(np.int32)
             cv2.fillConvexPoly(mask, fixed, 255, cv2.LINE_8, 4)
         cv2.copyTo(warped, mask, image[y0:y1, x0:x1])
 
