@@ -271,6 +271,9 @@ class NodeGraph:
             deadline = time.monotonic() + (timeout_s if escalation is None else 5.0)
             for name, process in pending.items():
                 if escalation is not None and process.poll() is None:
+                    if escalation == signal.SIGTERM:  # where it hangs, into its log (run_node's faulthandler)
+                        process.send_signal(signal.SIGUSR1)
+                        time.sleep(0.2)
                     process.send_signal(escalation)
                     self.exits[name].signals.append(escalation.name)
             for name, process in pending.items():

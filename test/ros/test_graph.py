@@ -196,7 +196,7 @@ def test_sigint_stops_every_node_cleanly_without_orphans(live):
     assert processes_of(graph.graph_id), "the graph's processes carry its id"
     exits = graph.stop(timeout_s=10.0)
     for name, end in exits.items():
-        assert end.clean and end.seconds < 8.0, (name, end, graph.log(name)[-2000:])
+        assert end.clean and end.seconds < 5.0, (name, end, graph.log(name)[-2000:])
     assert processes_of(graph.graph_id) == []
     for pid in pids:
         with pytest.raises(ProcessLookupError):

@@ -93,7 +93,9 @@ def test_graph_tables_are_the_launch_file_and_cmake_ones():
     assert ast.literal_eval(nodes.value) == graph.LAUNCH_NODES
     installed = dict(re.findall(r'"([\w-]+):(crowd_perception[\w.]*)"', (ROOT / "CMakeLists.txt").read_text()))
     assert {k: v for k, v in installed.items() if k in graph.EXECUTABLES} == graph.EXECUTABLES
-    for module in graph.EXECUTABLES.values():  # `python -m <module>` runs what the launcher runs
+    # the installed launchers run their module as `python -m <module>` does, which is how the graph starts them
+    assert 'runpy.run_module(\\"${exe_module}\\", run_name=\\"__main__\\"' in (ROOT / "CMakeLists.txt").read_text()
+    for module in graph.EXECUTABLES.values():
         assert 'if __name__ == "__main__"' in (ROOT / (module.replace(".", "/") + ".py")).read_text()
 
 

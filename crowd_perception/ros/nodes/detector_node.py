@@ -9,7 +9,7 @@ from typing import Any
 from ...core.types import Detections
 from .. import convert
 from ..stages import DetectionStage, DetectorConfig
-from .base import StageNode, run_node
+from .base import StageNode, exit_node_process, run_node
 
 __all__ = ["DetectorNode", "main"]
 
@@ -39,5 +39,5 @@ def main(args: list[str] | None = None) -> int:
     return run_node(DetectorNode, args)
 
 
-if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m` and the launcher CMakeLists.txt installs (runpy)
+    exit_node_process(main())

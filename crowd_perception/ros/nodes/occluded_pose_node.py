@@ -10,7 +10,7 @@ from ...core.types import Poses2D
 from .. import convert
 from ..stages import PoseConfig, PoseStage
 from ..sync import StampSync
-from .base import StageNode, run_node
+from .base import StageNode, exit_node_process, run_node
 
 __all__ = ["OccludedPoseNode", "main"]
 
@@ -43,5 +43,5 @@ def main(args: list[str] | None = None) -> int:
     return run_node(OccludedPoseNode, args)
 
 
-if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m` and the launcher CMakeLists.txt installs (runpy)
+    exit_node_process(main())

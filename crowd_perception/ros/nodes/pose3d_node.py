@@ -11,7 +11,7 @@ from typing import Any
 from ...core.types import Poses3D
 from .. import convert
 from ..stages import Pose3DConfig, Pose3DStage, camera_for_image
-from .base import THROTTLE_S, StageNode, run_node
+from .base import THROTTLE_S, StageNode, exit_node_process, run_node
 
 __all__ = ["Pose3DNode", "main"]
 
@@ -64,5 +64,5 @@ def main(args: list[str] | None = None) -> int:
     return run_node(Pose3DNode, args)
 
 
-if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m` and the launcher CMakeLists.txt installs (runpy)
+    exit_node_process(main())

@@ -10,7 +10,7 @@ from typing import Any
 from .. import convert
 from ..stages import TrackerNodeConfig, TrackerStage
 from ..sync import StampSync
-from .base import StageNode, run_node
+from .base import StageNode, exit_node_process, run_node
 
 __all__ = ["TrackerNode", "main"]
 
@@ -50,5 +50,5 @@ def main(args: list[str] | None = None) -> int:
     return run_node(TrackerNode, args)
 
 
-if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m` and the launcher CMakeLists.txt installs (runpy)
+    exit_node_process(main())

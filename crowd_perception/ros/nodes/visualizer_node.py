@@ -12,7 +12,7 @@ from .. import convert
 from ..draw import draw_tracks, skeleton_markers
 from ..stages import Stage, VisualizerConfig
 from ..sync import StampSync
-from .base import StageNode, run_node
+from .base import StageNode, exit_node_process, run_node
 
 __all__ = ["VisualizerNode", "main"]
 
@@ -66,5 +66,5 @@ def main(args: list[str] | None = None) -> int:
     return run_node(VisualizerNode, args)
 
 
-if __name__ == "__main__":  # what the CMake-installed launcher does: python -m <this module>
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m` and the launcher CMakeLists.txt installs (runpy)
+    exit_node_process(main())

@@ -1,6 +1,7 @@
 """launch_testing: the installed tracker_node (no model needed) answers a DetectionArray with a
 TrackArray of the same header and exits cleanly. Needs a sourced ROS 2 workspace with
-crowd_perception built (colcon test runs it through add_launch_test); skips elsewhere."""
+crowd_perception built (colcon test runs it through add_launch_test); without launch_testing
+(no wheel of it) plain pytest does not collect it (test/ros/conftest.py)."""
 
 from __future__ import annotations
 
