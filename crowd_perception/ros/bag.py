@@ -19,6 +19,7 @@ own messages (conventions of this module, documented in the README):
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import zlib
 from collections import defaultdict
@@ -55,6 +56,7 @@ __all__ = [
     "write_synthetic_bag",
 ]
 
+_LOG = logging.getLogger(__name__)
 IMAGE_TOPIC = "/camera/image_raw"
 CAMERA_INFO_TOPIC = "/camera/camera_info"
 GT_DETECTIONS_TOPIC = "/ground_truth/detections"
@@ -233,6 +235,8 @@ class BagReader:
 
         self.path = Path(path)
         self.kit = RosbagsKit(distro)
+        self.corrupt: list[tuple[int, int, str]] = []  # (from, to, why): receive-time windows skipped as unreadable
+        self.undecodable: dict[str, int] = {}
         try:
             self._reader = Reader(self.path)
             self._reader.open()
@@ -282,26 +286,76 @@ class BagReader:
     def message_count(self) -> int:
         return self._reader.message_count
 
+    def _raw(self, connections: list | None, strict: bool) -> Iterator[tuple[Any, int, bytes]]:
+        """Undecoded ``(connection, receive time, bytes)``; storage corruption (a chunk whose CRC or
+        compression fails) is a BagError, or with ``strict=False`` skipped: reading resumes at the
+        earliest later time that reads again, and the skipped window is recorded in :attr:`corrupt`.
+        """
+        kwargs = {"connections": connections} if connections else {}
+        start: int | None = None
+        while True:
+            last = None
+            try:
+                for connection, timestamp, raw in self._reader.messages(start=start, **kwargs):
+                    last = timestamp
+                    yield connection, timestamp, raw
+                return
+            except Exception as exc:
+                error = BagError(f"bag {self.path} is corrupt or truncated: {type(exc).__name__}: {exc}")
+                if strict:
+                    raise error from exc
+                failed_at = last + 1 if last is not None else (start if start is not None else self._reader.start_time)
+                resume = self._resume_after(failed_at, kwargs)
+                if resume is None:  # nothing readable after the damage: the end of what can be read
+                    self.corrupt.append((failed_at, self._reader.end_time, str(exc)))
+                    _LOG.warning("%s; nothing readable after %d ns", error, failed_at)
+                    return
+                self.corrupt.append((failed_at, resume, str(exc)))
+                _LOG.warning("%s; skipped %.3f s of the recording", error, (resume - failed_at) * 1e-9)
+                start = resume
+
+    def _resume_after(self, failed_at: int, kwargs: dict) -> int | None:
+        """The earliest time (to ~1 ms) after ``failed_at`` from which the bag reads again, or None."""
+
+        def reads(start: int) -> bool:
+            try:
+                for _ in self._reader.messages(start=start, **kwargs):
+                    return True
+                return True  # nothing left, but nothing broken
+            except Exception:
+                return False
+
+        end = self._reader.end_time
+        step, bad = 1_000_000, failed_at
+        good = None
+        while bad + step <= end:
+            if reads(bad + step):
+                good = bad + step
+                break
+            bad, step = bad + step, step * 4
+        if good is None:
+            return None
+        while good - bad > 1_000_000:
+            middle = (good + bad) // 2
+            bad, good = (bad, middle) if reads(middle) else (middle, good)
+        return good
+
     def _messages(self, connections, strict: bool = True) -> Iterator[tuple[str, str, int, Any]]:
         """Deserialised messages; with ``strict=False`` a message that does not deserialise is
-        yielded as an :class:`_Undecodable` (storage-level corruption still ends the reading)."""
+        yielded as an :class:`_Undecodable`, and corrupt storage is skipped (see :meth:`_raw`)."""
         if not connections:  # rosbags reads every topic when given none
             return
-        try:
-            for connection, timestamp, raw in self._reader.messages(connections=connections):
-                try:
-                    msg = self._deserialize(raw, connection.msgtype)
-                except BagError:
-                    raise
-                except Exception as exc:
-                    if strict:
-                        raise
-                    msg = _Undecodable(f"{type(exc).__name__}: {exc}", len(raw))
-                yield connection.topic, connection.msgtype, timestamp, msg
-        except BagError:
-            raise
-        except Exception as exc:
-            raise BagError(f"bag {self.path} is corrupt or truncated: {type(exc).__name__}: {exc}") from exc
+        for connection, timestamp, raw in self._raw(connections, strict):
+            try:
+                msg = self._deserialize(raw, connection.msgtype)
+            except BagError:
+                raise
+            except Exception as exc:
+                if strict:
+                    raise BagError(f"bag {self.path}, {connection.topic} at {timestamp} ns: cannot deserialise "
+                                   f"the message: {type(exc).__name__}: {exc}") from exc
+                msg = _Undecodable(f"{type(exc).__name__}: {exc}", len(raw))
+            yield connection.topic, connection.msgtype, timestamp, msg
 
     def _deserialize(self, raw: bytes, msgtype: str) -> Any:
         if msgtype not in self.kit.store.types:
@@ -326,12 +380,9 @@ class BagReader:
     def connections(self) -> list[Any]:
         return list(self._reader.connections)
 
-    def raw_messages(self) -> Iterator[tuple[Any, int, bytes]]:
+    def raw_messages(self, strict: bool = True) -> Iterator[tuple[Any, int, bytes]]:
         """Every message undecoded, in bag order: ``(connection, receive time ns, bytes)``."""
-        try:
-            yield from self._reader.messages()
-        except Exception as exc:
-            raise BagError(f"bag {self.path} is corrupt or truncated: {type(exc).__name__}: {exc}") from exc
+        yield from self._raw(None, strict)
 
     def read(self, topic: str) -> Iterator[tuple[int, Any]]:
         """``(receive time ns, message)`` of one topic, in bag order."""
@@ -360,7 +411,6 @@ class BagReader:
                   if c.msgtype == CAMERA_INFO_TYPE or c.msgtype.startswith(f"{PACKAGE}/")]
         stamped: dict[int, dict[str, Any]] = defaultdict(dict)
         camera_infos: list[tuple[int, Any]] = []
-        self.undecodable: dict[str, int] = {}
         for topic, msgtype, _, msg in self._messages(others, strict):
             if isinstance(msg, _Undecodable):
                 self.undecodable[topic] = self.undecodable.get(topic, 0) + 1

@@ -65,6 +65,9 @@ def _run_replay(args: argparse.Namespace) -> int:
     if report.ended_early:
         print(f"error: input ended early after {report.frames} frames (kept in {args.out}): {report.ended_early}",
               file=sys.stderr)
+    elif report.frames_lost:
+        print(f"error: {report.frames_lost} images of {args.bag} are in corrupt storage and could not be read; "
+              f"the other {report.frames} frames are in {args.out}", file=sys.stderr)
     # skipped frames are input faults handled as designed (empty result, counted): not a failure of the run
     return 0 if not report.failed and report.complete else 1
 

@@ -193,6 +193,8 @@ class ReplayReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     camera_info: dict[str, int] = field(default_factory=dict)  # frames without a usable CameraInfo, by reason
+    storage_gaps_s: list[float] = field(default_factory=list)  # lengths of the unreadable (corrupt) stretches
+    frames_lost: int = 0  # images the bag states but that could not be read (corrupt storage)
     complete: bool = False  # every input message was read and every frame written
     ended_early: str | None = None  # why reading the input stopped before its end
 
@@ -219,6 +221,9 @@ class ReplayReport:
         if self.camera_info:
             reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.camera_info.items()))
             text += f"\nframes without a usable CameraInfo: {reasons}"
+        if self.storage_gaps_s:
+            text += (f"\ncorrupt storage: {len(self.storage_gaps_s)} unreadable stretch(es) skipped "
+                     f"({sum(self.storage_gaps_s):.3f} s of the recording), {self.frames_lost} images lost")
         if self.ended_early:
             text += f"\ninput ended early: {self.ended_early}"
         return text
@@ -231,7 +236,7 @@ class ReplayReport:
         return json.dumps({
             "complete": self.complete, "frames": self.frames, "processed": self.processed,
             "failed": len(self.failed), "skipped": self.skipped_by_reason(), "ended_early": self.ended_early,
-            "camera_info": self.camera_info,
+            "camera_info": self.camera_info, "frames_lost": self.frames_lost,
         }, sort_keys=True)
 
 
@@ -288,7 +293,7 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
             writer.copy_connection(connection)
             copied.add(connection.topic)
     try:
-        for connection, timestamp, raw in reader.raw_messages():
+        for connection, timestamp, raw in reader.raw_messages(strict=strict):
             if connection.topic in copied:
                 writer.write_raw(connection.topic, raw, timestamp)
         frames = reader.frames(image_topic, camera_info_topic, strict=strict)
@@ -323,7 +328,11 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
             raise
         report.ended_early = str(exc)  # storage corruption: what was read is written, the rest is lost
     report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
-    report.complete = report.ended_early is None
+    gaps = sorted({(start, end) for start, end, _ in getattr(reader, "corrupt", [])})
+    report.storage_gaps_s = [round((end - start) * 1e-9, 3) for start, end in gaps]
+    stated = sum(getattr(c, "msgcount", 0) or 0 for c in reader.connections if c.topic == image_topic)
+    report.frames_lost = max(stated - report.frames, 0) if stated else 0
+    report.complete = report.ended_early is None and report.frames_lost == 0
 
 
 def _count_camera(report: ReplayReport, frame: Any, required: bool) -> None:

@@ -190,4 +190,22 @@ def test_mcap_chunks_carry_crcs_so_payload_corruption_is_detected(tmp_path, samp
     data[len(data) // 3] ^= 0xFF  # one flipped bit pattern inside the image payload
     mcap.write_bytes(bytes(data))
     with pytest.raises(bagio.BagError, match="checksum mismatch"), bagio.BagReader(path) as reader:
-        list(reader.frames())
+        list(reader.frames(strict=True))
+
+
+def test_corrupt_chunks_are_skipped_and_reading_resumes_after_them(tmp_path):
+    from .samples import make_samples
+
+    path = tmp_path / "bag"
+    bagio.write_synthetic_bag(make_samples(40, width=320, height=240), path)  # ~9 MB: several 1 MiB chunks
+    mcap = next(path.glob("*.mcap"))
+    data = bytearray(mcap.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    mcap.write_bytes(bytes(data))
+    with bagio.BagReader(path) as reader:
+        frames = list(reader.frames())
+        assert 25 <= len(frames) < 40 and reader.corrupt and "checksum mismatch" in reader.corrupt[0][2]
+        start, end, _ = reader.corrupt[0]
+    stamps = [f.header.stamp_ns for f in frames]
+    assert stamps == sorted(stamps) and not any(start <= s < end for s in stamps)
+    assert stamps[-1] == 1_000_000_000 + 39 * 100_000_000  # reading went on to the end

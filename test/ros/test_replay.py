@@ -142,7 +142,7 @@ def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_pat
     assert "2 skipped (1 malformed image, 1 unsupported encoding)" in report.summary()
     frames, info = _outputs_per_frame(tmp_path / "out")
     assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
-                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}}
+                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0}
     assert [f.header.stamp_ns for f in frames] == stamps
     for frame in frames:  # one output of every kind per input, with the input's header
         for topic in bagio.OUTPUT_TOPICS.values():
@@ -256,3 +256,17 @@ def test_replay_reports_camera_info_and_honours_require_camera_info(tmp_path):
     report = replay_bag(tmp_path / "in", tmp_path / "strict_cam", Pipeline.from_config(params, runners=runners))
     frames, _ = _outputs_per_frame(tmp_path / "strict_cam")
     assert [bagio.OUTPUT_TOPICS["poses_3d"] in f.messages for f in frames] == [False, True, False, True]
+
+
+def test_a_corrupt_chunk_loses_only_its_frames(tmp_path):
+    bagio.write_synthetic_bag(make_samples(40, width=320, height=240), tmp_path / "in")
+    mcap = next((tmp_path / "in").glob("*.mcap"))
+    data = bytearray(mcap.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    mcap.write_bytes(bytes(data))
+    report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
+    assert report.frames + report.frames_lost == 40 and 0 < report.frames_lost < 15
+    assert not report.complete and report.storage_gaps_s and "images lost" in report.summary()
+    assert _outputs_per_frame(tmp_path / "out")[1]["frames_lost"] == report.frames_lost
+    with pytest.raises(bagio.BagError, match="checksum mismatch"):
+        replay_bag(tmp_path / "in", tmp_path / "strict", _pipeline(), strict=True)
