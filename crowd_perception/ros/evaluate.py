@@ -53,6 +53,7 @@ class BagEvaluation:
     skipped: dict[str, str] = field(default_factory=dict)
     plots: list[str] = field(default_factory=list)
     without_ground_truth: dict[str, Any] | None = None  # what a bag without ground truth tells (counts, stability)
+    missing_outputs: dict[str, int] = field(default_factory=dict)  # frames without an output, scored as empty
     replay: dict[str, Any] | None = None  # the replay's own record (complete, skipped frames by reason)
 
     def to_json(self) -> str:
@@ -75,6 +76,8 @@ class BagEvaluation:
             rows.append(("replay", "INCOMPLETE", str(self.replay.get("ended_early") or "interrupted")))
         if self.replay is not None and self.replay.get("skipped"):
             rows.append(("replay", "skipped frames", ", ".join(f"{n} {r}" for r, n in self.replay["skipped"].items())))
+        for name, count in self.missing_outputs.items():
+            rows.append(("replay", f"frames without {name}", f"{count} (scored as empty)"))
         if self.without_ground_truth is not None:
             rows += [("no ground truth", key, _fmt(value)) for key, value in self.without_ground_truth.items()]
             width = [max(len(r[i]) for r in rows) for i in range(2)]
@@ -131,6 +134,30 @@ def load_evaluation_frames(bag: str | Path, gt_bag: str | Path | None = None,
     if not frames:
         raise BagError(f"{bag}: no frame has ground truth (/ground_truth/* topics{' in ' + str(gt_bag) if gt_bag else ''})")
     return frames
+
+
+def _fill_missing(frames: list[_Frame]) -> tuple[list[_Frame], dict[str, int]]:
+    """Frames with every output that some frame has; missing ones as empty results, counted."""
+    missing: dict[str, int] = {}
+    for name in ("detections", "poses_2d", "poses_3d", "tracks"):
+        present = [getattr(f, name) for f in frames if getattr(f, name) is not None]
+        if not present or len(present) == len(frames):
+            continue
+        skeleton = getattr(present[0], "skeleton", None)
+        missing[name] = len(frames) - len(present)
+        frames = [f if getattr(f, name) is not None else dataclasses.replace(f, **{name: _empty(name, skeleton)})
+                  for f in frames]
+    return frames, missing
+
+
+def _empty(name: str, skeleton: str | None) -> Any:
+    if name == "detections":
+        return Detections.empty()
+    if name == "poses_2d":
+        return Poses2D.empty(skeleton)
+    if name == "poses_3d":
+        return Poses3D.empty(skeleton)
+    return Tracks.empty()
 
 
 def _all_have(frames: list[_Frame], name: str) -> bool:
@@ -236,8 +263,14 @@ def _plots(result: BagEvaluation, curves: dict, out_dir: Path) -> list[str]:
 
 
 def evaluate_frames(frames: list[_Frame], out_dir: str | Path | None = None, fps: float = 10.0) -> BagEvaluation:
-    """Metrics of loaded frames; with ``out_dir``, also ``metrics.json``, ``metrics.txt`` and plots."""
+    """Metrics of loaded frames; with ``out_dir``, also ``metrics.json``, ``metrics.txt`` and plots.
+
+    An area is skipped only when no frame has its output; frames that lack it (an interrupted or
+    partial replay) are scored as empty results - misses, not a silently smaller test set - and
+    counted in ``missing_outputs``.
+    """
     result = BagEvaluation(frames=len(frames))
+    frames, result.missing_outputs = _fill_missing(frames)
     curves: dict = {}
     if _all_have(frames, "detections"):
         result.detection = _detection(frames)

@@ -87,3 +87,19 @@ def test_bag_without_ground_truth_reports_what_it_can(tmp_path):
     assert "no ground truth  frames" in (tmp_path / "report" / "metrics.txt").read_text()
     with pytest.raises(bagio.BagError, match="no frame has ground truth"):  # a --gt bag must have some
         evaluate_bag(tmp_path / "b", tmp_path / "b")
+
+
+def test_frames_without_an_output_are_scored_as_empty_not_dropped(tmp_path):
+    from crowd_perception.ros.evaluate import evaluate_frames, load_evaluation_frames
+
+    samples = make_samples(4)
+    _write(tmp_path / "b", samples, with_outputs=("detections", "tracks"))
+    frames = load_evaluation_frames(tmp_path / "b")
+    full = evaluate_frames(frames)
+    frames[1].detections = None  # e.g. a replay interrupted before this frame's output
+    frames[2].tracks = None
+    partial = evaluate_frames(frames)
+    assert partial.missing_outputs == {"detections": 1, "tracks": 1}
+    assert partial.detection is not None and partial.tracking is not None
+    assert partial.detection["recall"] < full.detection["recall"]  # the frame's people count as missed
+    assert "frames without detections  1 (scored as empty)" in partial.table()
