@@ -21,6 +21,9 @@ from .config import DomainConfig
 
 __all__ = ["Effects", "sample_effects", "blur_kernels"]
 
+_MIN_SIGMA = 0.3  # px: a narrower Gaussian puts under 0.4 % of a pixel's light on its neighbours
+_MIN_SHIFT = 0.25  # px: a smaller red/blue shift at the corners is invisible after demosaicing and JPEG
+
 
 @dataclass
 class Effects:
@@ -45,9 +48,9 @@ class Effects:
 
     def apply(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The degraded copy of a BGR uint8 frame (same size and type)."""
-        if self.aberration > 0.1:
+        if self.aberration > _MIN_SHIFT:
             image = _aberrate(image, self.aberration)
-        if self.blur_sigma > 0.05 or max(self.motion) > 0.5:
+        if self.blur_sigma > _MIN_SIGMA or max(self.motion) >= 1.0:
             kx, ky = blur_kernels(self.blur_sigma, self.motion)
             image = cv2.sepFilter2D(image, -1, kx, ky, borderType=cv2.BORDER_REFLECT)
         image = cv2.multiply(image, self.gain, scale=1.0 / 255.0)
@@ -72,7 +75,7 @@ def blur_kernels(sigma: float, motion: tuple[float, float]) -> tuple[np.ndarray,
     length between odd integers gets fractional end taps, so the kernel grows smoothly.
     """
     radius = max(1, int(np.ceil(3 * sigma)))
-    gauss = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-3)) ** 2) if sigma > 0.05 else np.ones(1)
+    gauss = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-3)) ** 2) if sigma > _MIN_SIGMA else np.ones(1)
     kernels = []
     for length in motion:
         taps = 2 * int(np.floor((max(length, 1.0) - 1.0) / 2.0)) + 1

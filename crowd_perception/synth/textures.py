@@ -1,32 +1,39 @@
 """Procedural textures of the street: asphalt and paving, building facades, shop fronts, sky.
 
 Everything here is drawn once per sequence into texture images that the street warps every frame
-(:mod:`.world`), so detail costs set-up time, not frame time. Surfaces get multi-octave noise
-(stains, wear, grain) instead of flat colours; the shop fronts carry the clutter a street camera
-sees at pedestrian height and a detector confuses with people: shop windows with reflections and
-mannequins behind the glass, posters with people printed on them, doors, drainpipes, sign boards.
+(:mod:`.world`), so detail costs set-up time, not frame time; buildings and shop fronts, the most
+detailed parts, come from a library drawn once per process and cut to size by every street.
+Surfaces get multi-octave noise (stains, wear, grain) instead of flat colours; the shop fronts
+carry the clutter a street camera sees at pedestrian height and a detector confuses with people:
+shop windows with reflections and mannequins behind the glass, posters with people printed on
+them, doors, drainpipes, sign boards.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from .figures import make_figure, paint_figure
-from .palette import Palette, pick_colours
+from .palette import Palette, get_palette, pick_colours
 
 if TYPE_CHECKING:
     from .rig import CameraPose
     from .world import StreetLayout
 
 __all__ = ["Block", "fractal_noise", "ground_texture", "facade_texture", "shopfront_texture", "sky_image",
-           "SHOP_HEIGHT"]
+           "SHOP_HEIGHT", "LIBRARY_SIZE"]
 
 SHOP_HEIGHT = 3.6
 """Metres of facade above the pavement covered by the (finer) shop-front texture."""
+LIBRARY_SIZE = 48
+"""Buildings and ground floors drawn once per process, palette and resolution (see :func:`_building_library`)."""
+_WIDEST = 25.0  # metres: the widest building
 
 
 @dataclass(frozen=True)
@@ -147,23 +154,27 @@ def facade_texture(rng: np.random.Generator, palette: Palette, layout: StreetLay
     """Upper facade of one side (rows from ``max_height`` down, columns along ``Z``), its buildings and the
     height of its bottom row.
 
-    Buildings of varied width, height and material (plaster, brick courses, panels) with storey
-    cornices, framed windows (some lit, some with blinds), drainpipes, weathering from the roof
-    down. The texture stops two texels below :data:`SHOP_HEIGHT`, where :func:`shopfront_texture`
-    takes over (the overlap leaves no gap between the two planes).
+    Buildings of varied width and height, each cut from a library building (:func:`_building_library`)
+    at a random offset, then weathered from the roof down as one wall. The texture stops two texels
+    below :data:`SHOP_HEIGHT`, where :func:`shopfront_texture` takes over (the overlap leaves no gap
+    between the two planes).
     """
     length = int(np.ceil((layout.z_end - layout.z_start) * res))
     height = int((max_height - SHOP_HEIGHT) * res) + 2
     bottom = max_height - (height - 1) / res
+    library = _building_library(palette.name, res, max_height)
     tex = np.zeros((height, length, 3), np.float32)
     blocks: list[Block] = []
     z, total = 0.0, layout.z_end - layout.z_start
     while z < total:
-        w, h = rng.uniform(8.0, 25.0), rng.uniform(7.0, max_height - 1.0)
+        w, h = rng.uniform(8.0, _WIDEST), rng.uniform(7.0, max_height - 1.0)
         c0, c1 = int(z * res), min(int((z + w) * res), length)
         top = max(0, height - 1 - int((h - bottom) * res))
-        colour = pick_colours(rng, palette.facades, 1, 10)[0]
-        _building(rng, palette, tex[top:, c0:c1], colour, res, bottom)
+        entry, colour = library[int(rng.integers(len(library)))]
+        offset = int(rng.integers(0, entry.shape[1] - (c1 - c0) + 1))
+        block = tex[top:, c0:c1]
+        block[:] = entry[top:, offset : offset + c1 - c0]
+        block[:3] *= 0.7  # roof edge
         blocks.append(Block(c0 / res, (c1 - 1) / res, max_height - (top + 0.5) / res, colour))
         z += w + (rng.uniform(0.0, 4.0) if rng.random() < 0.25 else 0.0)
     # Weathering: stains that grow towards the ground, and grain.
@@ -171,6 +182,32 @@ def facade_texture(rng: np.random.Generator, palette: Palette, layout: StreetLay
     tex *= (1.0 + 0.06 * fractal_noise(rng, (height, length), 4.0 * res) * rows)[..., None]
     tex += _grain(rng, (height, length), 5.0)[..., None]
     return tex, blocks, bottom
+
+
+def _library_rng(palette_name: str, kind: int, index: int) -> np.random.Generator:
+    """The generator of library item ``index`` of ``kind``: the same in every process and sequence."""
+    return np.random.default_rng([zlib.crc32(palette_name.encode("utf-8")), kind, index])
+
+
+@cache
+def _building_library(palette_name: str, res: float, max_height: float) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """:data:`LIBRARY_SIZE` full-height buildings :data:`_WIDEST` metres wide (texture, wall colour) of a palette.
+
+    Drawing a facade costs more than warping it for a whole sequence; buildings are drawn once per
+    process (each from its own seed, so the library is the same everywhere) and every street cuts
+    its buildings out of them at random widths, heights and offsets.
+    """
+    palette = get_palette(palette_name)
+    height = int((max_height - SHOP_HEIGHT) * res) + 2
+    bottom = max_height - (height - 1) / res
+    items = []
+    for index in range(LIBRARY_SIZE):
+        rng = _library_rng(palette_name, 1, index)
+        colour = pick_colours(rng, palette.facades, 1, 10)[0]
+        tex = np.zeros((height, int(_WIDEST * res) + 4, 3), np.float32)
+        _building(rng, palette, tex, colour, res, bottom)
+        items.append((tex, colour))
+    return tuple(items)
 
 
 def _building(rng: np.random.Generator, palette: Palette, block: np.ndarray, colour: np.ndarray, res: float,
@@ -212,36 +249,50 @@ def _building(rng: np.random.Generator, palette: Palette, block: np.ndarray, col
     for _ in range(int(rng.integers(0, 3))):  # drainpipes
         c = int(rng.uniform(0.0, cols))
         block[:, c : c + max(1, int(0.1 * res))] = (60.0, 62.0, 66.0)
-    block[:3] *= 0.7  # roof edge
 
 
-def shopfront_texture(rng: np.random.Generator, palette: Palette, blocks: list[Block], length_m: float, res: float,
-                      detail_m: float | None = None) -> np.ndarray:
+def shopfront_texture(rng: np.random.Generator, palette: Palette, blocks: list[Block], length_m: float, res: float
+                      ) -> np.ndarray:
     """Ground floor (``SHOP_HEIGHT`` metres, rows top-down) of one side's buildings, at ``res`` pixels per metre.
 
-    Each building is a run of shops (sign board, display windows with reflections, mannequins
-    behind the glass, a door) or a plain wall with a door and posters printed with people.
-    Buildings starting beyond ``detail_m`` (texture metres; ``None``: none) are only ever seen
-    from far away, a few pixels tall: they get no lettering, mannequins or printed figures.
+    Each building gets a library ground floor (:func:`_shop_library`): a run of shops (sign board,
+    display windows, mannequins behind the glass, a door) or a plain wall with a door and posters
+    printed with people. The street then adds its own reflections on the glass, stains and grain.
     """
     rows, cols = int(SHOP_HEIGHT * res), int(np.ceil(length_m * res))
+    library = _shop_library(palette.name, res)
     tex = np.zeros((rows, cols, 3), np.float32)
-    clutter = fractal_noise(rng, (rows, cols), 0.8 * res, 3)  # what stands inside the shops
     glass = np.zeros((rows, cols), np.float32)  # 1 on display-window panes
     for block in blocks:
         c0, c1 = int(block.z0 * res), min(int(block.z1 * res) + 1, cols)
-        wall = np.clip(pick_colours(rng, palette.facades, 1, 15)[0] * rng.uniform(0.7, 1.0), 0, 255)
-        view = tex[:, c0:c1]
-        view[:] = wall
-        detail = detail_m is None or block.z0 < detail_m
-        if rng.random() < 0.75:
-            _shops(rng, palette, view, clutter[:, c0:c1], glass[:, c0:c1], res, detail)
-        else:
-            _wall_with_posters(rng, palette, view, res, detail)
+        entry, panes = library[int(rng.integers(len(library)))]
+        tex[:, c0:c1] = entry[:, : c1 - c0]  # shops start at the building's left end
+        glass[:, c0:c1] = panes[:, : c1 - c0]
     _reflections(rng, tex, glass, res)
-    tex *= (1.0 + 0.05 * clutter * (1.0 - glass))[..., None]  # stains on the walls
+    stains = fractal_noise(rng, (rows, cols), 0.8 * res, 3)
+    tex *= (1.0 + 0.05 * stains * (1.0 - glass))[..., None]
     tex += _grain(rng, (rows, cols), 4.0)[..., None]
     return tex
+
+
+@cache
+def _shop_library(palette_name: str, res: float) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """:data:`LIBRARY_SIZE` ground floors :data:`_WIDEST` metres wide (texture, window panes) of a palette,
+    drawn once per process like :func:`_building_library`."""
+    palette = get_palette(palette_name)
+    rows, cols = int(SHOP_HEIGHT * res), int(_WIDEST * res) + 4
+    items = []
+    for index in range(LIBRARY_SIZE):
+        rng = _library_rng(palette_name, 2, index)
+        tex = np.zeros((rows, cols, 3), np.float32)
+        glass = np.zeros((rows, cols), np.float32)
+        tex[:] = np.clip(pick_colours(rng, palette.facades, 1, 15)[0] * rng.uniform(0.7, 1.0), 0, 255)
+        if rng.random() < 0.75:
+            _shops(rng, palette, tex, fractal_noise(rng, (rows, cols), 0.8 * res, 3), glass, res)
+        else:
+            _wall_with_posters(rng, palette, tex, res)
+        items.append((tex, glass))
+    return tuple(items)
 
 
 def _reflections(rng: np.random.Generator, tex: np.ndarray, glass: np.ndarray, res: float) -> None:
@@ -266,9 +317,8 @@ def _m(value: float, res: float) -> int:
 
 
 def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter: np.ndarray, glass: np.ndarray,
-           res: float, detail: bool) -> None:
-    """Shop units along a building: sign band, display window (its panes marked in ``glass``), door (in place);
-    lettering and mannequins only with ``detail``."""
+           res: float) -> None:
+    """Shop units along a building: sign band, display window (its panes marked in ``glass``), door (in place)."""
     rows, cols = view.shape[:2]
     floor = rows  # texture row of the pavement
     unit_start = 0
@@ -278,8 +328,7 @@ def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter
         sign = np.clip(pick_colours(rng, palette.tops, 1, 20)[0], 0, 255)
         sign_top, sign_bottom = floor - _m(3.4, res), floor - _m(2.8, res)
         view[sign_top:sign_bottom, u0:u1] = sign
-        if detail:
-            _lettering(rng, view[sign_top:sign_bottom, u0:u1], sign)
+        _lettering(rng, view[sign_top:sign_bottom, u0:u1], sign)
         door_w = _m(1.1, res)
         door_at = u0 if rng.random() < 0.5 else u1 - door_w
         win0, win1 = (u0 + door_w + _m(0.15, res), u1) if door_at == u0 else (u0, u1 - door_w - _m(0.15, res))
@@ -287,7 +336,7 @@ def _shops(rng: np.random.Generator, palette: Palette, view: np.ndarray, clutter
         if win1 - win0 > _m(1.0, res):
             window = view[glass_top:glass_bottom, win0:win1]
             pane = glass[glass_top:glass_bottom, win0:win1]
-            _display_window(rng, palette, window, clutter[glass_top:glass_bottom, win0:win1], pane, res, detail)
+            _display_window(rng, palette, window, clutter[glass_top:glass_bottom, win0:win1], pane, res)
         view[floor - _m(2.4, res) : floor, door_at : door_at + door_w] = pick_colours(rng, palette.windows, 1, 10)[0] * 0.6
         if rng.random() < 0.3:  # awning: stripes over the window
             awning = view[sign_bottom : sign_bottom + _m(0.45, res), u0:u1]
@@ -311,16 +360,16 @@ def _lettering(rng: np.random.Generator, band: np.ndarray, colour: np.ndarray) -
 
 
 def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarray, clutter: np.ndarray,
-                    pane: np.ndarray, res: float, detail: bool) -> None:
-    """Shop window (in place): dim interior (``clutter``: noise of its size) with shelves and (with ``detail``)
-    mannequins, and mullions; ``pane`` (same size) is set to 1 on the glass, which gets reflections later."""
+                    pane: np.ndarray, res: float) -> None:
+    """Shop window (in place): dim interior (``clutter``: noise of its size) with shelves and mannequins,
+    and mullions; ``pane`` (same size) is set to 1 on the glass, which gets reflections later."""
     rows, cols = window.shape[:2]
     interior = pick_colours(rng, palette.windows, 1, 12)[0] * rng.uniform(0.8, 1.5)
     window[:] = interior * (1.0 + 0.25 * clutter)[..., None]
     for shelf in range(int(rng.integers(0, 4))):
         r = rows - _m(0.5 + 0.45 * shelf, res)
         window[r : r + 2] = np.clip(interior * 1.8, 0, 255)
-    count = int(rng.integers(0, 4)) if detail and rng.random() < 0.55 else 0
+    count = int(rng.integers(0, 4)) if rng.random() < 0.55 else 0
     for i in range(count):  # mannequins standing on the display floor
         style = "mannequin" if rng.random() < 0.6 else "clothed"
         spheres, enabled, colours = make_figure(rng, palette, style)
@@ -332,8 +381,8 @@ def _display_window(rng: np.random.Generator, palette: Palette, window: np.ndarr
         pane[:, c : c + 2] = 0.0
 
 
-def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndarray, res: float, detail: bool) -> None:
-    """Plain ground floor (in place): a door and framed posters (printed with people only with ``detail``)."""
+def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndarray, res: float) -> None:
+    """Plain ground floor (in place): a door and framed posters printed with people."""
     rows, cols = view.shape[:2]
     door = int(rng.uniform(0.1, 0.8) * cols)
     view[rows - _m(2.3, res) :, door : door + _m(1.0, res)] = pick_colours(rng, palette.windows, 1, 10)[0] * 0.5
@@ -341,19 +390,18 @@ def _wall_with_posters(rng: np.random.Generator, palette: Palette, view: np.ndar
     while x < cols - _m(1.4, res):
         width, height = _m(rng.uniform(0.9, 1.3), res), _m(rng.uniform(1.5, 2.0), res)
         if rng.random() < 0.6 and not (door - width < x < door + _m(1.0, res)):
-            _poster(rng, palette, view[rows - _m(0.4, res) - height : rows - _m(0.4, res), x : x + width], res,
-                    detail)
+            _poster(rng, palette, view[rows - _m(0.4, res) - height : rows - _m(0.4, res), x : x + width], res)
         x += width + _m(rng.uniform(0.5, 2.5), res)
 
 
-def _poster(rng: np.random.Generator, palette: Palette, area: np.ndarray, res: float, detail: bool) -> None:
-    """A framed print on a coloured backdrop (in place): one or two people, life size or larger, with ``detail``."""
+def _poster(rng: np.random.Generator, palette: Palette, area: np.ndarray, res: float) -> None:
+    """A framed print of one or two people, life size or larger, on a coloured backdrop (in place)."""
     area[:] = 35.0  # frame
     inner = area[2:-2, 2:-2]
     top, bottom = pick_colours(rng, palette.tops, 2, 30)
     t = np.linspace(0.0, 1.0, inner.shape[0], dtype=np.float32)[:, None, None]
     inner[:] = (1 - t) * top + t * bottom
-    count = (1 if rng.random() < 0.7 else 2) if detail else 0
+    count = 1 if rng.random() < 0.7 else 2
     scale = rng.uniform(0.7, 1.6)  # close-ups are cropped at the frame
     for i in range(count):
         spheres, enabled, colours = make_figure(rng, palette, "clothed", gait=rng.choice([0, 1]))

@@ -28,7 +28,6 @@ _GROUND_RES = (16.0, 8.0)  # texture pixels per metre across / along the street
 _FACADE_RES = 8.0  # texture pixels per metre on the facades
 _SHOP_RES = 20.0  # ... and on the shop fronts (at pedestrian height, where detail matters)
 _FACADE_HEIGHT = 30.0
-_DETAIL_MARGIN = 130.0  # the street runs 150 m past the farthest pedestrian (see generator)
 
 
 @dataclass(frozen=True)
@@ -173,9 +172,7 @@ def _facade_planes(rng: np.random.Generator, palette: Palette, layout: StreetLay
                    ) -> tuple[_TexturedPlane, _TexturedPlane, list[Block]]:
     """Upper facade and shop-front planes of one side, and its buildings; ``sunny``: the sun-facing side."""
     texture, blocks, bottom = facade_texture(rng, palette, layout, _FACADE_RES, _FACADE_HEIGHT)
-    # Pedestrians are at most ``_DETAIL_MARGIN`` metres short of the street's end; beyond them the shops are far.
-    shops = shopfront_texture(rng, palette, blocks, layout.z_end - layout.z_start, _SHOP_RES,
-                              layout.z_end - _DETAIL_MARGIN - layout.z_start)
+    shops = shopfront_texture(rng, palette, blocks, layout.z_end - layout.z_start, _SHOP_RES)
     if not sunny:
         texture *= 0.78
         shops *= 0.78

@@ -46,3 +46,11 @@ def test_facades_have_buildings_and_textured_shop_fronts():
     # A single building of one colour still gets a structured ground floor (shops or doors and posters).
     flat = [Block(0.0, 20.0, 10.0, np.array([150.0, 150.0, 150.0]))]
     assert shopfront_texture(np.random.default_rng(3), PALETTE, flat, 20.0, 30.0).std() > 5.0
+
+
+def test_the_building_library_is_the_same_in_every_street_and_streets_still_differ():
+    a, blocks_a, _ = facade_texture(np.random.default_rng(5), PALETTE, LAYOUT, 10.0, 30.0)
+    b, _, _ = facade_texture(np.random.default_rng(5), PALETTE, LAYOUT, 10.0, 30.0)
+    np.testing.assert_array_equal(a, b)  # a seed is a street, whatever was drawn before in the process
+    c, blocks_c, _ = facade_texture(np.random.default_rng(6), PALETTE, LAYOUT, 10.0, 30.0)
+    assert [blk.z0 for blk in blocks_c] != [blk.z0 for blk in blocks_a] and np.abs(c - a).mean() > 5.0
