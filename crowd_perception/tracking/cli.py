@@ -322,7 +322,7 @@ def _peers(args: argparse.Namespace) -> int:
     from ..utils.results import update_results_section
     from .config import get_profile
     from .peer_bench import OURS, peer_reports, peer_times, render
-    from .peers import INSTALL, unavailable
+    from .peers import INSTALL, unavailable, versions
 
     config = get_profile(args.profile)
     missing = {name: reason for name in args.peers if (reason := unavailable(name))}
@@ -337,6 +337,7 @@ def _peers(args: argparse.Namespace) -> int:
     times = peer_times(names, config, args.people, frames=args.frames, repeats=args.repeats, seed=args.seed)
     tables, verdict = render(names, times, reports, args.people)
     not_run = "".join(f" Not run: `{name}` ({reason})." for name, reason in missing.items())
+    ran = ", ".join(f"`{name}`: {versions(name)}" for name in names if name != OURS)
     frames = sum(len(s.frames) for s in sequences)
     body = (
         f"Our tracker (profile `{args.profile}`) and peer trackers on identical detection + embedding streams, "
@@ -346,6 +347,7 @@ def _peers(args: argparse.Namespace) -> int:
         "`supervision-bytetrack` is `trackers.ByteTrackTracker` on `supervision` `Detections`, since supervision "
         "0.31 no longer ships `sv.ByteTrack`; `norfair`: IoU distance, threshold 0.7, no ReID; `boxmot-botsort` "
         "gets our embeddings and no camera-motion compensation, the stream has no images)."
+        + (f" Versions: {ran}." if ran else "")
         + not_run
         + "\n\nSpeed: CPU time of each tracker's own update call per frame (input conversion done before the "
         "clock starts), on the tracking speed benchmark's stream (`crowd_perception.tracking.bench.crowd_stream`: "

@@ -43,6 +43,7 @@ __all__ = [
     "TrackerAdapter",
     "build",
     "unavailable",
+    "versions",
     "boxmot_rows",
     "norfair_corners",
     "confirmed_tracks",
@@ -71,6 +72,19 @@ def unavailable(name: str) -> str | None:
         except Exception as exc:  # any import failure (missing wheel or dependency, ABI) is the reason
             return f"{module}: {type(exc).__name__}: {exc}".splitlines()[0]
     return None
+
+
+def versions(name: str) -> str:
+    """The installed versions of what peer ``name`` runs on, e.g. ``supervision 0.31.2 + trackers 2.6.1``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def one(module: str) -> str:
+        try:
+            return f"{module} {version(module)}"
+        except PackageNotFoundError:
+            return f"{module} (not installed)"
+
+    return " + ".join(one(module) for module in PEERS[name])
 
 
 # ------------------------------------------------------------------ format conversions (no peer needed)

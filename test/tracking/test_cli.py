@@ -62,6 +62,7 @@ def test_bench_tracking_peers_prints_speed_accuracy_and_verdict(tmp_path, monkey
     )
     assert "| tracker | HOTA | IDF1 | MOTA | IDSW |" in printed and "| 5 | " in printed
     assert "Faster than every peer at every size (median CPU time): " in printed
+    assert ("Versions: `" in printed) == any(unavailable(n) is None for n in PEERS)
     for name in PEERS:  # each peer has its rows, or the section says why it did not run
         assert (f"| {name} | " in printed) if unavailable(name) is None else (f"Not run: `{name}`" in printed)
     assert set(json.loads(out.read_text())) == {"ours", *(n for n in PEERS if unavailable(n) is None)}

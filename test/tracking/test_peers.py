@@ -98,3 +98,8 @@ def test_peer_follows_three_separate_people_with_stable_ids(name):
     assert reported[-1] == 3
     assert all(len(ids) == 1 for ids in ids_by_person)  # one id per person, all the way
     assert len(set.union(*ids_by_person)) == 3 and min(set.union(*ids_by_person)) >= 1
+
+
+def test_versions_name_each_package_a_peer_runs_on(monkeypatch):
+    monkeypatch.setitem(peers.PEERS, "ghost", ("numpy", "no_such_tracker_module"))
+    assert peers.versions("ghost") == f"numpy {np.__version__} + no_such_tracker_module (not installed)"
