@@ -18,7 +18,7 @@ from .clutter import place_clutter
 from .objects import Cuboid, Occluder
 from .palette import Palette
 from .rig import CameraPose
-from .shadows import GroundLight, bake_shadows
+from .shadows import SHADOW_STRENGTH, GroundLight, bake_shadows
 from .textures import SHOP_HEIGHT, Block, facade_texture, ground_texture, shopfront_texture, sky_image
 
 __all__ = ["StreetLayout", "Cuboid", "Occluder", "Street", "build_street", "clip_polygon_near"]
@@ -152,7 +152,8 @@ def build_street(rng: np.random.Generator, palette: Palette, layout: StreetLayou
     occluders = place_clutter(rng, palette, layout, num_occluders, lane_x)
     planes, blocks = [], {}
     for side in (-1.0, 1.0):
-        facade, shopfront, blocks[side] = _facade_planes(rng, palette, layout, side, sunny=np.hypot(*sun) > 0.05
+        # The buildings whose shadows fall onto the street face away from the sun.
+        facade, shopfront, blocks[side] = _facade_planes(rng, palette, layout, side, shaded=np.hypot(*sun) > 0.05
                                                          and side * sun[0] < 0)
         planes += [facade, shopfront]
     texture, x_lo = ground_texture(rng, palette, layout, _GROUND_RES)
@@ -168,14 +169,15 @@ def _to_uint8(texture: np.ndarray) -> np.ndarray:
     return np.clip(texture, 0, 255).astype(np.uint8)
 
 
-def _facade_planes(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, sunny: bool
+def _facade_planes(rng: np.random.Generator, palette: Palette, layout: StreetLayout, side: float, shaded: bool
                    ) -> tuple[_TexturedPlane, _TexturedPlane, list[Block]]:
-    """Upper facade and shop-front planes of one side, and its buildings; ``sunny``: the sun-facing side."""
+    """Upper facade and shop-front planes of one side, and its buildings; ``shaded``: the side facing away
+    from the sun (lit by the sky only)."""
     texture, blocks, bottom = facade_texture(rng, palette, layout, _FACADE_RES, _FACADE_HEIGHT)
     shops = shopfront_texture(rng, palette, blocks, layout.z_end - layout.z_start, _SHOP_RES)
-    if not sunny:
-        texture *= 0.78
-        shops *= 0.78
+    if shaded:
+        texture *= 1.0 - SHADOW_STRENGTH
+        shops *= 1.0 - SHADOW_STRENGTH
     x = side * layout.facade_x
     along = np.array([0.0, 0.0, 1.0])
 
