@@ -51,3 +51,17 @@ def test_background_has_sky_above_and_street_below():
     assert np.any(image[-1] != street.sky[-1])  # the road covers the bottom rows
     moved = street.render_background(EgoMotion(1.5, 1.5, np.radians(3.0), 5.0, 0.0, K).pose(1.0))
     assert np.mean(np.abs(moved.astype(int) - image.astype(int))) > 1.0  # the view changes as the car drives
+
+
+def test_the_facades_facing_away_from_the_sun_are_in_shade():
+    pose = EgoMotion(1.5, 1.5, np.radians(3.0), 5.0, 0.0, K).pose(0.0)
+    streets = {name: build_street(np.random.default_rng(4), get_palette("temperate"), LAYOUT, pose, 6, 1.5, sun)
+               for name, sun in (("overcast", None), ("sun_left", np.array([1.0, 0.0])))}  # shadows towards +x
+    # Planes: ground, then (upper facade, shop fronts) for the left side, then for the right side.
+    cloudy, sunny = streets["overcast"].planes, streets["sun_left"].planes
+    for plane in (1, 2):  # the left buildings face +x, away from a sun on the left
+        ratio = sunny[plane].texture.astype(float).mean() / cloudy[plane].texture.astype(float).mean()
+        assert 0.5 < ratio < 0.6
+    for plane in (3, 4):
+        np.testing.assert_array_equal(sunny[plane].texture, cloudy[plane].texture)
+    assert sunny[0].texture.astype(float).mean() < cloudy[0].texture.astype(float).mean()  # cast shadows
