@@ -113,12 +113,10 @@ class _TexturedPlane:
         """Camera-frame outlines in front of the near plane (clipped where they cross it)."""
         cam = pose.to_camera(self.outlines)
         z = cam[..., 2]
-        shapes = []
-        for quad, depth in zip(cam[z.max(axis=1) > NEAR], z[z.max(axis=1) > NEAR], strict=True):
-            shape = quad if depth.min() >= NEAR else clip_polygon_near(quad)
-            if len(shape) >= 3:
-                shapes.append(shape)
-        return shapes
+        whole = cam[z.min(axis=1) >= NEAR]  # most are wholly in front: no clipping
+        crossing = cam[(z.max(axis=1) > NEAR) & (z.min(axis=1) < NEAR)]
+        clipped = [shape for shape in map(clip_polygon_near, crossing) if len(shape) >= 3]
+        return list(whole) + clipped
 
 
 class Street:
