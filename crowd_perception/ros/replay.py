@@ -193,6 +193,7 @@ class ReplayReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     camera_info: dict[str, int] = field(default_factory=dict)  # frames without a usable CameraInfo, by reason
+    flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
     storage_gaps_s: list[float] = field(default_factory=list)  # lengths of the unreadable (corrupt) stretches
     frames_lost: int = 0  # images the bag states but that could not be read (corrupt storage)
     complete: bool = False  # every input message was read and every frame written
@@ -218,6 +219,9 @@ class ReplayReport:
             skipped = f", {len(self.skipped)} skipped ({reasons})"
         text = (f"{self.frames} frames: {self.processed} processed, {len(self.failed)} failed{skipped}; "
                 f"{self.fps:.2f} FPS end to end; per frame: {stages}")
+        if self.flagged:
+            reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.flagged.items()))
+            text += f"\nimages that cannot show anyone (no people reported): {reasons}"
         if self.camera_info:
             reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.camera_info.items()))
             text += f"\nframes without a usable CameraInfo: {reasons}"
@@ -236,7 +240,7 @@ class ReplayReport:
         return json.dumps({
             "complete": self.complete, "frames": self.frames, "processed": self.processed,
             "failed": len(self.failed), "skipped": self.skipped_by_reason(), "ended_early": self.ended_early,
-            "camera_info": self.camera_info, "frames_lost": self.frames_lost,
+            "camera_info": self.camera_info, "frames_lost": self.frames_lost, "flagged": self.flagged,
         }, sort_keys=True)
 
 
@@ -328,6 +332,8 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
             raise
         report.ended_early = str(exc)  # storage corruption: what was read is written, the rest is lost
     report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
+    stage = pipeline.detection or pipeline.pose3d  # both check the same image: count it once
+    report.flagged = dict(getattr(stage, "flagged", {}) or {})
     gaps = sorted({(start, end) for start, end, _ in getattr(reader, "corrupt", [])})
     report.storage_gaps_s = [round((end - start) * 1e-9, 3) for start, end in gaps]
     stated = sum(getattr(c, "msgcount", 0) or 0 for c in reader.connections if c.topic == image_topic)

@@ -38,6 +38,7 @@ __all__ = [
     "TrackerStage",
     "build_runner",
     "camera_for_image",
+    "image_fault",
     "model_path",
     "runner_identity",
     "tracker_config",
@@ -90,6 +91,9 @@ class DetectorConfig(ModelNodeConfig):
         "detections below this score are not published", low=0.0, high=1.0, dynamic=True))
     max_detections: int = field(default=300, metadata=param(
         "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
+    image_health_check: bool = field(default=False, metadata=param(
+        "publish no people for an image that cannot show any (constant: black, white or covered; under 16 px), "
+        "counted in the diagnostics (on in the shipped config)", dynamic=True))
 
     def runner_options(self) -> dict[str, Any]:
         # the runner's own threshold is only a floor, so that score_threshold can change at run time
@@ -122,6 +126,9 @@ class Pose3DConfig(ModelNodeConfig):
         "(0: the model's alone)", low=0.0, high=1.0, dynamic=True))
     require_camera_info: bool = field(default=False, metadata=param(
         "skip images without a valid CameraInfo (false: publish root-relative poses, placed_with_intrinsics=false)"))
+    image_health_check: bool = field(default=False, metadata=param(
+        "publish no people for an image that cannot show any (constant: black, white or covered; under 16 px), "
+        "counted in the diagnostics (on in the shipped config)", dynamic=True))
 
 
 @dataclass(frozen=True)
@@ -220,17 +227,45 @@ class Stage:
         self.config = config
 
 
+MIN_IMAGE_SIDE = 16  # px: smaller images cannot show a person the networks would find
+
+
+def image_fault(image: np.ndarray) -> str | None:
+    """Why an image cannot show anyone (``"constant image"``, ``"image too small"``), or None.
+
+    A constant image (every pixel within 2 grey levels: a black, white or covered frame) makes
+    the networks invent people; so does a tiny one.
+    """
+    if min(image.shape[:2]) < MIN_IMAGE_SIDE:
+        return "image too small"
+    if int(image.max()) - int(image.min()) <= 2:
+        return "constant image"
+    return None
+
+
+def _flag(stage: Any, reason: str) -> None:
+    stage.flagged[reason] = stage.flagged.get(reason, 0) + 1
+    if stage.flagged[reason] in (1, 10, 100, 1000):
+        _LOG.warning("%s: %s, no people reported (%d so far)", type(stage).__name__, reason, stage.flagged[reason])
+
+
 @dataclass
 class DetectionStage(Stage):
     config: DetectorConfig
     runner: Any  # PedestrianDetector
     non_finite: int = 0  # detections dropped for NaN/inf boxes, scores or embeddings (a broken model or FP16 overflow)
+    flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
 
     def process(self, image: np.ndarray) -> Detections:
         """Detections of one BGR image above the score threshold, best first, at most ``max_detections``.
 
-        Detections with non-finite values are dropped and counted in ``non_finite`` (with a warning).
+        Detections with non-finite values are dropped and counted in ``non_finite`` (with a warning);
+        an image that cannot show anyone (:func:`image_fault`) gets none, counted in ``flagged``.
         """
+        fault = image_fault(image) if self.config.image_health_check else None
+        if fault is not None:
+            _flag(self, fault)
+            return Detections.empty()
         detections = self.runner.detect(image)
         finite = (np.isfinite(detections.boxes).all(axis=1) & np.isfinite(detections.scores)
                   & np.isfinite(detections.embeddings).all(axis=1))
@@ -274,9 +309,18 @@ def camera_for_image(camera: PinholeCamera | None, width: int, height: int) -> t
 class Pose3DStage(Stage):
     config: Pose3DConfig
     runner: Any  # Pose3DEstimator
+    flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
 
     def process(self, image: np.ndarray, camera: PinholeCamera | None) -> Poses3D:
-        """3D poses above the score threshold; without ``camera`` they are flagged as not placed by intrinsics."""
+        """3D poses above the score threshold; without ``camera`` they are flagged as not placed by intrinsics.
+
+        An image that cannot show anyone (:func:`image_fault`) gets none, counted in ``flagged``.
+        """
+        fault = image_fault(image) if self.config.image_health_check else None
+        if fault is not None:
+            _flag(self, fault)
+            skeleton = getattr(getattr(self.runner, "config", None), "skeleton", None) or "body22"
+            return Poses3D.empty(skeleton)
         poses = self.runner.estimate(image, camera)
         keep = np.flatnonzero(poses.person_scores >= self.config.score_threshold)
         return Poses3D(

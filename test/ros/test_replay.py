@@ -142,7 +142,7 @@ def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_pat
     assert "2 skipped (1 malformed image, 1 unsupported encoding)" in report.summary()
     frames, info = _outputs_per_frame(tmp_path / "out")
     assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
-                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0}
+                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0, "flagged": {}}
     assert [f.header.stamp_ns for f in frames] == stamps
     for frame in frames:  # one output of every kind per input, with the input's header
         for topic in bagio.OUTPUT_TOPICS.values():
@@ -270,3 +270,21 @@ def test_a_corrupt_chunk_loses_only_its_frames(tmp_path):
     assert _outputs_per_frame(tmp_path / "out")[1]["frames_lost"] == report.frames_lost
     with pytest.raises(bagio.BagError, match="checksum mismatch"):
         replay_bag(tmp_path / "in", tmp_path / "strict", _pipeline(), strict=True)
+
+
+def test_black_frames_give_no_people_and_are_counted(tmp_path):
+    from crowd_perception.core.types import Header
+
+    samples = make_samples(4)
+    with bagio.BagWriter(tmp_path / "in") as bag:
+        for i, sample in enumerate(samples):
+            stamp = int(sample.annotation.stamp_ns)
+            image = np.zeros_like(sample.image) if i in (1, 2) else sample.image  # a covered lens
+            bag.write(bagio.IMAGE_TOPIC, convert.image_to_msg(image, Header(stamp, "cam"), bag.kit), stamp)
+    report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())  # the shipped config: check on
+    assert report.processed == 4 and report.flagged == {"constant image": 2}
+    assert "images that cannot show anyone (no people reported): 2 constant image" in report.summary()
+    frames, _ = _outputs_per_frame(tmp_path / "out")
+    counts = [len(convert.detections_from_msg(f.messages[bagio.OUTPUT_TOPICS["detections"]])[1]) for f in frames]
+    poses = [len(convert.poses3d_from_msg(f.messages[bagio.OUTPUT_TOPICS["poses_3d"]])[1]) for f in frames]
+    assert counts[1] == counts[2] == 0 and counts[0] > 0 and poses[1] == poses[2] == 0

@@ -221,6 +221,8 @@ class StageNode(Node):
         stat.add("dropped", dropped)
         for reason, count in sorted(self.stats.rejected_by_reason.items()):
             stat.add(f"rejected: {reason}", count)
+        for reason, count in sorted((getattr(self.stage, "flagged", None) or {}).items()):
+            stat.add(f"no people: {reason}", count)  # the image-health check
         stat.add("live", self.config.live)
         stat.add("runner", runner_identity(self.runner))
         if isinstance(self.config, ModelNodeConfig):
