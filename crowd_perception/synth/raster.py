@@ -1,4 +1,5 @@
-"""Painter's-algorithm rasteriser for people (sphere-hull parts) and occluders (cuboid faces).
+"""Painter's-algorithm rasteriser for people (sphere-hull parts) and occluders (cuboid faces and
+sphere hulls: cars, furniture, trees, bikes, posters, mannequins, statues; see :mod:`.object_faces`).
 
 Every primitive is drawn with ``cv2.fillConvexPoly`` in one pass: its colour into the image (plus
 a lighter, offset copy on parts large enough to show shading) and its *code* into an int32 code
@@ -8,7 +9,8 @@ direction by ``1 / cos(theta)`` (:func:`project_spheres`). Primitives are sorted
 near: body parts by the depth of their sphere centres; each occluder gets a depth key placed
 between the people behind it and the people in front of it (decided per person with a separating
 line between the person's ground position and the occluder's footprint), so a person standing
-behind a parked car is hidden by it even when the car's centre is farther away.
+behind a parked car is hidden by it even when the car's centre is farther away. An occluder owns
+one code for all its faces and hulls, so a person-shaped object is never read as a person.
 """
 
 from __future__ import annotations
