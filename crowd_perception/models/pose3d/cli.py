@@ -159,6 +159,40 @@ def _run_ablation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _real_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models", nargs="+", type=Path, default=[DEFAULT_MODEL], help="pose3d models to compare")
+    _backend_arguments(p)
+    p.add_argument("--data", default="fixtures:../shared/fixtures", help="real frames with person boxes (as for evaluate detection)")
+
+
+def _run_real(args: argparse.Namespace) -> int:
+    """Real images have no 3D ground truth here: score what a 3D model must get right first, finding the
+    people (its person boxes vs the annotated ones), at its own operating threshold."""
+    from ...utils.results import update_results_section
+    from ..detector.benchmark import load_eval_frames, render_markdown, run_evaluation
+    from .evaluate import PersonFinder
+
+    frames = load_eval_frames(args.data)
+    parts = []
+    for model in args.models:
+        estimator = _estimator(args, model)
+        threshold = estimator.postprocess_config.score_threshold
+        report = run_evaluation(PersonFinder(estimator), frames)
+        report.operating_points = (threshold,)
+        single = [i for i, (_, ann) in enumerate(frames) if len(ann.persons) == 1]
+        found = sum(PersonFinder(estimator).found_alone(*frames[i], threshold) for i in single)
+        parts.append(
+            render_markdown(report, f"3D model `{model.name}` ({args.backend}): its person boxes on `{args.data}`; "
+                            f"operating threshold {threshold:.2f}.")
+            + f"\n\nSingle-person frames: the person found (IoU >= 0.5 at the operating threshold) in {found} of {len(single)}."
+        )
+    text = f"{args.note} ".lstrip() + "\n\n".join(parts)
+    print(text)
+    if args.results:
+        update_results_section("pose3d-real", "3D pose (PandaNet): finding people in real images", text)
+    return 0
+
+
 COMMANDS = [
     Command(("train", "pose3d"), "train the PandaNet 3D pose network on synthetic (or JTA) data", _train_arguments,
             _run_train),
@@ -170,4 +204,6 @@ COMMANDS = [
             _latency_arguments, _run_latency),
     Command(("evaluate", "pose3d-ablation"), "evaluate trained ablation variants side by side", _ablation_arguments,
             _run_ablation),
+    Command(("evaluate", "pose3d-real"), "3D models' person boxes on real annotated frames (no 3D ground truth there)",
+            _real_arguments, _run_real),
 ]

@@ -12,8 +12,10 @@ from dataclasses import replace
 import numpy as np
 
 from ...core.annotations import FrameAnnotation
+from ...core.boxes import box_iou
 from ...core.camera import PinholeCamera
 from ...core.skeletons import get_skeleton
+from ...core.types import Detections
 from ...eval.pose3d import DISTANCE_BINS, JOINT_GROUPS, Pose3DEvaluator, bin_label, evaluable, match_detections
 from ...utils.results import markdown_table
 from .placement import place_poses
@@ -23,7 +25,34 @@ from .targets import encode_boxes
 
 AP_SCORE_THRESHOLD = 0.05  # detections ranked for AP (pose metrics use the operating threshold)
 
-__all__ = ["AP_SCORE_THRESHOLD", "evaluate_frames", "evaluate_by_group", "accuracy_markdown", "latency_by_crowd", "readout_scaling", "latency_markdown", "calibrate_score_threshold"]
+__all__ = ["AP_SCORE_THRESHOLD", "PersonFinder", "evaluate_frames", "evaluate_by_group", "accuracy_markdown", "latency_by_crowd", "readout_scaling", "latency_markdown", "calibrate_score_threshold"]
+
+
+class PersonFinder:
+    """A 3D model seen as a person detector: ``detect(image) -> Detections`` of its person boxes.
+
+    Real photos come without 3D ground truth here, but a 3D model that does not find the people
+    places nobody; this scores that first step with the detection metrics. Detections down to
+    :data:`AP_SCORE_THRESHOLD` are returned, so AP ranks the full list (operating points apart).
+    """
+
+    def __init__(self, estimator: Pose3DEstimator) -> None:
+        self.estimator = estimator
+
+    def detect(self, image: np.ndarray) -> Detections:
+        saved = self.estimator.postprocess_config
+        self.estimator.postprocess_config = replace(saved, score_threshold=min(AP_SCORE_THRESHOLD, saved.score_threshold))
+        try:
+            poses = self.estimator.estimate(image)
+        finally:
+            self.estimator.postprocess_config = saved
+        return Detections(poses.boxes, poses.person_scores)
+
+    def found_alone(self, image: np.ndarray, annotation: FrameAnnotation, threshold: float) -> bool:
+        """Whether a frame's only annotated person is found: a box scored >= ``threshold`` with IoU >= 0.5."""
+        detections = self.detect(image)
+        boxes = detections.boxes[detections.scores >= threshold]
+        return bool(len(boxes)) and float(box_iou(boxes, annotation.persons.boxes).max()) >= 0.5
 
 
 def _group(sequence: str, split: str) -> str:

@@ -13,6 +13,8 @@ def test_commands_parse():
     assert args.out == Path("x") and args.overrides == ["selection=box", "train.steps=5"]
     args = parser.parse_args(["evaluate", "pose3d-latency", "--people", "1,80", "--threads", "2"])
     assert args.people == "1,80" and args.threads == 2 and args.model.name == "pose3d.onnx"
+    args = parser.parse_args(["evaluate", "pose3d-real", "--models", "a.onnx", "b.onnx", "--data", "fixtures:f"])
+    assert args.models == [Path("a.onnx"), Path("b.onnx")] and args.data == "fixtures:f"
 
 
 def test_bad_override_is_a_clear_error(tmp_path):

@@ -80,3 +80,33 @@ def test_calibration_picks_the_best_f1_threshold():
     threshold, f1 = calibrate_score_threshold(fake, [(None, ann)], candidates=(0.2, 0.5, 0.7))
     assert threshold == 0.7 and f1 == pytest.approx(2 / 3)
     assert fake.postprocess_config.score_threshold == 0.5, "the estimator's own threshold is restored"
+
+
+def test_person_finder_ranks_every_box_and_restores_the_operating_point():
+    """The 3D model as a person detector: boxes down to the AP threshold, its own threshold kept after."""
+    from dataclasses import dataclass
+
+    from crowd_perception.core.annotations import FrameAnnotation, PersonAnnotations
+    from crowd_perception.core.types import Poses3D
+    from crowd_perception.models.pose3d.evaluate import AP_SCORE_THRESHOLD, PersonFinder
+
+    @dataclass
+    class _Config:
+        score_threshold: float
+
+    class _Estimator:
+        postprocess_config = _Config(0.6)
+
+        def estimate(self, image, camera=None):
+            keep = np.array([0.9, 0.3]) >= self.postprocess_config.score_threshold
+            boxes = np.array([[10, 10, 40, 90], [60, 10, 90, 90]], dtype=np.float32)[keep]
+            return Poses3D("body22", np.zeros((keep.sum(), 22, 3)), boxes=boxes, person_scores=np.array([0.9, 0.3])[keep])
+
+    estimator = _Estimator()
+    finder = PersonFinder(estimator)
+    detections = finder.detect(np.zeros((100, 100, 3), np.uint8))
+    assert len(detections) == 2 and AP_SCORE_THRESHOLD < 0.3
+    assert estimator.postprocess_config.score_threshold == 0.6
+    alone = FrameAnnotation("x", 100, 100, PersonAnnotations("body22", np.array([[60, 12, 90, 88]], np.float32)))
+    image = np.zeros((100, 100, 3), np.uint8)
+    assert finder.found_alone(image, alone, 0.2) and not finder.found_alone(image, alone, 0.6)
