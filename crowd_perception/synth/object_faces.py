@@ -61,8 +61,7 @@ def object_faces(batch: ObjectBatch, pose: CameraPose) -> list[list[Face]]:
     """Per object, its polygons in the view in draw order: front-facing cuboid faces, then hulls.
 
     Cuboids entirely behind the near plane or beside the view are skipped, faces crossing the
-    near plane are clipped; a hull with a sphere reaching the near plane is left out (it is about
-    to leave the view).
+    near plane are clipped; a hull is traced through its spheres in front of the near plane.
     """
     out: list[list[Face]] = [[] for _ in batch.occluders]
     _cuboid_faces(batch, pose, out)
@@ -102,11 +101,16 @@ def _hull_faces(batch: ObjectBatch, pose: CameraPose, out: list[list[Face]]) -> 
     k = pose.intrinsics
     cam = np.concatenate([pose.to_camera(batch.spheres[:, :3]), batch.spheres[:, 3:]], axis=1)
     front = cam[:, 2] - cam[:, 3] > 2 * NEAR
-    drawable = front[batch.hull_index].all(axis=1)
+    in_front = front[batch.hull_index]  # (H, K)
+    drawable = in_front.any(axis=1)
     if not drawable.any():
         return
+    # A hull reaching the near plane keeps the spheres in front of it (a tree crown above the camera
+    # loses its nearest clump, not all of it): the others are replaced by one of its front spheres.
+    rows = np.arange(len(in_front))
+    index = np.where(in_front, batch.hull_index, batch.hull_index[rows, np.argmax(in_front, axis=1)][:, None])
     safe = np.where(front[:, None], cam, [0.0, 0.0, 1.0, 0.01])  # placeholders, never drawn
-    polygons = hull_polygons(project_spheres(safe, k)[None], batch.hull_index)[0]
+    polygons = hull_polygons(project_spheres(safe, k)[None], index)[0]
     lo, hi = polygons.min(axis=1), polygons.max(axis=1)
     drawable &= (hi[:, 0] >= 0) & (lo[:, 0] < k.width * SCALE) & (hi[:, 1] >= 0) & (lo[:, 1] < k.height * SCALE)
     for h in np.flatnonzero(drawable):

@@ -117,3 +117,14 @@ def test_streets_full_of_clutter_and_no_people_have_no_labels():
 def test_unknown_kind_is_rejected():
     with pytest.raises(ValueError, match="unknown object kind"):
         build_object("ufo", np.random.default_rng(0), PALETTE, NARROW, 1.0, 5.0)
+
+
+def test_a_hull_reaching_the_near_plane_keeps_its_spheres_in_front():
+    from crowd_perception.synth.objects import Hull, Occluder, box
+
+    trunk = box(-3.0, -5.0, (0.3, 3.0, 0.3), 0.0, np.array([50.0, 60.0, 70.0]))  # behind the camera
+    clump = np.array([[-3.0, 1.5, 0.1, 0.8], [-3.0, 1.5, 6.0, 0.8]])  # one sphere at the camera, one ahead
+    crown = Occluder("tree", (trunk,), np.array([-3.15, -2.85, -5.15, -4.85]), (Hull(clump, np.full(3, 90.0)),))
+    _, raster, _, _ = _render([], [crown])
+    drawn = raster.code_map > 0
+    assert drawn.sum() > 100 and np.all(raster.code_object[raster.code_map[drawn]])
