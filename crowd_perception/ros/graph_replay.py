@@ -445,7 +445,9 @@ def _play(input_bag: str | Path, output_bag: str | Path, client: GraphClient, gr
             image_raw = bytes(store.serialize_cdr(image_msg, image_msg.__msgtype__))
             info_raw = bytes(store.serialize_cdr(info_msg, info_msg.__msgtype__)) if info_msg is not None else None
             camera = _camera_key(info_msg)
-            settle = CAMERA_SETTLE_S if camera is not None and camera != last_camera else 0.0
+            settle = 0.0
+            if camera is not None and camera != last_camera:  # the first one: longer, a loaded machine may be slow
+                settle = CAMERA_SETTLE_S if last_camera is not None else 5 * CAMERA_SETTLE_S
             last_camera = camera
             if started is None:
                 started = time.monotonic()
