@@ -109,8 +109,9 @@ class PoseConfig(ModelNodeConfig):
         "a joint whose occlusion probability exceeds this is published as OCCLUDED (shipped models are "
         "calibrated for 0.5: their held-out threshold is folded into the weights)", low=0.0, high=1.0,
         dynamic=True))
-    min_box_score: float = field(default=0.4, metadata=param(
-        "only detections at or above this score get a pose", low=0.0, high=1.0, dynamic=True))
+    min_box_score: float = field(default=0.5, metadata=param(
+        "only detections at or above this score get a pose (default = the tracker's detection_threshold: "
+        "pose what the tracker's first association stage keeps)", low=0.0, high=1.0, dynamic=True))
     sync_capacity: int = field(default=10, metadata=param(
         "stamps kept while waiting for the image / detections partner message", low=1, high=1000))
 
