@@ -27,6 +27,9 @@ __all__ = [
     "oks_ap",
     "pck",
     "occlusion_state_accuracy",
+    "joint_spread",
+    "spread_ratios",
+    "left_right_agreement",
 ]
 
 _FAR = -1e6  # coordinate of joints a prediction does not have: never within any OKS tolerance
@@ -166,3 +169,54 @@ def occlusion_state_accuracy(gt_states: np.ndarray, pred_states: np.ndarray) -> 
     if not known.any():
         return float("nan")
     return float((JointState.is_occluded(pred_states) == gt_occ)[known].mean())
+
+
+def joint_spread(keypoints: np.ndarray, boxes: np.ndarray, joint_mask: np.ndarray) -> np.ndarray:
+    """``(N, 2)`` per-person standard deviation of the selected joints' x and y, as fractions of the box width and height.
+
+    The horizontal and vertical extent of a skeleton relative to its box: a pose model that collapses
+    its joints onto a vertical line has an x spread near 0. NaN for people with fewer than 2 selected joints.
+    """
+    k = np.asarray(keypoints, np.float64)
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    mask = np.asarray(joint_mask, bool) & np.isfinite(k).all(axis=-1)
+    pts = np.where(mask[..., None], k, np.nan)
+    out = np.full((len(k), 2), np.nan)
+    enough = mask.sum(axis=1) >= 2
+    if enough.any():
+        out[enough] = np.nanstd(pts[enough], axis=1)
+    size = np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
+    return out / np.maximum(size, 1e-9)
+
+
+def spread_ratios(gt_keypoints: np.ndarray, pred_keypoints: np.ndarray, boxes: np.ndarray, joint_mask: np.ndarray) -> np.ndarray:
+    """``(2,)`` predicted / ground-truth joint spread in x and y: ratio of the medians over people of :func:`joint_spread`
+    (same joints for both; 1 = as spread out as the truth). NaN if no person has 2 selected joints."""
+    gt = joint_spread(gt_keypoints, boxes, joint_mask)
+    pred = joint_spread(pred_keypoints, boxes, joint_mask)
+    ok = np.isfinite(gt).all(axis=1) & np.isfinite(pred).all(axis=1)
+    if not ok.any():
+        return np.full(2, np.nan)
+    return np.median(pred[ok], axis=0) / np.maximum(np.median(gt[ok], axis=0), 1e-12)
+
+
+def left_right_agreement(
+    gt_keypoints: np.ndarray, pred_keypoints: np.ndarray, boxes: np.ndarray, joint_mask: np.ndarray, skeleton: str, min_gap: float = 0.1
+) -> tuple[float, int]:
+    """``(fraction, count)``: of the left/right pairs whose true joints are at least ``min_gap`` box widths apart
+    horizontally (both selected), the fraction whose predicted left joint lies on the same side of the right one.
+
+    A model that cannot tell left from right scores about 0.5 (or, if it stacks both joints on one
+    point, far below it). Pairs are the skeleton's ``flip_pairs``. NaN and 0 when no pair qualifies.
+    """
+    gt, pred = np.asarray(gt_keypoints, np.float64), np.asarray(pred_keypoints, np.float64)
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    width = np.maximum(boxes[:, 2] - boxes[:, 0], 1e-9)
+    mask = np.asarray(joint_mask, bool)
+    agree = []
+    for left, right in get_skeleton(skeleton).flip_pairs:
+        gap = (gt[:, left, 0] - gt[:, right, 0]) / width
+        ok = mask[:, left] & mask[:, right] & (np.abs(gap) >= min_gap) & np.isfinite(pred[:, [left, right], 0]).all(axis=1)
+        agree.append(np.sign(pred[ok, left, 0] - pred[ok, right, 0]) == np.sign(gap[ok]))
+    hits = np.concatenate(agree) if agree else np.zeros(0, bool)
+    return (float(hits.mean()) if len(hits) else float("nan")), len(hits)

@@ -6,7 +6,16 @@ import pytest
 from crowd_perception.core.annotations import FrameAnnotation, PersonAnnotations
 from crowd_perception.core.skeletons import COCO17, CROWDPOSE14, PED13
 from crowd_perception.core.types import JointState, Poses2D
-from crowd_perception.eval.pose2d import crowd_index, crowd_level, occlusion_state_accuracy, oks_ap, pck
+from crowd_perception.eval.pose2d import (
+    crowd_index,
+    crowd_level,
+    joint_spread,
+    left_right_agreement,
+    occlusion_state_accuracy,
+    oks_ap,
+    pck,
+    spread_ratios,
+)
 
 
 def _frame(keypoints, boxes, states=None, skeleton="coco17"):
@@ -143,3 +152,36 @@ def test_joints_missing_from_the_model_skeleton_count_as_misses():
     kp17 = np.nan_to_num(convert_keypoints(kp14, "crowdpose14", "coco17"), nan=200.0)
     pred = Poses2D("coco17", kp17, np.ones((1, 17)), person_scores=[1.0])
     assert oks_ap([frame], [pred], skeleton="crowdpose14")["AP"] == pytest.approx(0.8)
+
+
+def test_joint_spread_and_a_pose_collapsed_onto_a_vertical_line():
+    rng = np.random.default_rng(0)
+    boxes = np.array([[0.0, 0.0, 50.0, 100.0], [100.0, 0.0, 200.0, 400.0]])
+    gt = boxes[:, None, :2] + rng.uniform(0, 1, (2, 17, 2)) * (boxes[:, None, 2:] - boxes[:, None, :2])
+    mask = np.ones((2, 17), bool)
+    spread = joint_spread(gt, boxes, mask)
+    np.testing.assert_allclose(spread, np.nanstd(gt, axis=1) / np.array([[50.0, 100.0], [100.0, 400.0]]))
+    np.testing.assert_allclose(spread_ratios(gt, gt, boxes, mask), [1.0, 1.0])
+    collapsed = gt.copy()
+    collapsed[..., 0] = gt[..., 0].mean(axis=1, keepdims=True) + 0.02 * (gt[..., 0] - gt[..., 0].mean(axis=1, keepdims=True))
+    ratio = spread_ratios(gt, collapsed, boxes, mask)
+    assert ratio[0] == pytest.approx(0.02) and ratio[1] == pytest.approx(1.0)
+    assert np.isnan(joint_spread(gt, boxes, np.zeros((2, 17), bool))).all()
+
+
+def test_left_right_agreement_counts_clearly_separated_pairs():
+    boxes = np.array([[0.0, 0.0, 100.0, 200.0]])
+    gt = np.zeros((1, 17, 2))
+    for left, right in COCO17.flip_pairs:
+        gt[0, left, 0], gt[0, right, 0] = 70.0, 30.0  # frontal person: left joints on the image right
+    gt[0, 1, 0], gt[0, 2, 0] = 52.0, 48.0  # the eyes are too close to count
+    mask = np.ones((1, 17), bool)
+    assert left_right_agreement(gt, gt, boxes, mask, "coco17") == (1.0, 7)
+    mirrored = gt.copy()
+    mirrored[..., 0] = 100.0 - gt[..., 0]
+    assert left_right_agreement(gt, mirrored, boxes, mask, "coco17") == (0.0, 7)
+    stacked = gt.copy()
+    stacked[..., 0] = 50.0  # left on top of right: never on the true side
+    assert left_right_agreement(gt, stacked, boxes, mask, "coco17")[0] == 0.0
+    fraction, count = left_right_agreement(gt, gt, boxes, np.zeros((1, 17), bool), "coco17")
+    assert math.isnan(fraction) and count == 0

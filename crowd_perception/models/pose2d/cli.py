@@ -72,13 +72,16 @@ def _run_ship(args: argparse.Namespace) -> int:
 
 
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, action="append", required=True,
+    parser.add_argument("--model", type=Path, action="append", default=[],
                         help="pose model (.onnx, or .safetensors with --backend torch); repeat to compare models")
+    parser.add_argument("--baseline", action="append", default=[], choices=["mean-pose"],
+                        help="also evaluate a baseline: mean-pose = one constant pose (the mean of the evaluated "
+                             "ground truth, in box-normalised coordinates) pasted into every ground-truth box")
     parser.add_argument("--label", action="append", default=[], help="name of each --model in the tables")
     parser.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto | torch")
     parser.add_argument("--data", default="bench",
-                        help="synthetic preset (bench, val_a, val_b, ...) or a COCO-style keypoints JSON "
-                             "(COCO, CrowdPose, OCHuman)")
+                        help="synthetic preset (bench, val_a, val_b, ...) or COCO-style keypoints JSON(s) "
+                             "(COCO, CrowdPose, OCHuman; comma-separated: one table, a row group per file)")
     parser.add_argument("--image-root", type=Path, default=None, help="image folder of a COCO-style JSON")
     parser.add_argument("--frames", type=int, default=0, help="evaluate only this many frames (0: all)")
     parser.add_argument("--frame-stride", type=int, default=1, help="use every n-th frame (synthetic video)")
@@ -100,9 +103,19 @@ def _frames(args: argparse.Namespace) -> list:
     from itertools import islice
 
     if args.data.endswith(".json"):
+        from dataclasses import replace
+
         from .data import coco_frames
 
-        stream = coco_frames(args.data, args.image_root)
+        paths = args.data.split(",")
+        if len(paths) == 1:
+            stream = coco_frames(args.data, args.image_root)
+        else:  # several files: each frame's group (sequence) is its file's name, so each set also gets its own row
+            stream = (
+                (image, replace(frame, sequence=Path(path).stem))
+                for path in paths
+                for image, frame in coco_frames(path, args.image_root)
+            )
     else:
         from .data import synthetic_frames
 
@@ -114,19 +127,26 @@ def _frames(args: argparse.Namespace) -> list:
 def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .evaluate import evaluate_frames, latency_vs_people, occlusion_table
+    from .evaluate import MeanPoseEstimator, evaluate_frames, latency_vs_people, occlusion_table
     from .report import render_report
     from .runner import OccludedPoseEstimator
 
     labels = args.label or [m.stem for m in args.model]
     if len(labels) != len(args.model):
         raise SystemExit(f"{len(args.model)} models but {len(labels)} labels")
+    if not args.model and not args.baseline:
+        raise SystemExit("give at least one --model or --baseline")
     frames = _frames(args)
     if not frames:
         raise SystemExit(f"no frames in {args.data}")
     metrics: dict[str, dict] = {}
-    for label, path in zip(labels, args.model, strict=True):
-        est = OccludedPoseEstimator(path, args.backend, threads=args.threads, flip_test=args.flip_test)
+    estimators = [(label, lambda p=path: OccludedPoseEstimator(p, args.backend, threads=args.threads, flip_test=args.flip_test))
+                  for label, path in zip(labels, args.model, strict=True)]
+    if "mean-pose" in args.baseline:
+        skeleton = args.skeleton or "coco17"
+        estimators.append(("mean pose (floor)", lambda: MeanPoseEstimator.fit(frames, skeleton, args.min_height)))
+    for label, make in estimators:
+        est = make()
         skeleton = args.skeleton or est.skeleton
         entry: dict = {} if args.latency_only else {"frames": evaluate_frames(est, frames, skeleton, args.min_height)}
         if args.occlusion_table and not args.latency_only:

@@ -246,6 +246,9 @@ class AugmentConfig:
     rotation: float = 30.0  # degrees, applied with probability rotation_prob
     rotation_prob: float = 0.4
     flip_prob: float = 0.5
+    # frame mode: zoom the frame by up to this factor (log-uniform from 1) around one of its people, so
+    # the network also trains on people large enough to resolve their joints (1 = off)
+    zoom: float = 1.0
     sigma: float = 2.0  # heatmap Gaussian (heatmap pixels)
     limb_sigma: float = 1.0
     curriculum: Curriculum = field(default_factory=Curriculum)

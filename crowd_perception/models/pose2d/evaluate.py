@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -23,12 +24,21 @@ import numpy as np
 
 from ...core.annotations import FrameAnnotation
 from ...core.skeletons import convert_joint_states, convert_keypoints
-from ...core.types import Poses2D
-from ...eval.pose2d import coco_visibility, crowd_index, crowd_level, occlusion_state_accuracy, oks_ap, pck
+from ...core.types import JointState, Poses2D
+from ...eval.pose2d import (
+    coco_visibility,
+    crowd_index,
+    crowd_level,
+    left_right_agreement,
+    occlusion_state_accuracy,
+    oks_ap,
+    pck,
+    spread_ratios,
+)
 from .curriculum import occlude_parts
 from .runner import OccludedPoseEstimator
 
-__all__ = ["OCCLUSION_BINS", "evaluate_frames", "occlusion_table", "latency_vs_people"]
+__all__ = ["OCCLUSION_BINS", "MeanPoseEstimator", "evaluate_frames", "occlusion_table", "latency_vs_people"]
 
 OCCLUSION_BINS = {"0-20%": (0.0, 0.2), "20-50%": (0.2, 0.5), "50-80%": (0.5, 0.8), ">80%": (0.8, 1.01)}
 
@@ -103,7 +113,55 @@ def _metrics(gts: Sequence[FrameAnnotation], preds: Sequence[Poses2D], skeleton:
     out["PCK@0.1 occluded"] = pck(gk, pk, bx, coco_visibility(gs, gk) == 1)
     out["PCK@0.1 visible"] = pck(gk, pk, bx, coco_visibility(gs, gk) == 2)
     out["occlusion acc"] = occlusion_state_accuracy(gs, ps.astype(np.uint8))
+    labelled = coco_visibility(gs, gk) > 0
+    out["spread x"], out["spread y"] = (float(v) for v in spread_ratios(gk, pk, bx, labelled))
+    out["L/R sides"] = left_right_agreement(gk, pk, bx, labelled, skeleton)[0]
     return out
+
+
+class MeanPoseEstimator:
+    """The mean-pose floor: one constant pose, in box-normalised coordinates, pasted into every box.
+
+    :meth:`fit` takes the mean over people of each joint's ``((x - x1) / w, (y - y1) / h)`` (labelled
+    joints only). Fitted on the evaluated frames themselves it is the best constant pose for them: a
+    pose model that does not beat it has learned no more than where joints sit in a box on average.
+    Exposes ``estimate(image, boxes)`` and ``skeleton`` like :class:`.runner.OccludedPoseEstimator`.
+    """
+
+    name = "mean-pose"
+
+    def __init__(self, skeleton: str, mean_pose: np.ndarray) -> None:
+        self.skeleton = skeleton
+        self.mean_pose = np.asarray(mean_pose, np.float64).reshape(-1, 2)
+
+    @classmethod
+    def fit(cls, frames: Iterable[tuple[np.ndarray, FrameAnnotation]], skeleton: str = "coco17", min_height: float = 32.0) -> MeanPoseEstimator:
+        rows = []
+        for _, frame in frames:
+            keep = evaluable(frame, min_height)
+            p = frame.persons
+            k = convert_keypoints(p.keypoints[keep], p.skeleton, skeleton)
+            s = convert_joint_states(p.keypoint_states[keep], p.skeleton, skeleton)
+            k = np.where((coco_visibility(s, k) > 0)[..., None], k, np.nan)
+            b = p.boxes[keep].astype(np.float64)
+            size = np.maximum(b[:, 2:] - b[:, :2], 1e-9)
+            rows.append((k - b[:, None, :2]) / size[:, None])
+        normalised = np.concatenate(rows) if rows else np.zeros((0, 0, 2))
+        if not len(normalised) or not np.isfinite(normalised).any():
+            raise ValueError("no labelled joint to fit a mean pose on")
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(normalised, axis=0)
+        return cls(skeleton, np.nan_to_num(mean, nan=0.5))
+
+    def estimate(self, image: np.ndarray, boxes_xyxy: np.ndarray) -> Poses2D:
+        boxes = np.asarray(boxes_xyxy, np.float32).reshape(-1, 4)
+        n, k = len(boxes), len(self.mean_pose)
+        b = boxes.astype(np.float64)
+        keypoints = b[:, None, :2] + self.mean_pose[None] * (b[:, None, 2:] - b[:, None, :2])
+        scores = np.ones((n, k), np.float32)
+        states = np.full((n, k), JointState.VISIBLE, np.uint8)
+        return Poses2D(self.skeleton, keypoints.astype(np.float32), scores, states, boxes, np.ones(n, np.float32))
 
 
 def occlusion_table(

@@ -154,11 +154,20 @@ class FrameTrainingSet(BankSampler):
         self.rois_per_frame, self.max_others = rois_per_frame, max_others
         self.frame_size = bank.images.shape[1:3]
 
-    def _frame_transform(self, flip: bool) -> np.ndarray:
-        """Random scale / shift / rotation (/ flip) of the bank frame onto the network frame."""
+    def _frame_transform(self, flip: bool, anchor: np.ndarray | None = None) -> np.ndarray:
+        """Random scale / shift / rotation (/ flip) of the bank frame onto the network frame.
+
+        With ``augment.zoom > 1`` the frame is also magnified by a log-uniform factor in ``[1, zoom]``
+        and, when magnified, centred near ``anchor`` (a person's box centre) so that person stays in view.
+        """
         a, (h, w) = self.augment, self.frame_size
-        size = np.array([w, h], np.float64) / self.rng.uniform(1 - a.scale, 1 + a.scale)
-        center = np.array([(w - 1) / 2, (h - 1) / 2]) + self.rng.uniform(-a.shift, a.shift, 2) * size
+        magnify = float(np.exp(self.rng.uniform(0.0, np.log(a.zoom)))) if a.zoom > 1 else 1.0
+        size = np.array([w, h], np.float64) / self.rng.uniform(1 - a.scale, 1 + a.scale) / magnify
+        center = np.array([(w - 1) / 2, (h - 1) / 2])
+        if anchor is not None and magnify > 1:
+            # slide the view from the frame centre towards the person, as far as needed to keep them inside
+            center = center + (np.asarray(anchor, np.float64) - center) * min(1.0, (magnify - 1) / 0.5)
+        center = center + self.rng.uniform(-a.shift, a.shift, 2) * size
         # a whole frame turns half as far as one person's crop: a tilted camera is rarer than a leaning person
         rot = self.rng.uniform(-a.rotation, a.rotation) / 2 if self.rng.random() < a.rotation_prob else 0.0
         return crop_transforms(center[None], size[None], (h, w), [rot], [flip])[0]
@@ -171,22 +180,35 @@ class FrameTrainingSet(BankSampler):
         centers = centers + self.rng.uniform(-a.shift, a.shift, (len(boxes), 2)) * sizes
         return crop_transforms(centers, sizes, (h, w))
 
-    def _pick(self, index: int) -> tuple[int, np.ndarray]:
-        """A frame (``index`` or the next with a usable person) and ``R`` picked person slots."""
+    def _frame(self, index: int) -> int:
+        """``index``, or the next frame with a usable person."""
         for offset in range(len(self.bank)):
             frame = (index + offset) % len(self.bank)
-            usable = np.nonzero(self.bank.usable[frame])[0]
-            if len(usable):
-                replace = len(usable) < self.rois_per_frame
-                return frame, self.rng.choice(usable, self.rois_per_frame, replace=replace)
+            if self.bank.usable[frame].any():
+                return frame
         raise ValueError("frame bank has no usable person")
+
+    def _pick(self, frame: int, boxes: np.ndarray) -> np.ndarray:
+        """``R`` person slots of ``frame`` among the usable ones whose (transformed) box centre is in view."""
+        h, w = self.frame_size
+        centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+        in_view = (centers[:, 0] >= 0) & (centers[:, 0] <= w - 1) & (centers[:, 1] >= 0) & (centers[:, 1] <= h - 1)
+        usable = np.nonzero(self.bank.usable[frame] & in_view)[0]
+        if not len(usable):
+            usable = np.nonzero(self.bank.usable[frame])[0]
+        replace = len(usable) < self.rois_per_frame
+        return self.rng.choice(usable, self.rois_per_frame, replace=replace)
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         self.drawn += 1
         bank, a = self.bank, self.augment
-        frame, picked = self._pick(index)
+        frame = self._frame(index)
         flip = bool(self.rng.random() < a.flip_prob)
-        m = self._frame_transform(flip)
+        anchor = None
+        if a.zoom > 1:
+            slot = self.rng.choice(np.nonzero(bank.usable[frame])[0])
+            anchor = (bank.boxes[frame][slot, :2] + bank.boxes[frame][slot, 2:]) / 2
+        m = self._frame_transform(flip, anchor)
         h, w = self.frame_size
         image = cv2.warpAffine(bank.images[frame], m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(PAD_VALUE,) * 3)
         instances = cv2.warpAffine(bank.instances[frame], m, (w, h), flags=cv2.INTER_NEAREST)
@@ -197,6 +219,7 @@ class FrameTrainingSet(BankSampler):
         corners = bank.boxes[frame][:, [0, 1, 2, 1, 0, 3, 2, 3]].reshape(people, 4, 2)
         corners = transform_points(corners, np.broadcast_to(m, (people, 2, 3)))
         boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
+        picked = self._pick(frame, boxes)
         masks = [(instances == slot + 1).astype(np.uint8) for slot in picked]
         if bank.has_keypoints[frame]:
             for row, slot in enumerate(picked):

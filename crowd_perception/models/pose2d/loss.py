@@ -1,6 +1,7 @@
 """Multi-task loss of :class:`OccludedPoseNet` with configurable weights.
 
-RSGNet: MSE on ``H_t`` and ``H_m`` (weights 1, 1), MSE on the relation map (0.001), BCE on the limb
+RSGNet: squared error on ``H_t`` and ``H_m`` (weights 1, 1; summed over each heatmap, see
+:func:`_weighted_heatmap_mse`), MSE on the relation map (0.001), BCE on the limb
 maps (0.01). Das et al.: BCE on the instance mask and on the per-joint occlusion, whose logit maps
 are pooled where the *ground-truth* H_t puts each joint (at inference: the predicted H_t), so the
 head learns from the joint's own pixels even while the heatmaps are still poor. DANN: BCE on
@@ -35,9 +36,16 @@ class LossWeights:
 
 
 def _weighted_heatmap_mse(pred: Tensor, target: Tensor, weight: Tensor, sample: Tensor) -> Tensor:
-    """SimpleBaseline's joints MSE (``0.5 * mean``), per joint weights ``(N, K)``, samples masked ``(N,)``."""
+    """Joints heatmap loss: ``0.5 *`` squared error summed over each heatmap, averaged over joints
+    (per joint weights ``(N, K)``, samples masked ``(N,)``).
+
+    Summed, not averaged, over the ``h x w`` pixels: SimpleBaseline's per-pixel mean (the heatmap
+    loss alone, where Adam makes its scale irrelevant) is ~1e-3 here, so next to the BCE terms
+    (mask, occlusion, domain; ~0.5 x 0.1) its gradient on the shared encoder was ~30x smaller than
+    theirs and the encoder never learned pose features: the heads fitted the mean pose (issue 13).
+    """
     w = weight * sample[:, None]
-    per_joint = ((pred - target) ** 2).mean(dim=(2, 3))
+    per_joint = ((pred - target) ** 2).sum(dim=(2, 3))
     return 0.5 * (per_joint * w).sum() / w.numel()
 
 

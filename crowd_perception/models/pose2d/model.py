@@ -80,6 +80,10 @@ class PoseNetConfig:
     frame_width: int = 640
     roi_sampling: int = 1  # frame mode: bilinear samples per crop cell and axis (RoIAlign sampling ratio; 2 anti-aliases)
     head_conv: str = "full"  # per-person 3x3 convolutions: "full" or depthwise-"separable"
+    # Add the backbone's stride-4 features (1x1 lateral) to the up-sampled P3. Without it the finest
+    # visual detail is at stride 8: a 17 px wide pedestrian (the median training person) covers ~2
+    # feature columns, too few to place left/right joints, and the heads learn the mean pose only.
+    fine_skip: bool = False
 
     @property
     def stride(self) -> int:
@@ -103,6 +107,8 @@ class PoseNetConfig:
         for name, (h, w) in (("input", (self.input_height, self.input_width)), ("frame", (self.frame_height, self.frame_width))):
             if h % 32 or w % 32:
                 raise ValueError(f"{name} {h}x{w} must be a multiple of 32")
+        if self.fine_skip and self.backbone == "mobilenetv2":
+            raise ValueError("fine_skip needs a backbone with stem + stages (compact, resnet50, darknet53)")
         if self.roi_sampling < 1:
             raise ValueError(f"roi_sampling must be >= 1, got {self.roi_sampling}")
         h, w = self.heatmap_size
@@ -119,6 +125,14 @@ class PoseNetConfig:
         if unknown:
             raise ValueError(f"unknown pose network config keys: {sorted(unknown)}")
         return cls(**data)
+
+
+def _fine_channels(backbone: nn.Module) -> int:
+    """Channels of the stride-4 input of the backbone stage that produces C3 (``fine_skip``)."""
+    stages = list(backbone.stages)
+    part = stages[-4] if len(stages) > 3 else backbone.stem
+    convs = [m for m in part.modules() if isinstance(m, nn.Conv2d)]
+    return convs[-1].out_channels
 
 
 def incidence_matrix(skeleton: str) -> np.ndarray:
@@ -214,9 +228,10 @@ class OccludedPoseNet(nn.Module):
         conv3 = head_conv3(cfg.head_conv)
         self.backbone = build_backbone(cfg.backbone, width=cfg.width)
         self.fpn = FPN(self.backbone.out_channels, channels=max(c, 32), lite=True)
-        self.up = nn.Sequential(
-            nn.ConvTranspose2d(self.fpn.channels, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()
-        )
+        up = [nn.ConvTranspose2d(self.fpn.channels, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c)]
+        # with fine_skip the ReLU comes after the sum with the stride-4 lateral (same parameter names)
+        self.up = nn.Sequential(*up) if cfg.fine_skip else nn.Sequential(*up, nn.ReLU())
+        self.fine = ConvBNAct(_fine_channels(self.backbone), c, 1, act=None) if cfg.fine_skip else None
         self.mask_head = nn.Conv2d(c, 1, 1) if cfg.use_mask else None
         self.domain_head = DomainClassifier(c) if cfg.use_domain else None
         self.multi_head = nn.Conv2d(c, k, 1) if cfg.use_trp else None
@@ -232,7 +247,18 @@ class OccludedPoseNet(nn.Module):
     def encode(self, images: Tensor) -> Tensor:
         """Stride-4 visual features ``F`` of normalised crops or frames."""
         x = (images - self.pixel_mean) / self.pixel_std
-        return self.up(self.fpn(self.backbone(x))[0])
+        if self.fine is None:
+            return self.up(self.fpn(self.backbone(x))[0])
+        x = self.backbone.stem(x)
+        stages = list(self.backbone.stages)
+        for stage in stages[:-3]:
+            x = stage(x)
+        fine = x  # stride 4: the input of the stage that makes C3
+        outputs = []
+        for stage in stages[-3:]:
+            x = stage(x)
+            outputs.append(x)
+        return F.relu(self.up(self.fpn(outputs)[0]) + self.fine(fine))
 
     def person_features(self, images: Tensor, rois: Tensor | None) -> Tensor:
         """``(N, C, h, w)`` per-person features: of the crops, or RoI-aligned from the frames."""

@@ -35,6 +35,8 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
              f"occlusion head={m['use_occlusion']}", f"domain adaptation={m['use_domain']}"]
     losses = ", ".join(f"{k} {float(v):.4f}" for k, v in last.items() if k in config["loss"])
     crop = f"{m['input_height']}x{m['input_width']}"
+    fine = " (+ the backbone's stride-4 features, 1x1 lateral)" if m.get("fine_skip") else ""
+    zoom = f"; frames zoomed up to {a['zoom']}x around a person" if float(a.get("zoom", 1.0)) > 1 else ""
     if m.get("input_mode", "crop") == "frame":
         people = meta.profiles["rois"]
         inputs = (f"`images (1, 3, {m['frame_height']}, {m['frame_width']})`, the letterboxed frame (float BGR in [0, 255],\n"
@@ -55,11 +57,11 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
 - **Input**: {inputs}
 - **Outputs**: `heatmaps (N, K, {m['input_height'] // 4}, {m['input_width'] // 4})` (target joints, decode with DARK,
   sigma {a['sigma']}), `occlusion (N, K)` logits.
-- **Architecture**: `{m['backbone']}` backbone (width {m['width']}) + FPN P3 -> stride 4, {m['channels']} head
+- **Architecture**: `{m['backbone']}` backbone (width {m['width']}) + FPN P3 -> stride 4{fine}, {m['channels']} head
   channels ({m.get('head_conv', 'full')} 3x3 convolutions per person); {', '.join(parts)}; relation pooling {m['relation_pool']}.
 - **Training data**: synthetic engine only — `{d['source_preset']}` ({samples}, with keypoints)
   and `{d['target_preset']}` ({target}, boxes + masks only, for domain adaptation).
-  Curriculum occlusion up to {a['curriculum']['max_fraction']:.0%} of body parts ({'on' if a['curriculum']['enabled'] else 'off'}).
+  Curriculum occlusion up to {a['curriculum']['max_fraction']:.0%} of body parts ({'on' if a['curriculum']['enabled'] else 'off'}){zoom}.
 - **Budget**: {last['step']} steps x batch {t['batch_size']} ({float(last['elapsed_s']) / 60:.1f} min wall on CPU,
   {t['threads']} torch thread(s)), AdamW lr {t['lr']} with warm-up + cosine.
 - **Final training losses**: {losses}.

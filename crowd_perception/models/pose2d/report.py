@@ -6,7 +6,9 @@ from ...utils.results import markdown_table
 
 __all__ = ["render_report"]
 
-_COLUMNS = ("AP", "AP50", "AP75", "AR", "PCK@0.1 occluded", "PCK@0.1 visible", "occlusion acc", "people")
+_COLUMNS = (
+    "AP", "AP50", "AP75", "AR", "PCK@0.1 occluded", "PCK@0.1 visible", "occlusion acc", "spread x", "spread y", "L/R sides", "people",
+)
 
 
 def _nan_safe(value: float) -> object:
@@ -17,7 +19,10 @@ def render_report(metrics: dict[str, dict], data: str, frames: int, backend: str
     """One table per section: per-group metrics of every model, then the occlusion table and latency."""
     parts = [
         f"Data: `{data}`, {frames} frames, ground-truth person boxes (top-down); backend `{backend}`, "
-        f"flip test {'on' if flip else 'off'}. PCK threshold: 0.1 x the longer box side."
+        f"flip test {'on' if flip else 'off'}. PCK threshold: 0.1 x the longer box side. Spread x / y: median over people of the "
+        "predicted joints' standard deviation in x / y (fraction of box width / height) over the ground truth's (1 = as spread "
+        "out as the truth; a pose collapsed onto a vertical line has spread x near 0). L/R sides: fraction of left/right joint "
+        "pairs at least 0.1 box widths apart in the truth whose predicted left joint is on the true side of the right one."
     ]
     rows = []
     for label, entry in metrics.items():

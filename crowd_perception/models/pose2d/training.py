@@ -61,8 +61,9 @@ def _cpu() -> PoseTrainingConfig:
     """The shipped compact model: frame mode (one encoder pass per 384x640 frame) and a light per-person
     head (16 channels, depthwise-separable 3x3, relation over 4x4-pooled cells) for the CPU latency goal."""
     return PoseTrainingConfig(
-        model=PoseNetConfig(input_mode="frame", head_conv="separable", channels=16, type_dim=16, relation_pool=4),
+        model=PoseNetConfig(input_mode="frame", head_conv="separable", channels=16, type_dim=16, relation_pool=4, fine_skip=True),
         data=DataConfig(bank_cache="runs/pose2d/frames_cpu.npz"),
+        augment=AugmentConfig(zoom=2.5),
         train=TrainConfig(
             steps=8000, batch_size=4, lr=2e-3, warmup_steps=200, threads=2, log_every=50, checkpoint_every=500, max_minutes=80
         ),

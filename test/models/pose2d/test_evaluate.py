@@ -48,3 +48,30 @@ def test_latency_counts():
     image, frame = frames[0]
     out = latency_vs_people(_Oracle(frames), image, frame.persons.boxes[:1], counts=(1, 3), repeats=1)
     assert set(out) == {1, 3} and all(v >= 0 for v in out.values())
+
+
+def test_mean_pose_floor_pastes_one_box_normalised_pose_into_every_box():
+    from crowd_perception.models.pose2d.evaluate import MeanPoseEstimator
+
+    frames = [make_frame(0), make_frame(1)]
+    floor = MeanPoseEstimator.fit(frames, "coco17", min_height=32.0)
+    rel = []
+    for _, f in frames:
+        b = f.persons.boxes
+        rel.append((f.persons.keypoints - b[:, None, :2]) / (b[:, None, 2:] - b[:, None, :2]))
+    np.testing.assert_allclose(floor.mean_pose, np.concatenate(rel).mean(axis=0), atol=1e-6)
+    boxes = np.array([[10.0, 20.0, 110.0, 220.0]])
+    poses = floor.estimate(frames[0][0], boxes)
+    np.testing.assert_allclose(poses.keypoints[0], boxes[0, :2] + floor.mean_pose * [100.0, 200.0], atol=1e-4)
+    metrics = evaluate_frames(floor, frames)["all"]
+    assert 0.0 < metrics["spread x"] < 1.0  # an average pose is narrower than the people it averages
+    assert len(floor.estimate(frames[0][0], np.zeros((0, 4)))) == 0
+
+
+def test_report_has_spread_and_side_columns():
+    frames = [make_frame(0)]
+    metrics = {"oracle": {"frames": evaluate_frames(_Oracle(frames), frames)}}
+    assert metrics["oracle"]["frames"]["all"]["spread x"] == pytest.approx(1.0)
+    assert metrics["oracle"]["frames"]["all"]["L/R sides"] == pytest.approx(1.0)
+    text = render_report(metrics, data="toy", frames=1, backend="none", flip=False)
+    assert "| spread x | spread y | L/R sides |" in text

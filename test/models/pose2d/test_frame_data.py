@@ -99,3 +99,33 @@ def test_frame_bank_from_real_coco_style_files(fixtures_dir):
         assert (bank.instances[slot[0]] == slot[1] + 1).any() == masks
         sample = FrameTrainingSet(bank, CROP, AugmentConfig(), rois_per_frame=2, max_others=2, total_frames=4, relation_pool=2)[0]
         assert sample["target_heatmaps"].shape[:2] == (2, len(bank.keypoints[0, 0]))
+
+
+def test_zoom_magnifies_the_people_keeps_picked_ones_in_view_and_targets_on_their_joints(toy_frames):
+    """``augment.zoom``: frames magnified around one of their people (so training sees people large enough to
+    resolve their joints); every picked RoI's person is in view and its target peaks still sit on its joints."""
+    bank = _bank(toy_frames)
+    plain = FrameTrainingSet(bank, CROP, _still(), rois_per_frame=3, max_others=2, total_frames=10, relation_pool=2, seed=3)
+    zoomed = FrameTrainingSet(bank, CROP, _still(zoom=3.0), rois_per_frame=3, max_others=2, total_frames=10, relation_pool=2, seed=3)
+    scale_plain, scale_zoom, on_person = [], [], []
+    for index in range(8):
+        for data, scales in ((plain, scale_plain), (zoomed, scale_zoom)):
+            sample = data[index % 2]
+            rois = sample["rois"]
+            scales.append(np.linalg.norm(rois[:, :, 0], axis=1).mean())  # frame px per heatmap cell ~ person size
+            centre = transform_points(np.array([[[5.5, 7.5]]] * 3), rois)[:, 0]  # crop centre in the frame
+            assert ((centre >= -1) & (centre <= np.array(FRAME[::-1]))).all()
+            if data is zoomed:
+                image = sample["images"].transpose(1, 2, 0)
+                for r in range(3):
+                    heat = sample["target_heatmaps"][r]
+                    for k in np.nonzero(sample["target_weights"][r])[0]:
+                        v, u = np.unravel_index(np.argmax(heat[k]), heat[k].shape)
+                        if heat[k, v, u] < 0.9:
+                            continue
+                        x, y = np.round(transform_points(np.array([[[u, v]]], float), rois[r][None])[0, 0]).astype(int)
+                        if 0 <= x < FRAME[1] and 0 <= y < FRAME[0]:
+                            blue, green, red = image[y, x]  # the toy people are painted (40 i, 200, 255 - 40 i), the rest is noise
+                            on_person.append(abs(green - 200) < 12 and abs(blue + red - 255) < 24)
+    assert np.mean(scale_zoom) > 1.3 * np.mean(scale_plain)
+    assert len(on_person) > 50 and np.mean(on_person) > 0.9

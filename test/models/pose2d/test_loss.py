@@ -20,7 +20,7 @@ def test_weighted_sum_and_target_domain_has_no_keypoint_loss():
     outputs = {"heatmaps": torch.zeros(2, 3, 4, 4, requires_grad=True), "relation": torch.zeros(2, 4, 4)}
     total, terms = pose_loss(outputs, batch, LossWeights(target=1.0, relation=0.001))
     assert set(terms) == {"target", "relation"}
-    expected_target = 0.5 * (batch["target_heatmaps"][0] ** 2).mean(dim=(1, 2)).sum() / 6  # sample 1 masked out
+    expected_target = 0.5 * (batch["target_heatmaps"][0] ** 2).sum(dim=(1, 2)).sum() / 6  # sample 1 masked out
     assert abs(terms["target"] - float(expected_target)) < 1e-6
     assert abs(terms["relation"] - float((batch["relation"][0] ** 2).mean())) < 1e-6
     assert abs(float(total.detach()) - (terms["target"] + 0.001 * terms["relation"])) < 1e-6
@@ -38,3 +38,32 @@ def test_all_terms_present():
     _, terms = pose_loss(outputs, batch, LossWeights())
     assert set(terms) == {"target", "multi", "relation", "limbs", "mask", "occlusion", "domain"}
     assert abs(terms["domain"] - float(torch.log(torch.tensor(2.0)))) < 1e-6  # BCE of logit 0
+
+
+def test_heatmap_term_drives_the_shared_encoder(toy_frames):
+    """Issue 13: with the per-pixel mean, the joint heatmap term's gradient on the encoder was ~30x smaller than
+    the auxiliary BCE terms' (mask, occlusion, domain through the reversal layer), so the encoder learned
+    no pose features and the heads fitted the mean pose. With the default weights the heatmap term must
+    give the shared encoder a larger gradient than any auxiliary term."""
+    from crowd_perception.models.pose2d.curriculum import Curriculum
+    from crowd_perception.models.pose2d.data import AugmentConfig, BankConfig
+    from crowd_perception.models.pose2d.frame_data import FrameBank, FrameTrainingSet, build_frame_bank, collate_frames
+    from crowd_perception.models.pose2d.model import OccludedPoseNet, PoseNetConfig
+
+    torch.manual_seed(0)
+    bank = build_frame_bank(toy_frames, BankConfig(min_height=8.0, frame_stride=1), "coco17", (192, 256), 10)
+    assert isinstance(bank, FrameBank)
+    data = FrameTrainingSet(bank, (64, 64), AugmentConfig(curriculum=Curriculum(enabled=False)), rois_per_frame=3,
+                            max_others=2, total_frames=10, relation_pool=2)
+    batch = collate_frames([data[i] for i in range(3)])  # two keypoint frames, one target-domain frame
+    model = OccludedPoseNet(PoseNetConfig(input_height=64, input_width=64, width=0.25, channels=16, type_dim=8,
+                                          input_mode="frame", frame_height=192, frame_width=256)).train()
+    model.domain_head.reverse.scale = 1.0
+    encoder = [p for n, p in model.named_parameters() if n.startswith(("backbone", "fpn", "up"))]
+    norms = {}
+    for term in ("target", "mask", "occlusion", "domain"):
+        only = LossWeights(**{k: (v if k == term else 0.0) for k, v in LossWeights().to_dict().items()})
+        total, _ = pose_loss(model(batch["images"], batch["rois"]), batch, only)
+        grads = torch.autograd.grad(total, encoder, allow_unused=True)
+        norms[term] = float(torch.sqrt(sum((g**2).sum() for g in grads if g is not None)))
+    assert all(norms["target"] > norms[t] for t in ("mask", "occlusion", "domain")), norms

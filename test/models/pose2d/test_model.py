@@ -165,3 +165,29 @@ def test_person_level_occlusion_term_shifts_every_position_equally():
         pooled_gap = pool_occlusion(full, heatmaps) - pool_occlusion(local, heatmaps)
     torch.testing.assert_close(full - local, (full - local)[..., :1, :1].expand_as(full))
     torch.testing.assert_close(pooled_gap, (full - local)[..., 0, 0], atol=1e-5, rtol=1e-5)
+
+
+def _local_share(model: OccludedPoseNet, image: torch.Tensor) -> float:
+    """Share of the encoder's response to a one-pixel change that stays in and next to that pixel's stride-4 cell."""
+    poked = image.clone()
+    poked[..., 33, 33] += 200.0  # stride-4 cell (8, 8)
+    change = (model.encode(poked) - model.encode(image)).abs().sum(1)[0]
+    return float(change[7:10, 7:10].sum() / change.sum())
+
+
+def test_fine_skip_adds_the_stride4_features_and_old_configs_still_load():
+    """``fine_skip``: the per-person features see the backbone's stride-4 map (not only P3 up-sampled from stride 8),
+    so a one-pixel change moves the features more in its own stride-4 cell; without it, state-dict names are unchanged."""
+    torch.manual_seed(0)
+    plain = OccludedPoseNet(PoseNetConfig(**TINY)).eval()
+    fine = OccludedPoseNet(PoseNetConfig(**TINY, fine_skip=True)).eval()
+    assert fine.fine is not None and plain.fine is None
+    assert set(plain.state_dict()) == {k for k in fine.state_dict() if not k.startswith("fine.")}
+    old = {k: v for k, v in PoseNetConfig(**TINY).to_dict().items() if k != "fine_skip"}  # a config saved before the flag
+    assert PoseNetConfig.from_dict(old).fine_skip is False
+    image = torch.rand(1, 3, 64, 64) * 255
+    with torch.no_grad():
+        assert fine(image)["heatmaps"].shape == (1, 17, 16, 16)
+        assert _local_share(fine, image) > _local_share(plain, image)
+    with pytest.raises(ValueError, match="fine_skip"):
+        PoseNetConfig(**{**TINY, "backbone": "mobilenetv2", "width": 1.0}, fine_skip=True).validate()
