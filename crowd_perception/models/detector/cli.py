@@ -20,7 +20,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset",
-        default="synth-compact",
+        default="synth-mobilenetv2",
         help="named config (synth-compact, synth-mobilenetv2, synth-resnet50, synth-darknet53, crowdhuman-resnet50, tiny)",
     )
     p.add_argument(

@@ -165,6 +165,14 @@ def _real_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="fixtures:../shared/fixtures", help="real frames with person boxes (as for evaluate detection)")
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory where it lies below it (no machine-specific prefix)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _run_real(args: argparse.Namespace) -> int:
     """Real images have no 3D ground truth here: score what a 3D model must get right first, finding the
     people (its person boxes vs the annotated ones), at its own operating threshold."""
@@ -182,7 +190,7 @@ def _run_real(args: argparse.Namespace) -> int:
         single = [i for i, (_, ann) in enumerate(frames) if len(ann.persons) == 1]
         found = sum(PersonFinder(estimator).found_alone(*frames[i], threshold) for i in single)
         parts.append(
-            render_markdown(report, f"3D model `{model.name}` ({args.backend}): its person boxes on `{args.data}`; "
+            render_markdown(report, f"3D model `{_shown(model)}` ({args.backend}): its person boxes on `{args.data}`; "
                             f"operating threshold {threshold:.2f}.")
             + f"\n\nSingle-person frames: the person found (IoU >= 0.5 at the operating threshold) in {found} of {len(single)}."
         )
