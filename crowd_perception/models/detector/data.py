@@ -33,7 +33,7 @@ __all__ = [
     "cache_synth",
     "open_frames",
     "open_mixture",
-    "synth_identities",
+    "identity_classes",
     "count_identities",
     "frame_targets",
     "augment",
@@ -140,14 +140,19 @@ def open_mixture(cfg: DataConfig, size: tuple[int, int]) -> MixedDataset:
         single = replace(cfg, mix="", source=spec.source, preset=spec.where, path=spec.where)
         frames = open_frames(single, size)
         parts.append(frames)
-        identities.append(synth_identities(single, size) if spec.source == "synth" else count_identities(frames))
+        identities.append(identity_classes(single, size, frames))
     return MixedDataset(parts, [spec.weight for spec in specs], identities, length=cfg.mix_length, seed=cfg.seed)
 
 
-def synth_identities(cfg: DataConfig, size: tuple[int, int]) -> int:
-    """Identity classes of a rendered synthetic split (written by :func:`cache_synth`)."""
-    info = cache_folder(cfg, size) / "identities.json"
-    return int(json.loads(info.read_text(encoding="utf-8"))["num_identities"])
+def identity_classes(cfg: DataConfig, size: tuple[int, int], frames: AnnotatedDataset | MixedDataset) -> int:
+    """Identity classes of frames opened by :func:`open_frames` for ``cfg``: a mixture's sum over its
+    parts, a rendered synthetic split's index (written by :func:`cache_synth`), else max id + 1."""
+    if isinstance(frames, MixedDataset):
+        return frames.num_identities
+    if cfg.source == "synth":
+        info = cache_folder(cfg, size) / "identities.json"
+        return int(json.loads(info.read_text(encoding="utf-8"))["num_identities"])
+    return count_identities(frames)
 
 
 def count_identities(frames: AnnotatedDataset) -> int:

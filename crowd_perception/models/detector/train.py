@@ -18,12 +18,10 @@ import torch
 from torch import Tensor, nn
 
 from ...eval.detection import evaluate_detections
-from ...formats import AnnotatedDataset
-from ...formats.mixture import MixedDataset
 from ...training import TrainResult, cycle, init_distributed, make_loader, train
 from ..common.pretrained import init_backbone
 from .config import DetectorTrainingConfig
-from .data import DetectionDataset, collate, count_identities, open_frames, synth_frames, synth_identities
+from .data import DetectionDataset, collate, identity_classes, open_frames, synth_frames
 from .loss import DetectionCriterion
 from .model import PedestrianDetectorNet
 from .runner import PedestrianDetector
@@ -78,14 +76,6 @@ def evaluate_module(
     return {"mr2": metrics.mr2, "ap": metrics.ap, "recall": metrics.recall}
 
 
-def _num_identities(cfg: DetectorTrainingConfig, frames: AnnotatedDataset | MixedDataset) -> int:
-    if isinstance(frames, MixedDataset):
-        return frames.num_identities
-    if cfg.data.source == "synth":
-        return synth_identities(cfg.data, tuple(cfg.model.input_size))
-    return count_identities(frames)
-
-
 def train_detector(cfg: DetectorTrainingConfig, out_dir: Path | str, resume: Path | str | None = None) -> TrainResult:
     """Train a detector as configured; writes ``out_dir/{model.safetensors, last.safetensors, log.csv, config.json}``."""
     ctx = init_distributed(cfg.train.device)
@@ -96,7 +86,7 @@ def train_detector(cfg: DetectorTrainingConfig, out_dir: Path | str, resume: Pat
     if ctx.distributed and ctx.is_main:
         torch.distributed.barrier()
     if cfg.model.embedding_dim > 0 and cfg.loss.num_identities == 0:
-        cfg = replace(cfg, loss=replace(cfg.loss, num_identities=_num_identities(cfg, frames)))
+        cfg = replace(cfg, loss=replace(cfg.loss, num_identities=identity_classes(cfg.data, size, frames)))
     _log.info("%d training frames, %d identities", len(frames), cfg.loss.num_identities)
     dataset = DetectionDataset(frames, size, cfg.data, train=True, seed=cfg.train.seed)
     loader = make_loader(

@@ -183,12 +183,12 @@ def _run_real(args: argparse.Namespace) -> int:
     frames = load_eval_frames(args.data)
     parts = []
     for model in args.models:
-        estimator = _estimator(args, model)
-        threshold = estimator.postprocess_config.score_threshold
-        report = run_evaluation(PersonFinder(estimator), frames)
+        finder = PersonFinder(_estimator(args, model))
+        threshold = finder.estimator.postprocess_config.score_threshold
+        report = run_evaluation(finder, frames)
         report.operating_points = (threshold,)
         single = [i for i, (_, ann) in enumerate(frames) if len(ann.persons) == 1]
-        found = sum(PersonFinder(estimator).found_alone(*frames[i], threshold) for i in single)
+        found = sum(finder.found_alone(*frames[i], threshold) for i in single)
         parts.append(
             render_markdown(report, f"3D model `{_shown(model)}` ({args.backend}): its person boxes on `{args.data}`; "
                             f"operating threshold {threshold:.2f}.")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -25,7 +26,19 @@ from .targets import encode_boxes
 
 AP_SCORE_THRESHOLD = 0.05  # detections ranked for AP (pose metrics use the operating threshold)
 
-__all__ = ["AP_SCORE_THRESHOLD", "PersonFinder", "evaluate_frames", "evaluate_by_group", "accuracy_markdown", "latency_by_crowd", "readout_scaling", "latency_markdown", "calibrate_score_threshold"]
+__all__ = ["AP_SCORE_THRESHOLD", "ranking_every_detection", "PersonFinder", "evaluate_frames", "evaluate_by_group", "accuracy_markdown", "latency_by_crowd", "readout_scaling", "latency_markdown", "calibrate_score_threshold"]
+
+
+@contextmanager
+def ranking_every_detection(estimator: Pose3DEstimator) -> Iterator[None]:
+    """Inside: ``estimator`` keeps detections down to :data:`AP_SCORE_THRESHOLD` (AP ranks the full
+    list); its operating threshold is back afterwards, whatever happened."""
+    saved = estimator.postprocess_config
+    estimator.postprocess_config = replace(saved, score_threshold=min(AP_SCORE_THRESHOLD, saved.score_threshold))
+    try:
+        yield
+    finally:
+        estimator.postprocess_config = saved
 
 
 class PersonFinder:
@@ -40,12 +53,8 @@ class PersonFinder:
         self.estimator = estimator
 
     def detect(self, image: np.ndarray) -> Detections:
-        saved = self.estimator.postprocess_config
-        self.estimator.postprocess_config = replace(saved, score_threshold=min(AP_SCORE_THRESHOLD, saved.score_threshold))
-        try:
+        with ranking_every_detection(self.estimator):
             poses = self.estimator.estimate(image)
-        finally:
-            self.estimator.postprocess_config = saved
         return Detections(poses.boxes, poses.person_scores)
 
     def found_alone(self, image: np.ndarray, annotation: FrameAnnotation, threshold: float) -> bool:
@@ -72,8 +81,6 @@ def evaluate_frames(
     detections; the pose metrics use the estimator's own (operating) threshold.
     """
     operating = estimator.postprocess_config.score_threshold
-    saved = estimator.postprocess_config
-    estimator.postprocess_config = replace(saved, score_threshold=min(AP_SCORE_THRESHOLD, operating))
 
     def new() -> Pose3DEvaluator:
         return Pose3DEvaluator(estimator.config.skeleton, min_visible_fraction=min_visible_fraction,
@@ -81,14 +88,12 @@ def evaluate_frames(
 
     evaluators: dict[str, Pose3DEvaluator] = {}
     overall = new()
-    try:
+    with ranking_every_detection(estimator):
         for image, annotation in frames:
             poses = estimator.estimate(image, annotation.camera)
             overall.add(annotation, poses)
             if group is not None:
                 evaluators.setdefault(group(annotation), new()).add(annotation, poses)
-    finally:
-        estimator.postprocess_config = saved
     results = {g: e.summary() for g, e in evaluators.items()}
     results["all"] = overall.summary()
     return results
