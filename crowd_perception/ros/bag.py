@@ -237,6 +237,7 @@ class BagReader:
         self.kit = RosbagsKit(distro)
         self.corrupt: list[tuple[int, int, str]] = []  # (from, to, why): receive-time windows skipped as unreadable
         self.undecodable: dict[str, int] = {}
+        self._indexed_times: list[int] | None = None  # image receive times from the mcap summary (read on demand)
         try:
             self._reader = Reader(self.path)
             self._reader.open()
@@ -425,8 +426,11 @@ class BagReader:
         camera_infos.sort(key=lambda item: item[0])
         info_stamps = [s for s, _ in camera_infos]
         image_connections = [c for c in self._reader.connections if c.topic == image_topic]
-        for index, (_, msgtype, timestamp, msg) in enumerate(self._messages(image_connections, strict)):
-            if isinstance(msg, _Undecodable):
+        for index, (msgtype, timestamp, msg) in enumerate(self._images(image_connections, strict)):
+            if isinstance(msg, _Lost):
+                frame = BagFrame(index, Header(int(timestamp), ""), None, image_topic, None,
+                                 fault="corrupt storage", fault_detail=msg.reason)
+            elif isinstance(msg, _Undecodable):
                 frame = BagFrame(index, Header(int(timestamp), ""), None, image_topic, None,
                                  fault="undeserialisable message", fault_detail=msg.reason)
             else:
@@ -450,6 +454,41 @@ class BagReader:
                 except ValueError as exc:
                     frame.camera_error = str(exc)
             yield frame
+
+
+    def _images(self, connections: list, strict: bool) -> Iterator[tuple[str, int, Any]]:
+        """``(type, receive time, message)`` of the image topic in bag order, with a :class:`_Lost`
+        stand-in, at its logged receive time, for every image inside a stretch skipped as corrupt
+        storage that the mcap summary indexes (so a corrupt chunk still gives one frame per image)."""
+        seen = len(self.corrupt)
+        for _, msgtype, timestamp, msg in self._messages(connections, strict):
+            if len(self.corrupt) > seen:
+                yield from self._lost_images(connections, self.corrupt[seen:])
+                seen = len(self.corrupt)
+            yield msgtype, timestamp, msg
+        if len(self.corrupt) > seen:
+            yield from self._lost_images(connections, self.corrupt[seen:], to_end=True)
+
+    def _lost_images(self, connections: list, windows: list[tuple[int, int, str]],
+                     to_end: bool = False) -> Iterator[tuple[str, int, Any]]:
+        from .mcap_index import message_times
+
+        if self._indexed_times is None:
+            self._indexed_times = message_times(self.path, {c.topic for c in connections}) or []
+        msgtype = connections[0].msgtype
+        for number, (start, end, why) in enumerate(windows):
+            last = to_end and number == len(windows) - 1  # the tail window includes the bag's end time
+            for stamp in self._indexed_times:
+                if start <= stamp < end or (last and stamp == end):
+                    yield msgtype, stamp, _Lost(f"image at receive time {stamp} ns is in corrupt storage ({why}); "
+                                                "its header is unknown, the receive time stands in for its stamp")
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """Stands in for an image the bag's index states but whose storage is corrupt."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
