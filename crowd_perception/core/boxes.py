@@ -73,52 +73,50 @@ def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     return boxes
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection areas of ``(N, 4)`` and ``(M, 4)`` -> ``(N, M)``."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:4], b[None, :, 2:4])
-    wh = np.clip(rb - lt, 0, None)
-    return wh[..., 0] * wh[..., 1]
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of ``(N, 4)`` and ``(M, 4)`` ``xyxy`` boxes -> ``(N, M)`` in [0, 1]."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    inter = _intersection(a, b)
-    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
-
-
-def box_ioa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection over the area of ``a`` (used for ignore regions) -> ``(N, M)``."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    area = box_area(a)[:, None]
-    return np.where(area > 0, _intersection(a, b) / np.maximum(area, _EPS), 0.0)
-
-
-def _paired_intersection_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Element-wise intersection and union areas of two ``(..., 4)`` arrays."""
+def _intersection_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Intersection and union areas of two broadcastable ``(..., 4)`` float arrays (the one IoU kernel)."""
     wh = np.clip(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
     inter = wh[..., 0] * wh[..., 1]
     return inter, box_area(a) + box_area(b) - inter
 
 
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` where ``den > 0``, else 0 (an empty box overlaps nothing)."""
+    return np.where(den > 0, num / np.maximum(den, _EPS), 0.0)
+
+
+def _pairwise(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, 1, 4)`` and ``(1, M, 4)`` float64 views of two box lists, so the kernels broadcast to ``(N, M)``."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    return a[:, None, :], b[None, :, :]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of ``(N, 4)`` and ``(M, 4)`` ``xyxy`` boxes -> ``(N, M)`` in [0, 1]."""
+    return paired_iou(*_pairwise(a, b))
+
+
+def box_ioa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over the area of ``a`` (used for ignore regions) -> ``(N, M)``."""
+    a, b = _pairwise(a, b)
+    inter, _ = _intersection_union(a, b)
+    return _ratio(inter, box_area(a))
+
+
 def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise IoU of two ``(..., 4)`` arrays of the same shape."""
-    inter, union = _paired_intersection_union(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    return np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
+    """Element-wise IoU of two broadcastable ``(..., 4)`` arrays."""
+    inter, union = _intersection_union(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return _ratio(inter, union)
 
 
 def paired_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element-wise generalised IoU (Rezatofighi et al.) in [-1, 1]."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    inter, union = _paired_intersection_union(a, b)
-    iou = np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
+    inter, union = _intersection_union(a, b)
     hull = box_area(np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:4], b[..., 2:4])], -1))
-    return iou - np.where(hull > 0, (hull - union) / np.maximum(hull, _EPS), 0.0)
+    return _ratio(inter, union) - _ratio(hull - union, hull)
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detections: int | None = None) -> np.ndarray:
@@ -135,7 +133,6 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detecti
         raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
     order = np.argsort(-scores, kind="stable")
     ordered = boxes[order]
-    area = box_area(ordered)
     suppressed = np.zeros(len(order), dtype=bool)
     keep: list[int] = []
     for i in range(len(order)):
@@ -144,10 +141,6 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detecti
         keep.append(i)
         if max_detections is not None and len(keep) >= max_detections:
             break
-        rest = ordered[i + 1 :]
-        w = np.clip(np.minimum(ordered[i, 2], rest[:, 2]) - np.maximum(ordered[i, 0], rest[:, 0]), 0, None)
-        h = np.clip(np.minimum(ordered[i, 3], rest[:, 3]) - np.maximum(ordered[i, 1], rest[:, 1]), 0, None)
-        inter = w * h
-        union = area[i] + area[i + 1 :] - inter
+        inter, union = _intersection_union(ordered[i], ordered[i + 1 :])
         suppressed[i + 1 :] |= inter > iou_threshold * np.where(union > 0, union, np.inf)
     return order[np.asarray(keep, dtype=np.int64)]

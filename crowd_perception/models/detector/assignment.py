@@ -26,11 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..common.box_ops import pairwise_iou
+
 __all__ = [
     "AssignConfig",
     "Assignment",
     "decode_distances",
-    "pairwise_iou",
     "points_inside",
     "lla_cost",
     "topk_match",
@@ -85,16 +86,6 @@ def decode_distances(points: Tensor, strides: Tensor, distances: Tensor) -> Tens
     """``(N, 4)`` l/t/r/b distances in stride units -> xyxy pixels (mirror of ``postprocess.decode_boxes``)."""
     d = distances * strides[:, None]
     return torch.cat([points - d[:, :2], points + d[:, 2:]], dim=1)
-
-
-def pairwise_iou(a: Tensor, b: Tensor, eps: float = 1e-9) -> Tensor:
-    """IoU of every box in ``a (G, 4)`` with every box in ``b (N, 4)`` -> ``(G, N)``."""
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter).clamp(min=eps)
 
 
 def points_inside(points: Tensor, boxes: Tensor) -> Tensor:

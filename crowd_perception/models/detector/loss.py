@@ -15,15 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..common.box_ops import paired_giou, paired_iou
+from ..common.uncertainty import UncertaintyWeighting
 from .assignment import AssignConfig, Assignment, assign, decode_distances
 
 __all__ = [
     "LossConfig",
     "sigmoid_focal_loss",
     "giou_loss",
-    "paired_iou",
     "identity_scale",
-    "UncertaintyWeighting",
     "DetectionCriterion",
 ]
 
@@ -56,24 +56,9 @@ def sigmoid_focal_loss(logits: Tensor, targets: Tensor, alpha: float = 0.25, gam
     return alpha_t * (1 - p_t) ** gamma * ce
 
 
-def paired_iou(a: Tensor, b: Tensor, eps: float = 1e-9) -> Tensor:
-    """Element-wise IoU of ``(M, 4)`` xyxy boxes."""
-    wh = (torch.minimum(a[:, 2:], b[:, 2:]) - torch.maximum(a[:, :2], b[:, :2])).clamp(min=0)
-    inter = wh[:, 0] * wh[:, 1]
-    union = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(1) + (b[:, 2:] - b[:, :2]).clamp(min=0).prod(1) - inter
-    return inter / union.clamp(min=eps)
-
-
 def giou_loss(pred: Tensor, target: Tensor, eps: float = 1e-9) -> Tensor:
     """Element-wise ``1 - GIoU`` (Rezatofighi et al. 2019) of ``(M, 4)`` xyxy boxes, in [0, 2]."""
-    wh = (torch.minimum(pred[:, 2:], target[:, 2:]) - torch.maximum(pred[:, :2], target[:, :2])).clamp(min=0)
-    inter = wh[:, 0] * wh[:, 1]
-    area_p = (pred[:, 2:] - pred[:, :2]).clamp(min=0).prod(1)
-    area_t = (target[:, 2:] - target[:, :2]).clamp(min=0).prod(1)
-    union = area_p + area_t - inter
-    hull = (torch.maximum(pred[:, 2:], target[:, 2:]) - torch.minimum(pred[:, :2], target[:, :2])).prod(1)
-    giou = inter / union.clamp(min=eps) - (hull - union) / hull.clamp(min=eps)
-    return 1 - giou
+    return 1 - paired_giou(pred, target, eps)
 
 
 def identity_scale(num_identities: int) -> float:
@@ -81,22 +66,6 @@ def identity_scale(num_identities: int) -> float:
     if num_identities < 3:
         raise ValueError(f"the identity scale needs at least 3 identities, got {num_identities}")
     return math.sqrt(2) * math.log(num_identities - 1)
-
-
-class UncertaintyWeighting(nn.Module):
-    """``L = Σ_j ½(exp(−s_j) L_j + s_j)`` over the tasks present in the batch (learned ``s_j``)."""
-
-    def __init__(self, init_log_vars: tuple[float, ...]) -> None:
-        super().__init__()
-        self.log_vars = nn.Parameter(torch.tensor(init_log_vars, dtype=torch.float32))
-
-    def forward(self, losses: list[Tensor | None]) -> Tensor:
-        if len(losses) != len(self.log_vars):
-            raise ValueError(f"{len(losses)} task losses for {len(self.log_vars)} weights")
-        terms = [
-            0.5 * (torch.exp(-s) * loss + s) for s, loss in zip(self.log_vars, losses, strict=True) if loss is not None
-        ]
-        return torch.stack(terms).sum()
 
 
 class DetectionCriterion(nn.Module):

@@ -5,8 +5,9 @@ Per positive anchor (A+, PONO > 0.5): box ``(1 - IoU)^2``, 2D ``(1 - IoU2D_j)^2`
 head is trained with binary cross-entropy on the readout labels of the chosen anchor selection
 (``targets.selection_labels``), computed from the detached predictions.
 
-Each task's loss is averaged within weight groups and combined as ``Σ_g λ_g L_g + log(1/λ_g)``
-with ``λ_g = exp(s_g)`` learnt in log space (Kendall et al.'s homoscedastic uncertainty). The
+Each task's loss is averaged within weight groups and combined as ``Σ_g exp(-s_g) L_g + s_g`` with
+``s_g = log σ_g²`` learnt (Kendall et al.'s homoscedastic uncertainty, the one convention of
+:mod:`crowd_perception.models.common.uncertainty`; the seed's weight is ``λ_g = exp(-s_g)``). The
 weighting modes mirror the seed's table 2:
 
 - ``fixed``: one constant weight per task (``FIXED_WEIGHTS``), no learning;
@@ -15,7 +16,7 @@ weighting modes mirror the seed's table 2:
 - ``joint``: per anchor shape for scores and boxes, per anchor shape × joint for the 2D and 3D poses.
 
 A group with no sample in the batch contributes neither its loss nor its regulariser (otherwise
-``-s_g`` alone would push its λ to infinity).
+``s_g`` alone would push its λ to infinity).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .targets import decode_boxes, encode_pose2d, paired_box_iou, selection_labels, square_iou
+from ..common.box_ops import paired_iou
+from ..common.uncertainty import uncertainty_weighted
+from .targets import decode_boxes, encode_pose2d, selection_labels, square_iou
 
 __all__ = ["WEIGHTING_MODES", "FIXED_WEIGHTS", "Targets", "UncertaintyWeights", "PandaNetLoss"]
 
@@ -58,7 +61,11 @@ class Targets:
 
 
 class UncertaintyWeights(nn.Module):
-    """Learnable ``s = log λ`` per weight group, and the combination of group-averaged losses."""
+    """Learnable ``s = log σ²`` per weight group (``log_vars``), and the combination of group-averaged losses.
+
+    Checkpoints written before the shared convention hold ``log_weights`` (``log λ = -s``); they load
+    as ``log_vars = -log_weights`` (:meth:`_from_log_weights`).
+    """
 
     def __init__(self, mode: str, num_anchors: int, num_joints: int) -> None:
         super().__init__()
@@ -69,9 +76,10 @@ class UncertaintyWeights(nn.Module):
         a = num_anchors if per_anchor else 1
         kj = num_joints if mode == "joint" else 1
         shapes = {"cls": (a, 1), "loc": (a, 1), "pose2d": (a, kj), "pose3d": (a, kj)}
-        self.log_weights = nn.ParameterDict(
+        self.log_vars = nn.ParameterDict(
             {t: nn.Parameter(torch.zeros(s), requires_grad=mode != "fixed") for t, s in shapes.items()}
         )
+        self.register_load_state_dict_pre_hook(_from_log_weights)
 
     def forward(self, sums: dict[str, Tensor], counts: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """Combine per (anchor shape, joint) loss ``sums`` and sample ``counts``, each ``(A, K_t)``.
@@ -81,7 +89,7 @@ class UncertaintyWeights(nn.Module):
         total = sums["cls"].new_zeros(())
         means = {}
         for task in TASKS:
-            s = self.log_weights[task]
+            s = self.log_vars[task]
             group_sum = _reduce_to(sums[task], s.shape)
             group_count = _reduce_to(counts[task], s.shape)
             present = group_count > 0
@@ -89,9 +97,16 @@ class UncertaintyWeights(nn.Module):
             if self.mode == "fixed":
                 total = total + FIXED_WEIGHTS[task] * group_mean[present].sum()
             else:
-                total = total + (torch.exp(s) * group_mean - s)[present].sum()
+                total = total + uncertainty_weighted(group_mean, s)[present].sum()
             means[task] = sums[task].sum().detach() / counts[task].sum().clamp(min=1)
         return total, means
+
+
+def _from_log_weights(module: nn.Module, state_dict: dict[str, Tensor], prefix: str, *_: object) -> None:
+    """Load hook: a pre-convention ``<prefix>log_weights.<task>`` (``log λ``) becomes ``<prefix>log_vars.<task>`` (``-log λ``)."""
+    old = prefix + "log_weights."
+    for key in [k for k in state_dict if k.startswith(old)]:
+        state_dict[prefix + "log_vars." + key[len(old) :]] = -state_dict.pop(key)
 
 
 def _reduce_to(x: Tensor, shape: torch.Size) -> Tensor:
@@ -124,7 +139,7 @@ class PandaNetLoss(nn.Module):
         shape_idx = self.anchor_shape[m_idx]
 
         pred_boxes = decode_boxes(outputs["boxes"][b_idx, m_idx], anchors)
-        box_iou = paired_box_iou(pred_boxes, targets.boxes[b_idx, g_idx])
+        box_iou = paired_iou(pred_boxes, targets.boxes[b_idx, g_idx])
         loc = (1 - box_iou) ** 2
 
         gt_uv = encode_pose2d(targets.keypoints[b_idx, g_idx], anchors)

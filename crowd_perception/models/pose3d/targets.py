@@ -33,7 +33,6 @@ __all__ = [
     "encode_pose2d",
     "decode_pose2d",
     "square_iou",
-    "paired_box_iou",
     "selection_labels",
 ]
 
@@ -114,17 +113,6 @@ def square_iou(uv_a: Any, uv_b: Any) -> Any:
     d = abs(uv_a - uv_b)
     inter = (1 - d[..., 0]).clip(min=0) * (1 - d[..., 1]).clip(min=0)
     return inter / (2 - inter)
-
-
-def paired_box_iou(a: Any, b: Any, eps: float = 1e-9) -> Any:
-    """Element-wise IoU of two ``(..., 4)`` xyxy arrays (numpy or torch, differentiable in torch)."""
-    xp = _xp(a)
-    w = (xp.minimum(a[..., 2], b[..., 2]) - xp.maximum(a[..., 0], b[..., 0])).clip(min=0)
-    h = (xp.minimum(a[..., 3], b[..., 3]) - xp.maximum(a[..., 1], b[..., 1])).clip(min=0)
-    inter = w * h
-    area_a = (a[..., 2] - a[..., 0]).clip(min=0) * (a[..., 3] - a[..., 1]).clip(min=0)
-    area_b = (b[..., 2] - b[..., 0]).clip(min=0) * (b[..., 3] - b[..., 1]).clip(min=0)
-    return inter / (area_a + area_b - inter + eps)
 
 
 def selection_labels(pono: Any, mode: str, box_iou_pred: Any = None, pose_iou_pred: Any = None) -> Any:

@@ -9,11 +9,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from crowd_perception.models.common.uncertainty import UncertaintyWeighting  # noqa: E402
 from crowd_perception.models.detector.assignment import AssignConfig  # noqa: E402
 from crowd_perception.models.detector.loss import (  # noqa: E402
     DetectionCriterion,
     LossConfig,
-    UncertaintyWeighting,
     giou_loss,
     identity_scale,
     sigmoid_focal_loss,

@@ -18,23 +18,23 @@ def _sums(value: float = 2.0):
 @pytest.mark.parametrize(("mode", "shape2d"), [("task", (1, 1)), ("anchor", (A, 1)), ("joint", (A, K))])
 def test_weight_shapes_per_mode(mode, shape2d):
     weights = UncertaintyWeights(mode, A, K)
-    assert tuple(weights.log_weights["pose2d"].shape) == shape2d
-    assert tuple(weights.log_weights["cls"].shape) == ((1, 1) if mode == "task" else (A, 1))
+    assert tuple(weights.log_vars["pose2d"].shape) == shape2d
+    assert tuple(weights.log_vars["cls"].shape) == ((1, 1) if mode == "task" else (A, 1))
 
 
 def test_uncertainty_term_value_and_gradient():
     weights = UncertaintyWeights("joint", A, K)
     with torch.no_grad():
-        weights.log_weights["loc"][0, 0] = np.log(0.5)
+        weights.log_vars["loc"][0, 0] = np.log(2.0)
     sums, counts = _sums(2.0)
     total, means = weights(sums, counts)
-    # lambda * L - log(lambda) per group: loc anchor 0 has lambda 0.5 -> 0.5 * 2 - log 0.5; every other group 2
+    # exp(-s) * L + s per group: loc anchor 0 has s = log 2 (weight 0.5) -> 0.5 * 2 + log 2; every other group 2
     n_groups = A + A + A * K + A * K
-    assert total.item() == pytest.approx((n_groups - 1) * 2.0 + 1.0 - np.log(0.5), rel=1e-6)
+    assert total.item() == pytest.approx((n_groups - 1) * 2.0 + 1.0 + np.log(2.0), rel=1e-6)
     total.backward()
-    # d/ds (exp(s) L - s) = exp(s) L - 1
-    assert weights.log_weights["loc"].grad[0, 0].item() == pytest.approx(0.5 * 2 - 1)
-    assert weights.log_weights["pose3d"].grad[1, 2].item() == pytest.approx(2 - 1)
+    # d/ds (exp(-s) L + s) = 1 - exp(-s) L
+    assert weights.log_vars["loc"].grad[0, 0].item() == pytest.approx(1 - 0.5 * 2, abs=1e-6)
+    assert weights.log_vars["pose3d"].grad[1, 2].item() == pytest.approx(1 - 2)
     assert means["pose2d"].item() == pytest.approx(2.0)
 
 
@@ -45,7 +45,7 @@ def test_groups_without_samples_contribute_nothing():
     sums["loc"][1] = 0
     total, _ = weights(sums, counts)
     total.backward()
-    assert weights.log_weights["loc"].grad[1, 0].item() == 0.0
+    assert weights.log_vars["loc"].grad[1, 0].item() == 0.0
 
 
 def test_task_mode_averages_within_the_task():

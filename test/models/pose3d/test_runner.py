@@ -40,7 +40,7 @@ def test_training_step_then_onnx_export_matches_torch(tiny_config, tmp_path):
     loss, logs = task(batch)
     loss.backward()
     assert np.isfinite(loss.item()) and logs["positives"] > 0
-    assert task.loss.weights.log_weights["pose3d"].grad.abs().sum() > 0
+    assert task.loss.weights.log_vars["pose3d"].grad.abs().sum() > 0
 
     checkpoint = save_checkpoint(tmp_path / "last.safetensors", task, cfg, step=1)
     with pytest.raises(ValueError, match="training checkpoint"):
