@@ -49,6 +49,25 @@ class Backbone(nn.Module):
             outputs.append(x)
         return outputs[-3:]
 
+    def forward_with_fine(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """``(F4, [C3, C4, C5])``: also the stride-4 features below C3, for heads that need finer detail."""
+        x = self.stem(x)
+        stages = list(self.stages)
+        for stage in stages[:-3]:
+            x = stage(x)
+        fine, outputs = x, []
+        for stage in stages[-3:]:
+            x = stage(x)
+            outputs.append(x)
+        return fine, outputs
+
+    @property
+    def fine_channels(self) -> int:
+        """Channels of the stride-4 features of :meth:`forward_with_fine`."""
+        stages = list(self.stages)
+        part = stages[-4] if len(stages) > 3 else self.stem
+        return [m for m in part.modules() if isinstance(m, nn.Conv2d)][-1].out_channels
+
     def stem_module(self) -> nn.Module:
         """The layers below C3 (stride <= 4), the ones :meth:`freeze` can keep fixed."""
         return self.stem
@@ -157,13 +176,21 @@ class MobileNetV2(Backbone):
     def stem_module(self) -> nn.Module:
         return self.features[: self.STEM_BLOCKS]
 
-    def forward(self, x: Tensor) -> list[Tensor]:
+    @property
+    def fine_channels(self) -> int:
+        return self.SETTINGS[1][1]  # the 24-channel output of the stem blocks (stride 4)
+
+    def forward_with_fine(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        fine = x = self.stem_module()(x)
         outputs = []
-        for i, block in enumerate(self.features):
+        for i, block in enumerate(self.features[self.STEM_BLOCKS :], start=self.STEM_BLOCKS):
             x = block(x)
             if i in self.TAPS:
                 outputs.append(x)
-        return outputs
+        return fine, outputs
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        return self.forward_with_fine(x)[1]
 
 
 BACKBONES: dict[str, Callable[..., Backbone]] = {

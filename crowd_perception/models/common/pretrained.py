@@ -118,8 +118,16 @@ def load_pretrained(backbone: nn.Module, path: Path | str) -> int:
     return len(state)
 
 
-def init_backbone(backbone: nn.Module, pretrained: str) -> None:
-    """Training start: load ``PRETRAINED_DIR / pretrained`` into ``backbone`` (nothing when ``pretrained`` is "")."""
+def init_backbone(backbone: nn.Module, pretrained: str, bgr_input: bool = False) -> None:
+    """Training start: load ``PRETRAINED_DIR / pretrained`` into ``backbone`` (nothing when ``pretrained`` is "").
+
+    ``bgr_input``: the network feeds BGR images (normalised per channel in that order), so the first
+    convolution's input channels are reversed once here instead of reordering every image at run time.
+    """
     if pretrained:
         loaded = load_pretrained(backbone, PRETRAINED_DIR / pretrained)
-        _log.info("backbone initialised from %s (%d tensors)", pretrained, loaded)
+        if bgr_input:
+            first = next(m for m in backbone.modules() if isinstance(m, nn.Conv2d))
+            with torch.no_grad():
+                first.weight.copy_(first.weight.flip(1))
+        _log.info("backbone initialised from %s (%d tensors%s)", pretrained, loaded, ", BGR input" if bgr_input else "")

@@ -84,6 +84,11 @@ class PoseNetConfig:
     # visual detail is at stride 8: a 17 px wide pedestrian (the median training person) covers ~2
     # feature columns, too few to place left/right joints, and the heads learn the mean pose only.
     fine_skip: bool = False
+    # ImageNet initialisation (a file in weights/pretrained/, see models.common.pretrained): the network then
+    # normalises its BGR input with the ImageNet statistics, and the first convolution takes BGR (flipped once).
+    pretrained: str = ""
+    freeze_bn: bool = False  # keep the backbone's batch-norm statistics fixed (real-photo statistics survive)
+    freeze_stem: bool = False  # no gradient into the backbone below stride 8
 
     @property
     def stride(self) -> int:
@@ -107,8 +112,6 @@ class PoseNetConfig:
         for name, (h, w) in (("input", (self.input_height, self.input_width)), ("frame", (self.frame_height, self.frame_width))):
             if h % 32 or w % 32:
                 raise ValueError(f"{name} {h}x{w} must be a multiple of 32")
-        if self.fine_skip and self.backbone == "mobilenetv2":
-            raise ValueError("fine_skip needs a backbone with stem + stages (compact, resnet50, darknet53)")
         if self.roi_sampling < 1:
             raise ValueError(f"roi_sampling must be >= 1, got {self.roi_sampling}")
         h, w = self.heatmap_size
@@ -125,14 +128,6 @@ class PoseNetConfig:
         if unknown:
             raise ValueError(f"unknown pose network config keys: {sorted(unknown)}")
         return cls(**data)
-
-
-def _fine_channels(backbone: nn.Module) -> int:
-    """Channels of the stride-4 input of the backbone stage that produces C3 (``fine_skip``)."""
-    stages = list(backbone.stages)
-    part = stages[-4] if len(stages) > 3 else backbone.stem
-    convs = [m for m in part.modules() if isinstance(m, nn.Conv2d)]
-    return convs[-1].out_channels
 
 
 def incidence_matrix(skeleton: str) -> np.ndarray:
@@ -209,6 +204,14 @@ class SkeletonGraphMachine(nn.Module):
         return F.conv2d(self.limb_net(features), w_limb[:, :, None, None], self.bias)
 
 
+def _input_statistics(imagenet: bool) -> tuple[Tensor, Tensor]:
+    """Per-channel ``(mean, std)`` of the BGR [0, 255] input: ImageNet's (BGR order) for a pretrained backbone."""
+    if imagenet:
+        mean, std = (0.406, 0.456, 0.485), (0.225, 0.224, 0.229)
+        return torch.tensor(mean).view(1, 3, 1, 1) * 255.0, torch.tensor(std).view(1, 3, 1, 1) * 255.0
+    return torch.full((1, 3, 1, 1), 127.5), torch.full((1, 3, 1, 1), 64.0)
+
+
 class OccludedPoseNet(nn.Module):
     """The full network; ``forward(images, rois=None)`` -> dict of raw tensors (see module docstring).
 
@@ -231,7 +234,7 @@ class OccludedPoseNet(nn.Module):
         up = [nn.ConvTranspose2d(self.fpn.channels, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c)]
         # with fine_skip the ReLU comes after the sum with the stride-4 lateral (same parameter names)
         self.up = nn.Sequential(*up) if cfg.fine_skip else nn.Sequential(*up, nn.ReLU())
-        self.fine = ConvBNAct(_fine_channels(self.backbone), c, 1, act=None) if cfg.fine_skip else None
+        self.fine = ConvBNAct(self.backbone.fine_channels, c, 1, act=None) if cfg.fine_skip else None
         self.mask_head = nn.Conv2d(c, 1, 1) if cfg.use_mask else None
         self.domain_head = DomainClassifier(c) if cfg.use_domain else None
         self.multi_head = nn.Conv2d(c, k, 1) if cfg.use_trp else None
@@ -240,8 +243,10 @@ class OccludedPoseNet(nn.Module):
         self.final_layer = nn.Conv2d(c, k, 1)
         self.sgm = SkeletonGraphMachine(c, cfg.skeleton, conv3) if cfg.use_sgm else None
         self.occlusion_head = OcclusionHead(c + int(cfg.use_mask), k, conv3) if cfg.use_occlusion else None
-        self.register_buffer("pixel_mean", torch.full((1, 3, 1, 1), 127.5), persistent=False)
-        self.register_buffer("pixel_std", torch.full((1, 3, 1, 1), 64.0), persistent=False)
+        self.backbone.freeze(batch_norm=cfg.freeze_bn, stem=cfg.freeze_stem)
+        mean, std = _input_statistics(bool(cfg.pretrained))
+        self.register_buffer("pixel_mean", mean, persistent=False)
+        self.register_buffer("pixel_std", std, persistent=False)
         self.register_buffer("roi_grid", sample_grid(cfg.heatmap_size, cfg.roi_sampling), persistent=False)
 
     def encode(self, images: Tensor) -> Tensor:
@@ -249,15 +254,7 @@ class OccludedPoseNet(nn.Module):
         x = (images - self.pixel_mean) / self.pixel_std
         if self.fine is None:
             return self.up(self.fpn(self.backbone(x))[0])
-        x = self.backbone.stem(x)
-        stages = list(self.backbone.stages)
-        for stage in stages[:-3]:
-            x = stage(x)
-        fine = x  # stride 4: the input of the stage that makes C3
-        outputs = []
-        for stage in stages[-3:]:
-            x = stage(x)
-            outputs.append(x)
+        fine, outputs = self.backbone.forward_with_fine(x)
         return F.relu(self.up(self.fpn(outputs)[0]) + self.fine(fine))
 
     def person_features(self, images: Tensor, rois: Tensor | None) -> Tensor:

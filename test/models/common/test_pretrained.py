@@ -16,6 +16,7 @@ from crowd_perception.models.common.pretrained import (  # noqa: E402
     MOBILENETV2_SOURCE,
     PRETRAINED_DIR,
     convert_mobilenetv2,
+    init_backbone,
     load_pretrained,
     provenance,
 )
@@ -124,3 +125,21 @@ def test_shipped_weights_are_imagenet_statistics_of_real_images(fixtures_dir: Pa
             )
             x = block(x)
     assert min(correlations) > 0.75, correlations
+
+
+def test_bgr_init_matches_the_rgb_network_on_the_same_photo() -> None:
+    """A pose network fed BGR (normalised inside, ImageNet statistics in BGR order) with the first
+    convolution flipped once at init computes what the pretrained RGB network computes on the same photo."""
+    from crowd_perception.models.pose2d.model import OccludedPoseNet, PoseNetConfig
+
+    reference = MobileNetV2()
+    load_pretrained(reference, SHIPPED)
+    net = OccludedPoseNet(PoseNetConfig(backbone="mobilenetv2", pretrained=SHIPPED.name, input_height=64, input_width=64))
+    init_backbone(net.backbone, SHIPPED.name, bgr_input=True)
+    reference.eval(), net.eval()
+    bgr = torch.rand(1, 3, 64, 64) * 255
+    rgb = (bgr.flip(1) / 255 - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = reference.features[0](rgb)
+        got = net.backbone.features[0]((bgr - net.pixel_mean) / net.pixel_std)
+    assert torch.allclose(got, expected, atol=1e-4)

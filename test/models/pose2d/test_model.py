@@ -189,5 +189,11 @@ def test_fine_skip_adds_the_stride4_features_and_old_configs_still_load():
     with torch.no_grad():
         assert fine(image)["heatmaps"].shape == (1, 17, 16, 16)
         assert _local_share(fine, image) > _local_share(plain, image)
-    with pytest.raises(ValueError, match="fine_skip"):
-        PoseNetConfig(**{**TINY, "backbone": "mobilenetv2", "width": 1.0}, fine_skip=True).validate()
+
+
+def test_fine_skip_on_mobilenetv2_taps_its_stride4_stem():
+    """MobileNet v2 has no stem/stages split: ``fine_skip`` takes its 24-channel stride-4 stem output."""
+    net = OccludedPoseNet(PoseNetConfig(**{**TINY, "backbone": "mobilenetv2", "width": 1.0}, fine_skip=True)).eval()
+    assert net.fine is not None and net.fine[0].in_channels == 24
+    with torch.no_grad():
+        assert net(torch.rand(2, 3, 64, 64) * 255)["heatmaps"].shape == (2, 17, 16, 16)
