@@ -42,7 +42,8 @@ def _check_paths(bag: Path, out: Path | None = None) -> None:
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    from .replay import Pipeline, replay_bag
+    from ..pipeline import Pipeline
+    from .replay import replay_bag
 
     _check_paths(args.bag, args.out)
     if args.graph or args.results:

@@ -14,11 +14,12 @@ from typing import Any
 
 import cv2
 
+from ..pipeline import Pipeline
 from . import convert
 from .bag import OUTPUT_TOPICS, BagReader, write_synthetic_bag
 from .draw import draw_detections, draw_tracks
 from .evaluate import BagEvaluation, evaluate_bag
-from .replay import Pipeline, ReplayReport, replay_bag
+from .replay import ReplayReport, replay_bag
 
 __all__ = ["DemoResult", "results_markdown", "run_demo", "write_video"]
 

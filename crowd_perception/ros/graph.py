@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import CrowdPerceptionError
-from .replay import STAGES, default_config_path
+from ..pipeline import STAGES, default_config_path
 
 __all__ = [
     "EXECUTABLES",

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..pipeline import STAGES
 from . import convert
 from .bag import OUTPUT_TOPICS, REPLAY_KEY, BagReader, BagWriter
 from .graph import OUTPUTS, GraphError, NodeExit, NodeGraph, dds_environment
-from .replay import STAGES
 
 __all__ = ["GraphClient", "GraphReplayReport", "compare_output_bags", "replay_graph", "results_markdown"]
 
@@ -391,7 +391,7 @@ def replay_graph(input_bag: str | Path, output_bag: str | Path, *, config: str |
 
 
 def _diagnostics_period(graph: NodeGraph) -> float:
-    from .params import load_node_params
+    from ..pipeline.params import load_node_params
 
     try:
         return float(load_node_params(graph.config, "detector_node").get("diagnostics_period_s", 1.0))
@@ -577,8 +577,9 @@ def run_replay_command(args: Any) -> int:
     if args.results:
         import tempfile
 
+        from ..pipeline import Pipeline
         from ..utils.results import update_results_section
-        from .replay import Pipeline, replay_bag
+        from .replay import replay_bag
 
         pipeline = Pipeline.from_config(args.config, stages, backend=args.backend, namespace=args.namespace)
         with tempfile.TemporaryDirectory() as tmp:

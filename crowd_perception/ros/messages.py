@@ -7,29 +7,17 @@ and the generated classes have the same field names as rclpy's.
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
+from ..utils.resources import PACKAGE, resource_dirs
+
 __all__ = ["PACKAGE", "DISTROS", "resource_dirs", "msg_dir", "message_files", "message_types", "typestore"]
 
-PACKAGE = "crowd_perception"
 DISTROS = {"humble": Stores.ROS2_HUMBLE, "jazzy": Stores.ROS2_JAZZY}
-
-
-def resource_dirs(name: str) -> list[Path]:
-    """Where the package's ``name`` folder (``msg``, ``config``) can be, in the order searched:
-    the source checkout (or editable install), a colcon install (``<prefix>/share/crowd_perception``
-    next to ``<prefix>/lib/pythonX.Y/site-packages``) and a pip install (setup.py ``data_files``)."""
-    parents = Path(__file__).resolve().parents
-    candidates = [parents[2] / name]
-    if len(parents) > 5:
-        candidates.append(parents[5] / "share" / PACKAGE / name)
-    candidates.append(Path(sys.prefix) / "share" / PACKAGE / name)
-    return candidates
 
 
 def msg_dir() -> Path:

@@ -273,8 +273,8 @@ class _Probe:
         return Outcome("parameter file", case, outcome, detail=detail)
 
     def params_applied(self, case: str, text: str, namespace: str = "crowd_perception") -> Outcome:
-        from .params import node_config_from_file
-        from .stages import NODE_CONFIGS, DetectorConfig
+        from ..pipeline.params import node_config_from_file
+        from ..pipeline.stages import NODE_CONFIGS, DetectorConfig
 
         path = self.path("params.yaml")
         path.write_text(text)

@@ -46,7 +46,7 @@ class BenchConfig:
     models: tuple[str, ...] = tuple(MODELS)
     seed: int = 0
     variant: str = ""  # "" for the float models, "int8" for <name>.int8.onnx
-    # Pipeline thresholds as the nodes default them (ros/stages.py): published detections, posed detections.
+    # Pipeline thresholds as the nodes default them (pipeline/stages.py): published detections, posed detections.
     detection_score: float = 0.2
     pose_score: float = 0.4
 

@@ -149,7 +149,8 @@ def test_import_cli_errors_are_one_line(tmp_path, capsys):
 
 
 def test_imported_frames_replay_with_every_stage(tmp_path):
-    from crowd_perception.ros.replay import Pipeline, replay_bag
+    from crowd_perception.pipeline import Pipeline
+    from crowd_perception.ros.replay import replay_bag
 
     (tmp_path / "cam.yaml").write_text(CALIBRATION)
     import_to_bag(tmp_path / "bag", images=_images(tmp_path / "img", ext=".jpg"), camera_info=tmp_path / "cam.yaml",

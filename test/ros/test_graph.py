@@ -75,9 +75,10 @@ def test_every_frame_yields_one_message_per_output_topic_with_the_image_header(l
 
 
 def test_graph_replay_equals_the_offline_replay_and_evaluates(live, synthetic_bag, tmp_path):
+    from crowd_perception.pipeline import Pipeline
     from crowd_perception.ros.evaluate import evaluate_bag
     from crowd_perception.ros.graph_replay import compare_output_bags
-    from crowd_perception.ros.replay import Pipeline, replay_bag
+    from crowd_perception.ros.replay import replay_bag
 
     offline = tmp_path / "offline"
     replay_bag(synthetic_bag, offline, Pipeline.from_config())  # shipped models and config, frame-locked

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crowd_perception.ros.params import config_from_params, load_node_params, param_specs
-from crowd_perception.ros.stages import NODE_CONFIGS
+from crowd_perception.pipeline.params import config_from_params, load_node_params, param_specs
+from crowd_perception.pipeline.stages import NODE_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "crowd_perception.yaml"
@@ -49,8 +49,8 @@ def test_launch_arguments_documented():
 
 
 def test_unknown_parameter_in_a_file_is_an_error(tmp_path):
-    from crowd_perception.ros.params import ParameterError
-    from crowd_perception.ros.stages import DetectorConfig
+    from crowd_perception.pipeline.params import ParameterError
+    from crowd_perception.pipeline.stages import DetectorConfig
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("detector_node:\n  ros__parameters:\n    score_treshold: 0.5\n")

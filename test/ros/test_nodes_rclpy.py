@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from crowd_perception.core.types import Header
+from crowd_perception.pipeline.params import ParameterError, param_specs
+from crowd_perception.pipeline.stages import TrackerNodeConfig, build_runner
 from crowd_perception.ros import convert
-from crowd_perception.ros.params import ParameterError, param_specs
-from crowd_perception.ros.stages import TrackerNodeConfig, build_runner
 
 from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
 

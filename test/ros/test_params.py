@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crowd_perception.ros.params import ParameterError, config_from_params, load_node_params, param_specs
-from crowd_perception.ros.stages import DetectorConfig, TrackerNodeConfig
+from crowd_perception.pipeline.params import ParameterError, config_from_params, load_node_params, param_specs
+from crowd_perception.pipeline.stages import DetectorConfig, TrackerNodeConfig
 
 
 def test_specs_carry_defaults_types_and_constraints():
@@ -49,8 +49,8 @@ def test_params_file_wildcard_then_node_section(tmp_path):
 # ------------------------------------------------------------------ faults of a params file
 
 
-from crowd_perception.ros.params import node_config_from_file, read_params_file  # noqa: E402
-from crowd_perception.ros.stages import NODE_CONFIGS  # noqa: E402
+from crowd_perception.pipeline.params import node_config_from_file, read_params_file  # noqa: E402
+from crowd_perception.pipeline.stages import NODE_CONFIGS  # noqa: E402
 
 
 def _file(tmp_path, text: str):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from crowd_perception.pipeline import Pipeline
 from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
-from crowd_perception.ros.replay import Pipeline, replay_bag
+from crowd_perception.ros.replay import replay_bag
 
 from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
 from .samples import make_samples
@@ -177,14 +178,13 @@ def test_evaluate_goes_on_over_skipped_frames(tmp_path):
 
 def test_replay_cli_summary_and_strict_flag(tmp_path, capsys):
     from crowd_perception.cli import main
-    from crowd_perception.ros import replay as replay_module
 
     _faulty_bag(tmp_path / "in", {2: "short"})
-    real = replay_module.Pipeline.from_config
+    real = Pipeline.from_config
     runners = {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
                "pose3d": FakePose3DEstimator()}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(replay_module.Pipeline, "from_config",
+        mp.setattr(Pipeline, "from_config",
                    classmethod(lambda cls, *a, **k: real(*a, **{**k, "runners": runners})))
         assert main(["replay", "--bag", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 0
         out = capsys.readouterr().out
@@ -231,7 +231,7 @@ def _bag_with_camera(path, camera_for):
 
 
 def test_replay_reports_camera_info_and_honours_require_camera_info(tmp_path):
-    from crowd_perception.ros.replay import Pipeline
+    from crowd_perception.pipeline import Pipeline
 
     def camera(i, cam, header, kit):
         if i == 0:

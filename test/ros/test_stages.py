@@ -7,7 +7,7 @@ import pytest
 
 from crowd_perception.core.camera import PinholeCamera
 from crowd_perception.core.types import Detections, Poses2D
-from crowd_perception.ros import stages
+from crowd_perception.pipeline import stages
 
 from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
 
@@ -82,7 +82,7 @@ def test_non_finite_detector_outputs_are_dropped_and_counted(caplog):
     import numpy as np
 
     from crowd_perception.core.types import Detections
-    from crowd_perception.ros.stages import DetectionStage, DetectorConfig
+    from crowd_perception.pipeline.stages import DetectionStage, DetectorConfig
 
     class Broken:
         def detect(self, image):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from crowd_perception.core.types import Detections, Header, Poses2D, TrackState
+from crowd_perception.pipeline.stages import TrackerNodeConfig, build_runner
 from crowd_perception.ros import convert
-from crowd_perception.ros.stages import TrackerNodeConfig, build_runner
 
 from . import fake_rclpy
 

@@ -1,1 +1,1 @@
-"""The rclpy nodes: thin adapters over :mod:`crowd_perception.ros.stages` (the only rclpy importers)."""
+"""The rclpy nodes: thin adapters over :mod:`crowd_perception.pipeline.stages` (the only rclpy importers)."""

@@ -29,10 +29,10 @@ except ImportError:  # Humble
     from rclpy.qos_event import PublisherEventCallbacks, SubscriptionEventCallbacks
 
 from ...core.types import Header
+from ...pipeline.params import ParameterError, ParamSpec, config_from_params, param_specs
+from ...pipeline.stages import ModelNodeConfig, build_runner, model_path, runner_identity
 from .. import convert
 from ..kit import MessageKit, RclpyKit
-from ..params import ParameterError, ParamSpec, config_from_params, param_specs
-from ..stages import ModelNodeConfig, build_runner, model_path, runner_identity
 from ..stats import StageStats
 from ..sync import LatestSlot, StampSync
 

@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from ...core.types import Detections
+from ...pipeline.stages import DetectionStage, DetectorConfig
 from .. import convert
-from ..stages import DetectionStage, DetectorConfig
 from .base import StageNode, exit_node_process, run_node
 
 __all__ = ["DetectorNode", "main"]

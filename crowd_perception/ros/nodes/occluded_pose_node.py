@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from ...core.types import Poses2D
+from ...pipeline.stages import PoseConfig, PoseStage
 from .. import convert
-from ..stages import PoseConfig, PoseStage
 from ..sync import StampSync
 from .base import StageNode, exit_node_process, run_node
 

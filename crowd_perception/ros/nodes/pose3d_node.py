@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 from ...core.types import Poses3D
+from ...pipeline.stages import Pose3DConfig, Pose3DStage, camera_for_image
 from .. import convert
-from ..stages import Pose3DConfig, Pose3DStage, camera_for_image
 from .base import THROTTLE_S, StageNode, exit_node_process, run_node
 
 __all__ = ["Pose3DNode", "main"]

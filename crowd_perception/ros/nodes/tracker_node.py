@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...pipeline.stages import TrackerNodeConfig, TrackerStage
 from .. import convert
-from ..stages import TrackerNodeConfig, TrackerStage
 from ..sync import StampSync
 from .base import StageNode, exit_node_process, run_node
 

@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ...pipeline.stages import Stage, VisualizerConfig
 from .. import convert
 from ..draw import draw_tracks, skeleton_markers
-from ..stages import Stage, VisualizerConfig
 from ..sync import StampSync
 from .base import StageNode, exit_node_process, run_node
 

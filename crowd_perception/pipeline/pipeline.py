@@ -1,0 +1,169 @@
+"""The one pipeline of the node graph: the stages run in order on one image at a time.
+
+The nodes run the same stages one per process; :class:`Pipeline` runs them in one process for the
+offline replay, the demo and the benchmarks, configured from the nodes' own params file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.camera import PinholeCamera
+from ..core.errors import InputError
+from ..core.types import Detections, Poses2D, Poses3D, Tracks
+from ..utils.resources import resource_dirs
+from .params import config_from_params, node_config_from_file
+from .stages import (
+    NODE_CONFIGS,
+    DetectionStage,
+    DetectorConfig,
+    Pose3DConfig,
+    Pose3DStage,
+    PoseConfig,
+    PoseStage,
+    TrackerNodeConfig,
+    TrackerStage,
+    build_runner,
+    camera_for_image,
+)
+
+__all__ = ["DEFAULT_NAMESPACE", "STAGES", "FrameOutputs", "Pipeline", "default_config_path"]
+
+STAGES = ("detector", "occluded_pose", "pose3d", "tracker")
+_NODE_NAMES = {"detector": "detector_node", "occluded_pose": "occluded_pose_node", "pose3d": "pose3d_node",
+               "tracker": "tracker_node"}
+_STAGE_CLASSES = (("detector", DetectorConfig, DetectionStage), ("occluded_pose", PoseConfig, PoseStage),
+                  ("pose3d", Pose3DConfig, Pose3DStage), ("tracker", TrackerNodeConfig, TrackerStage))
+DEFAULT_NAMESPACE = "crowd_perception"  # launch/crowd_perception.launch.py's default
+
+
+def default_config_path() -> Path:
+    """``config/crowd_perception.yaml`` of the checkout, or the installed copy."""
+    candidates = resource_dirs("config")
+    for folder in candidates:
+        if (folder / "crowd_perception.yaml").is_file():
+            return folder / "crowd_perception.yaml"
+    raise FileNotFoundError(f"crowd_perception.yaml not found in {[str(c) for c in candidates]}")
+
+
+@dataclass
+class FrameOutputs:
+    """What the stages produced for one image (None for stages that did not run)."""
+
+    detections: Detections | None = None
+    poses_2d: Poses2D | None = None
+    poses_3d: Poses3D | None = None
+    tracks: Tracks | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Pipeline:
+    """The stages of the node graph, run in order on one image at a time."""
+
+    detection: DetectionStage | None = None
+    pose: PoseStage | None = None
+    pose3d: Pose3DStage | None = None
+    tracker: TrackerStage | None = None
+
+    def __post_init__(self) -> None:
+        if (self.pose is not None or self.tracker is not None) and self.detection is None:
+            raise ValueError("the occluded-pose and tracker stages need the detector stage")
+
+    @classmethod
+    def from_config(cls, config_path: str | Path | None = None, stages: Sequence[str] = STAGES,
+                    backend: str | None = None, runners: dict[str, Any] | None = None,
+                    namespace: str = DEFAULT_NAMESPACE) -> Pipeline:
+        """Stages configured from a ROS 2 params file (the nodes' own), models loaded once.
+
+        The file is read as ROS reads it for nodes named ``<namespace>/<node>`` (the launch file's
+        default namespace unless told otherwise); every stage's parameters are checked before any
+        model is loaded. ``runners`` replaces the runner of a stage (tests use small fakes);
+        ``backend`` overrides the inference backend of the model stages.
+        """
+        unknown = sorted(set(stages) - set(STAGES))
+        if unknown:
+            raise InputError(f"unknown stages {unknown}; choose from {', '.join(STAGES)}")
+        if ("occluded_pose" in stages or "tracker" in stages) and "detector" not in stages:
+            raise InputError("the occluded-pose and tracker stages need the detector stage")
+        path = Path(config_path) if config_path else default_config_path()
+        runners = runners or {}
+        configs: dict[str, Any] = {}
+        for name, config_cls, _ in _STAGE_CLASSES:
+            if name not in stages:
+                continue
+            config = node_config_from_file(config_cls, path, _NODE_NAMES[name], namespace, known_nodes=NODE_CONFIGS)
+            overrides: dict[str, Any] = {"live": False}  # frame-locked
+            if backend and name != "tracker":
+                overrides["backend"] = backend
+            configs[name] = config_from_params(config_cls, overrides, base=config)
+        built = {name: stage_cls(configs[name], runners[name] if name in runners else build_runner(configs[name]))
+                 for name, _, stage_cls in _STAGE_CLASSES if name in configs}
+        return cls(built.get("detector"), built.get("occluded_pose"), built.get("pose3d"), built.get("tracker"))
+
+    def run(self, image: np.ndarray, stamp_ns: int, camera: PinholeCamera | None,
+            homography: np.ndarray | None = None) -> FrameOutputs:
+        out = FrameOutputs()
+
+        def timed(name: str, fn: Callable[[], Any]) -> Any:
+            start = time.perf_counter()
+            result = fn()
+            out.seconds[name] = time.perf_counter() - start
+            return result
+
+        if self.detection is not None:
+            out.detections = timed("detector", lambda: self.detection.process(image))
+        if self.pose is not None:
+            out.poses_2d = timed("occluded_pose", lambda: self.pose.process(image, out.detections))
+        if self.pose3d is not None:
+            cam, _ = camera_for_image(camera, image.shape[1], image.shape[0])
+            if cam is not None or not self.pose3d.config.require_camera_info:  # else skipped, as pose3d_node does
+                out.poses_3d = timed("pose3d", lambda: self.pose3d.process(image, cam))
+        if self.tracker is not None:
+            cfg = self.tracker.config
+            out.tracks = timed("tracker", lambda: self.tracker.process(
+                out.detections, stamp_ns,
+                out.poses_2d if cfg.attach_poses_2d else None,
+                out.poses_3d if cfg.attach_poses_3d else None,
+                homography if cfg.motion_compensation else None,
+            ))
+        return out
+
+    def run_empty(self, stamp_ns: int, homography: np.ndarray | None = None) -> FrameOutputs:
+        """The outputs of a frame whose image could not be used: what the node graph publishes for it.
+
+        The detector and pose stages give empty results with the frame's header; the tracker runs
+        on the empty detections (its tracks age by one frame), as the tracker node would.
+        """
+        out = FrameOutputs()
+        if self.detection is not None:
+            out.detections = Detections.empty()
+        if self.pose is not None:
+            out.poses_2d = Poses2D.empty(_skeleton(self.pose.runner, "coco17"))
+        if self.pose3d is not None:
+            out.poses_3d = Poses3D.empty(_skeleton(self.pose3d.runner, "body22"))
+        if self.tracker is not None:
+            cfg = self.tracker.config
+            out.tracks = self.tracker.process(out.detections, stamp_ns, None, None,
+                                              homography if cfg.motion_compensation else None)
+            if cfg.attach_poses_2d and out.poses_2d is not None:
+                out.tracks.poses_2d = Poses2D(out.poses_2d.skeleton, np.full((len(out.tracks), *_joints(out.poses_2d, 2)), np.nan))
+            if cfg.attach_poses_3d and out.poses_3d is not None:
+                out.tracks.poses_3d = Poses3D(out.poses_3d.skeleton, np.full((len(out.tracks), *_joints(out.poses_3d, 3)), np.nan))
+        return out
+
+
+def _skeleton(runner: Any, default: str) -> str:
+    return getattr(runner, "skeleton", None) or getattr(getattr(runner, "config", None), "skeleton", None) or default
+
+
+def _joints(poses: Poses2D | Poses3D, dims: int) -> tuple[int, int]:
+    from ..core.skeletons import get_skeleton
+
+    return get_skeleton(poses.skeleton).num_joints, dims
