@@ -16,7 +16,7 @@ from functools import cache
 
 import numpy as np
 
-from .types import JointState
+from .joints import JointState
 
 __all__ = [
     "Skeleton",

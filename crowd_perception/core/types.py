@@ -12,6 +12,9 @@ from enum import IntEnum
 
 import numpy as np
 
+from .joints import JointState
+from .skeletons import get_skeleton
+
 __all__ = [
     "Header",
     "JointState",
@@ -33,24 +36,6 @@ class Header:
     @property
     def stamp_s(self) -> float:
         return self.stamp_ns * 1e-9
-
-
-class JointState(IntEnum):
-    """Per-joint visibility; the same constants are defined in ``msg/Keypoint2D.msg``."""
-
-    UNKNOWN = 0
-    VISIBLE = 1
-    OCCLUDED = 2  # hidden, cause not known (what the pose network predicts)
-    OCCLUDED_BY_PERSON = 3
-    OCCLUDED_BY_OBJECT = 4
-    SELF_OCCLUDED = 5
-    OUTSIDE_IMAGE = 6
-
-    @staticmethod
-    def is_occluded(states: np.ndarray) -> np.ndarray:
-        """Boolean mask of states that mean "inside the image but hidden"."""
-        states = np.asarray(states)
-        return (states >= JointState.OCCLUDED) & (states <= JointState.SELF_OCCLUDED)
 
 
 class TrackState(IntEnum):
@@ -125,8 +110,6 @@ class Poses2D:
     person_scores: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        from .skeletons import get_skeleton
-
         k = get_skeleton(self.skeleton).num_joints
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(-1, k, 2)
         n = len(self.keypoints)
@@ -162,8 +145,6 @@ class Poses3D:
     placed_with_intrinsics: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        from .skeletons import get_skeleton
-
         k = get_skeleton(self.skeleton).num_joints
         self.joints_relative = np.asarray(self.joints_relative, dtype=np.float32).reshape(-1, k, 3)
         n = len(self.joints_relative)
