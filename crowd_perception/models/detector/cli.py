@@ -128,7 +128,7 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
 def _run_eval(args: argparse.Namespace) -> int:
     from ...eval.detection import plot_curves
     from ...utils.results import update_results_section
-    from .benchmark import load_eval_frames, measure_latency, render_markdown, run_evaluation
+    from .evaluate import load_eval_frames, measure_latency, render_markdown, run_evaluation
     from .runner import PedestrianDetector
 
     detector = PedestrianDetector(
@@ -165,7 +165,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 def _compared(other: str, frames, subsets: list[str], operating_points: tuple[float, ...], args) -> str:
     """The markdown of detector ``other`` ('hog' or a model file) evaluated on the same frames."""
-    from .benchmark import render_markdown, run_evaluation
+    from .evaluate import render_markdown, run_evaluation
 
     if other == "hog":
         from .hog import HogPeopleDetector
@@ -192,7 +192,7 @@ def _latency_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run_latency(args: argparse.Namespace) -> int:
     from ...utils.results import markdown_table, update_results_section
-    from .benchmark import load_eval_frames, measure_latency
+    from .evaluate import load_eval_frames, measure_latency
     from .runner import PedestrianDetector
 
     images = [image for image, _ in load_eval_frames(args.data, frames_per_sequence=2)]
@@ -233,7 +233,7 @@ def _ablation_arguments(p: argparse.ArgumentParser) -> None:
 def _run_ablation(args: argparse.Namespace) -> int:
     from ...utils.results import update_results_section
     from .ablation import run_ablation
-    from .benchmark import load_eval_frames
+    from .evaluate import load_eval_frames
 
     frames = load_eval_frames(args.data, args.max_frames, args.every, args.frames_per_sequence)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]

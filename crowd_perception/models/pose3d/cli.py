@@ -177,7 +177,7 @@ def _run_real(args: argparse.Namespace) -> int:
     """Real images have no 3D ground truth here: score what a 3D model must get right first, finding the
     people (its person boxes vs the annotated ones), at its own operating threshold."""
     from ...utils.results import update_results_section
-    from ..detector.benchmark import load_eval_frames, render_markdown, run_evaluation
+    from ..detector.evaluate import load_eval_frames, render_markdown, run_evaluation
     from .evaluate import PersonFinder
 
     frames = load_eval_frames(args.data)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from crowd_perception.core.boxes import box_iou
-from crowd_perception.models.detector.benchmark import FIXTURE_SETS, expand_specs, load_eval_frames
+from crowd_perception.models.detector.evaluate import FIXTURE_SETS, expand_specs, load_eval_frames
 from crowd_perception.models.detector.hog import HogPeopleDetector
 
 

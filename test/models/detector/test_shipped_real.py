@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowd_perception.models.detector.benchmark import load_eval_frames, run_evaluation
+from crowd_perception.models.detector.evaluate import load_eval_frames, run_evaluation
 from crowd_perception.models.detector.hog import HogPeopleDetector
 from crowd_perception.models.detector.runner import PedestrianDetector
 

@@ -8,7 +8,7 @@ import pytest
 from crowd_perception.cli import build_parser
 from crowd_perception.core.annotations import FrameAnnotation, PersonAnnotations
 from crowd_perception.core.types import Detections
-from crowd_perception.models.detector.benchmark import density_of, load_eval_frames, render_markdown, run_evaluation
+from crowd_perception.models.detector.evaluate import density_of, load_eval_frames, render_markdown, run_evaluation
 
 
 def _ann(seq: str) -> FrameAnnotation:
