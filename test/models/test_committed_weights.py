@@ -29,7 +29,7 @@ def _detector_task(path: Path) -> torch.nn.Module:
 
 
 def _pose3d_task(path: Path) -> torch.nn.Module:
-    from crowd_perception.models.pose3d.model import Pose3DConfig
+    from crowd_perception.models.pose3d.config import Pose3DConfig
     from crowd_perception.models.pose3d.train import build_task
 
     return build_task(config_from_dict(Pose3DConfig, read_config(path)))

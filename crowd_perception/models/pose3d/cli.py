@@ -22,7 +22,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from ...training import apply_overrides, config_from_dict, read_config
-    from .model import Pose3DConfig
+    from .config import Pose3DConfig
     from .train import run_training
 
     # A resumed run starts from its checkpoint's config (same anchors); overrides apply on top.

@@ -24,8 +24,9 @@ from ...runtime.metadata import Normalization
 from ...runtime.preprocess import ImageTransform, letterbox, normalize
 from ...training.data import worker_seed
 from .anchors import kmeans_anchors
+from .config import DataConfig
 from .loss import Targets
-from .model import DataConfig, ModelConfig
+from .model import ModelConfig
 from .normalise import normalise_pose
 from .placement import BodySizePrior
 from .targets import match_anchors

@@ -18,8 +18,9 @@ import torch
 from ...runtime.export import ExportSpec, export_onnx
 from ...runtime.metadata import ModelMetadata
 from ...training import config_from_dict, load_weights
+from .config import Pose3DConfig
 from .data import normalization_for
-from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet, Pose3DConfig
+from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet
 
 __all__ = ["is_checkpoint", "load_model", "export_pose3d"]
 

@@ -11,7 +11,7 @@ offsets ``N_A x 4``, 2D poses in anchor coordinates ``N_A x K x 2`` and normalis
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,11 +19,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...core.skeletons import get_skeleton
-from ...training.config import TrainConfig
 from ..common import FPN, ConvBNAct, DepthwiseSeparable, build_backbone
 from .anchors import anchor_grid
 
-__all__ = ["ModelConfig", "DataConfig", "Pose3DConfig", "PandaNet", "OUTPUT_NAMES", "INPUT_NAME"]
+__all__ = ["ModelConfig", "PandaNet", "OUTPUT_NAMES", "INPUT_NAME"]
 
 INPUT_NAME = "images"
 OUTPUT_NAMES = ("scores", "boxes", "pose2d", "pose3d")
@@ -75,40 +74,6 @@ class ModelConfig:
         if not self.anchors:
             raise ValueError("model config has no anchors (run k-means on the training boxes first)")
         return anchor_grid(np.asarray(self.anchors), *self.grid, self.stride)
-
-
-@dataclass
-class DataConfig:
-    """Training data: synthetic preset (or a JTA directory), person filters, anchor clustering sample."""
-
-    preset: str = "train_a"
-    val_preset: str = "val_a"
-    jta_root: str = ""  # when set, train on real JTA data through the formats reader instead
-    min_visible_fraction: float = 0.1
-    min_height_px: float = 6.0  # in network-input pixels
-    anchor_samples: int = 200  # images used for k-means anchors and the body-size prior
-    num_anchors: int = 10
-    val_images: int = 64  # periodic evaluation during training
-    calibration_images: int = 100  # validation frames for the score-threshold calibration after training
-    hflip: bool = True
-
-
-@dataclass
-class Pose3DConfig:
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    selection: str = "pose"  # anchor selection: none | box | pose
-    weighting: str = "joint"  # fixed | task | anchor | joint
-
-    def __post_init__(self) -> None:
-        from .loss import WEIGHTING_MODES
-        from .targets import SELECTION_MODES
-
-        if self.selection not in SELECTION_MODES:
-            raise ValueError(f"unknown anchor selection {self.selection!r}; choose from {SELECTION_MODES}")
-        if self.weighting not in WEIGHTING_MODES:
-            raise ValueError(f"unknown weighting {self.weighting!r}; choose from {WEIGHTING_MODES}")
 
 
 def _conv(c_in: int, c_out: int, lite: bool) -> nn.Module:

@@ -20,10 +20,11 @@ from torch import nn
 from ...core.skeletons import get_skeleton
 from ...training import TrainResult, cycle, init_distributed, make_loader, save_weights, train
 from ..common.pretrained import init_backbone
+from .config import Pose3DConfig
 from .data import Pose3DStream, collate, fit_anchors_and_prior, frames
 from .export import export_pose3d, is_checkpoint, load_model
 from .loss import PandaNetLoss, Targets
-from .model import OUTPUT_NAMES, PandaNet, Pose3DConfig
+from .model import OUTPUT_NAMES, PandaNet
 
 __all__ = ["Pose3DTask", "prepare_config", "build_task", "run_training", "calibrate_and_export", "quick_eval"]
 

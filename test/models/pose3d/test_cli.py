@@ -41,7 +41,8 @@ def test_unknown_variant_is_rejected_before_training(tmp_path):
 def test_resume_starts_from_the_checkpoint_config(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     from crowd_perception.models.pose3d import train as train_module
-    from crowd_perception.models.pose3d.model import ModelConfig, Pose3DConfig
+    from crowd_perception.models.pose3d.config import Pose3DConfig
+    from crowd_perception.models.pose3d.model import ModelConfig
     from crowd_perception.training import save_checkpoint
 
     cfg = Pose3DConfig(model=ModelConfig(anchors=((8.0, 20.0),), body_size_mean_m=4.5, body_size_std_m=0.4))

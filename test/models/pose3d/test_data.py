@@ -4,8 +4,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from crowd_perception.core.skeletons import BODY22  # noqa: E402
+from crowd_perception.models.pose3d.config import DataConfig  # noqa: E402
 from crowd_perception.models.pose3d.data import SampleEncoder, collate  # noqa: E402
-from crowd_perception.models.pose3d.model import DataConfig  # noqa: E402
 from crowd_perception.models.pose3d.normalise import bone_length_sum  # noqa: E402
 
 from .conftest import make_frame  # noqa: E402

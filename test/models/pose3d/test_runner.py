@@ -3,8 +3,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from crowd_perception.models.pose3d.config import DataConfig, Pose3DConfig  # noqa: E402
 from crowd_perception.models.pose3d.data import SampleEncoder, collate  # noqa: E402
-from crowd_perception.models.pose3d.model import DataConfig, PandaNet, Pose3DConfig  # noqa: E402
+from crowd_perception.models.pose3d.model import PandaNet  # noqa: E402
 from crowd_perception.models.pose3d.postprocess import PostprocessConfig  # noqa: E402
 from crowd_perception.models.pose3d.runner import Pose3DEstimator  # noqa: E402
 from crowd_perception.models.pose3d.train import build_task, calibrate_and_export  # noqa: E402
