@@ -11,7 +11,7 @@ Each named error also derives from the built-in exception it has always been (``
 
 from __future__ import annotations
 
-__all__ = ["CrowdPerceptionError", "InputError", "EvaluationError", "one_line"]
+__all__ = ["CrowdPerceptionError", "InputError", "EvaluationError", "NonFiniteOutputError", "one_line"]
 
 
 class CrowdPerceptionError(Exception):
@@ -24,6 +24,14 @@ class InputError(CrowdPerceptionError, ValueError):
 
 class EvaluationError(CrowdPerceptionError, ValueError):
     """Predictions or ground truth that an evaluation cannot use (the message names the file and line)."""
+
+
+class NonFiniteOutputError(CrowdPerceptionError, ArithmeticError):
+    """A forward pass gave NaN or inf (FP16 overflow, broken weights): its result must not be used.
+
+    Post-processing would turn +inf into whole-image boxes at score 1 and NaN into nothing, both
+    unnoticed; the pipeline stages drop the frame's result instead and count it.
+    """
 
 
 def one_line(error: BaseException) -> str:

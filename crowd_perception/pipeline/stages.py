@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,7 +20,9 @@ from scipy.optimize import linear_sum_assignment
 
 from ..core.boxes import box_iou
 from ..core.camera import PinholeCamera
+from ..core.errors import NonFiniteOutputError
 from ..core.types import Detections, Poses2D, Poses3D, Tracks
+from .image_health import image_fault
 from .params import param
 
 __all__ = [
@@ -38,15 +41,16 @@ __all__ = [
     "TrackerStage",
     "build_runner",
     "camera_for_image",
-    "image_fault",
     "model_path",
     "runner_identity",
+    "runner_skeleton",
     "tracker_config",
 ]
 
 _LOG = logging.getLogger(__name__)
 _RELIABILITY = ("best_effort", "reliable")
 DETECTOR_SCORE_FLOOR = 0.05  # the detector runner keeps boxes above this; the stage applies score_threshold
+MIN_BOX_SIDE = 2.0  # px: a narrower or lower box (zero-width, a sliver) cannot be a person
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
 
 
@@ -92,7 +96,8 @@ class DetectorConfig(ModelNodeConfig):
     max_detections: int = field(default=300, metadata=param(
         "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
     image_health_check: bool = field(default=False, metadata=param(
-        "publish no people for an image that cannot show any (constant: black, white or covered; under 16 px), "
+        "publish no people for an image that cannot show any (constant: black, white or covered; pixel noise; "
+        "under 16 px), "
         "counted in the diagnostics (on in the shipped config)", dynamic=True))
 
     def runner_options(self) -> dict[str, Any]:
@@ -128,7 +133,8 @@ class Pose3DConfig(ModelNodeConfig):
     require_camera_info: bool = field(default=False, metadata=param(
         "skip images without a valid CameraInfo (false: publish root-relative poses, placed_with_intrinsics=false)"))
     image_health_check: bool = field(default=False, metadata=param(
-        "publish no people for an image that cannot show any (constant: black, white or covered; under 16 px), "
+        "publish no people for an image that cannot show any (constant: black, white or covered; pixel noise; "
+        "under 16 px), "
         "counted in the diagnostics (on in the shipped config)", dynamic=True))
 
 
@@ -208,6 +214,11 @@ def tracker_config(config: TrackerNodeConfig):
     )
 
 
+def runner_skeleton(runner: Any, default: str) -> str:
+    """The skeleton a pose runner predicts (``runner.skeleton`` or ``runner.config.skeleton``), else ``default``."""
+    return getattr(runner, "skeleton", None) or getattr(getattr(runner, "config", None), "skeleton", None) or default
+
+
 def runner_identity(runner: Any) -> str:
     """Backend and model of a runner, for the diagnostics."""
     backend = getattr(runner, "backend", None)
@@ -228,68 +239,75 @@ class Stage:
         self.config = config
 
 
-MIN_IMAGE_SIDE = 16  # px: smaller images cannot show a person the networks would find
-
-
-def image_fault(image: np.ndarray) -> str | None:
-    """Why an image cannot show anyone (``"constant image"``, ``"image too small"``), or None.
-
-    A constant image (every pixel within 2 grey levels: a black, white or covered frame) makes
-    the networks invent people; so does a tiny one.
-    """
-    if min(image.shape[:2]) < MIN_IMAGE_SIDE:
-        return "image too small"
-    if int(image.max()) - int(image.min()) <= 2:
-        return "constant image"
-    return None
-
-
 def _flag(stage: Any, reason: str) -> None:
     stage.flagged[reason] = stage.flagged.get(reason, 0) + 1
     if stage.flagged[reason] in (1, 10, 100, 1000):
         _LOG.warning("%s: %s, no people reported (%d so far)", type(stage).__name__, reason, stage.flagged[reason])
 
 
+def _forward(stage: Any, call: Callable[[], Any]) -> Any:
+    """The runner's result, or None when its network output was not finite (counted in ``non_finite``)."""
+    try:
+        return call()
+    except NonFiniteOutputError as exc:
+        stage.non_finite += 1
+        if stage.non_finite in (1, 10, 100, 1000):
+            _LOG.warning("%s: %s; the frame's result is dropped (%d so far)", type(stage).__name__, exc,
+                         stage.non_finite)
+        return None
+
+
 @dataclass
 class DetectionStage(Stage):
     config: DetectorConfig
     runner: Any  # PedestrianDetector
-    non_finite: int = 0  # detections dropped for NaN/inf boxes, scores or embeddings (a broken model or FP16 overflow)
+    non_finite: int = 0  # frames whose network output held NaN/inf (a broken model or FP16 overflow): no result
     flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
+    too_small: int = 0  # detections dropped for a side under MIN_BOX_SIDE (zero-width and sliver boxes)
 
     def process(self, image: np.ndarray) -> Detections:
         """Detections of one BGR image above the score threshold, best first, at most ``max_detections``.
 
-        Detections with non-finite values are dropped and counted in ``non_finite`` (with a warning);
-        an image that cannot show anyone (:func:`image_fault`) gets none, counted in ``flagged``.
+        A frame whose network output is not finite gets none, counted in ``non_finite`` (with a
+        warning); so does an image that cannot show anyone (:func:`image_fault`), counted in
+        ``flagged``. Boxes with a side under :data:`MIN_BOX_SIDE` px are dropped, counted in ``too_small``.
         """
         fault = image_fault(image) if self.config.image_health_check else None
         if fault is not None:
             _flag(self, fault)
             return Detections.empty()
-        detections = self.runner.detect(image)
-        finite = (np.isfinite(detections.boxes).all(axis=1) & np.isfinite(detections.scores)
-                  & np.isfinite(detections.embeddings).all(axis=1))
-        if not finite.all():
-            self.non_finite += int((~finite).sum())
-            _LOG.warning("detector output: dropped %d detections with non-finite values (%d so far)",
-                         int((~finite).sum()), self.non_finite)
-            detections = detections.select(finite)
+        detections = _forward(self, lambda: _finite_detections(self.runner.detect(image)))
+        if detections is None:
+            return Detections.empty()
+        sides = np.minimum(detections.boxes[:, 2] - detections.boxes[:, 0], detections.boxes[:, 3] - detections.boxes[:, 1])
+        self.too_small += int((sides < MIN_BOX_SIDE).sum())
         order = np.argsort(-detections.scores, kind="stable")
-        order = order[detections.scores[order] >= self.config.score_threshold][: self.config.max_detections]
-        return detections.select(order)
+        keep = (detections.scores[order] >= self.config.score_threshold) & (sides[order] >= MIN_BOX_SIDE)
+        return detections.select(order[keep][: self.config.max_detections])
+
+
+def _finite_detections(detections: Detections) -> Detections:
+    """``detections``, or :class:`NonFiniteOutputError` when a box, score or embedding is NaN/inf
+    (a runner that does not run on a runtime backend, which checks the network output itself)."""
+    if not (np.isfinite(detections.boxes).all() and np.isfinite(detections.scores).all()
+            and np.isfinite(detections.embeddings).all()):
+        raise NonFiniteOutputError(f"{type(detections).__name__} with NaN/inf values")
+    return detections
 
 
 @dataclass
 class PoseStage(Stage):
     config: PoseConfig
     runner: Any  # OccludedPoseEstimator
+    non_finite: int = 0  # frames whose network output held NaN/inf: no poses
 
     def process(self, image: np.ndarray, detections: Detections) -> Poses2D:
         """One pose per detection at or above ``min_box_score``, in detection order."""
         chosen = detections.select(detections.scores >= self.config.min_box_score)
         self.runner.occlusion_threshold = self.config.occlusion_threshold
-        poses = self.runner.estimate(image, chosen.boxes)
+        poses = _forward(self, lambda: self.runner.estimate(image, chosen.boxes))
+        if poses is None:  # non-finite network output: no poses for this frame
+            return Poses2D.empty(runner_skeleton(self.runner, "coco17"))
         poses.person_scores = chosen.scores.copy()
         return poses
 
@@ -311,18 +329,20 @@ class Pose3DStage(Stage):
     config: Pose3DConfig
     runner: Any  # Pose3DEstimator
     flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
+    non_finite: int = 0  # frames whose network output held NaN/inf: no poses
 
     def process(self, image: np.ndarray, camera: PinholeCamera | None) -> Poses3D:
         """3D poses above the score threshold; without ``camera`` they are flagged as not placed by intrinsics.
 
-        An image that cannot show anyone (:func:`image_fault`) gets none, counted in ``flagged``.
+        An image that cannot show anyone (:func:`image_fault`) gets none, counted in ``flagged``; so
+        does a frame whose network output is not finite, counted in ``non_finite``.
         """
         fault = image_fault(image) if self.config.image_health_check else None
         if fault is not None:
             _flag(self, fault)
-            skeleton = getattr(getattr(self.runner, "config", None), "skeleton", None) or "body22"
-            return Poses3D.empty(skeleton)
-        poses = self.runner.estimate(image, camera)
+        poses = _forward(self, lambda: self.runner.estimate(image, camera)) if fault is None else None
+        if poses is None:
+            return Poses3D.empty(runner_skeleton(self.runner, "body22"))
         keep = np.flatnonzero(poses.person_scores >= self.config.score_threshold)
         return Poses3D(
             poses.skeleton,

@@ -194,13 +194,11 @@ class _Probe:
         data = bytearray(mcap.read_bytes())
         data[len(data) // 2] ^= 0xFF  # a flipped byte inside one chunk's data
         mcap.write_bytes(bytes(data))
-        out = self.path("out")
-        code, _, err = _cli(self.replay_args(bag, out))
-        outcome, detail = _error_outcome(code, err)
-        frames_out = _outputs(out) if out.exists() else 0
-        if outcome == "clean error" and frames_out > 0:
-            outcome = "skipped and counted"  # the unreadable chunk is skipped, its images counted as lost
-        return Outcome("bag storage", "mcap payload corrupted in one chunk (CRC)", outcome, 40, frames_out, detail)
+        outcome = self.replay_frames("bag storage", "mcap payload corrupted in one chunk (CRC)", bag,
+                                     "skipped and counted", n=40)
+        if outcome.outcome == "skipped and counted" and "corrupt storage" not in outcome.detail:
+            outcome.outcome = "silently wrong"  # the chunk's images must be counted under their reason
+        return outcome
 
     def camera_info_case(self, case: str, fx: float | None) -> Outcome:
         from ..core.camera import PinholeCamera

@@ -47,6 +47,7 @@ class ReplayReport:
     wall_seconds: float = 0.0
     camera_info: dict[str, int] = field(default_factory=dict)  # frames without a usable CameraInfo, by reason
     flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
+    non_finite: dict[str, int] = field(default_factory=dict)  # per stage: frames whose network output was NaN/inf
     storage_gaps_s: list[float] = field(default_factory=list)  # lengths of the unreadable (corrupt) stretches
     frames_lost: int = 0  # images the bag states but that could not be read (corrupt storage)
     complete: bool = False  # every input message was read and every frame written
@@ -75,12 +76,16 @@ class ReplayReport:
         if self.flagged:
             reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.flagged.items()))
             text += f"\nimages that cannot show anyone (no people reported): {reasons}"
+        if any(self.non_finite.values()):
+            stages = ", ".join(f"{stage} {n}" for stage, n in sorted(self.non_finite.items()) if n)
+            text += f"\nframes with non-finite network output (that stage's result dropped): {stages}"
         if self.camera_info:
             reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.camera_info.items()))
             text += f"\nframes without a usable CameraInfo: {reasons}"
         if self.storage_gaps_s:
             text += (f"\ncorrupt storage: {len(self.storage_gaps_s)} unreadable stretch(es) skipped "
-                     f"({sum(self.storage_gaps_s):.3f} s of the recording), {self.frames_lost} images lost")
+                     f"({sum(self.storage_gaps_s):.3f} s of the recording); the images the bag's index places "
+                     f"there are skipped frames (corrupt storage), {self.frames_lost} images lost")
         if self.ended_early:
             text += f"\ninput ended early: {self.ended_early}"
         return text
@@ -94,6 +99,7 @@ class ReplayReport:
             "complete": self.complete, "frames": self.frames, "processed": self.processed,
             "failed": len(self.failed), "skipped": self.skipped_by_reason(), "ended_early": self.ended_early,
             "camera_info": self.camera_info, "frames_lost": self.frames_lost, "flagged": self.flagged,
+            "non_finite": self.non_finite,
         }, sort_keys=True)
 
 
@@ -187,6 +193,9 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
     report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
     stage = pipeline.detection or pipeline.pose3d  # both check the same image: count it once
     report.flagged = dict(getattr(stage, "flagged", {}) or {})
+    report.non_finite = {name: stage.non_finite for name, stage in
+                         (("detector", pipeline.detection), ("occluded_pose", pipeline.pose), ("pose3d", pipeline.pose3d))
+                         if stage is not None}
     gaps = sorted({(start, end) for start, end, _ in getattr(reader, "corrupt", [])})
     report.storage_gaps_s = [round((end - start) * 1e-9, 3) for start, end in gaps]
     stated = sum(getattr(c, "msgcount", 0) or 0 for c in reader.connections if c.topic == image_topic)

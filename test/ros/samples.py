@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from crowd_perception.core.annotations import FrameAnnotation, PersonAnnotations
@@ -23,6 +24,7 @@ class FakeSample:
 def make_samples(n: int = 3, persons: int = 2, width: int = 64, height: int = 48, seed: int = 0) -> list[FakeSample]:
     """``n`` frames of people walking right, with ids, 2D keypoints, joint states and 3D joints."""
     rng = np.random.default_rng(seed)
+    pixels = np.random.default_rng(seed + 1)
     camera = PinholeCamera.from_fov(width, height, 60.0)
     k = BODY22.num_joints
     samples = []
@@ -55,6 +57,11 @@ def make_samples(n: int = 3, persons: int = 2, width: int = 64, height: int = 48
             frame_index=f,
             domain="a",
         )
-        image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-        samples.append(FakeSample(image, annotation))
+        samples.append(FakeSample(_scene(pixels, width, height), annotation))
     return samples
+
+
+def _scene(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """A BGR frame with structure (smooth random blobs, not pixel noise, which the image-health check flags)."""
+    coarse = rng.integers(0, 256, (max(height // 8, 2), max(width // 8, 2), 3), dtype=np.uint8)
+    return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)

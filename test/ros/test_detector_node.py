@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 
+import cv2
 import numpy as np
 import pytest
 
@@ -111,11 +112,15 @@ def test_main_spins_the_node(monkeypatch):
     assert module.main([]) == 0 and len(sys.modules["rclpy"].spun) == 1
 
 
-def test_constant_and_tiny_images_give_no_people_and_are_counted(ros_node):
+def test_constant_noise_and_tiny_images_give_no_people_and_are_counted(ros_node):
     node = ros_node("detector_node", "DetectorNode", FakeDetector(), live=False, image_health_check=True)
     node.subscriptions["image"].deliver(_image(node, 0, 1))  # a black 8x8 frame
-    image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
-    node.subscriptions["image"].deliver(convert.image_to_msg(np.zeros((48, 64, 3), np.uint8), Header(2, "cam"), node.kit))
-    node.subscriptions["image"].deliver(convert.image_to_msg(image, Header(3, "cam"), node.kit))
+    noise = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    scene = cv2.resize(noise[:6, :8], (64, 48), interpolation=cv2.INTER_LINEAR)  # smooth: something to look at
+    for stamp, image in enumerate((np.zeros((48, 64, 3), np.uint8), noise, scene), start=2):
+        node.subscriptions["image"].deliver(convert.image_to_msg(image, Header(stamp, "cam"), node.kit))
     counts = [len(m.detections) for m in node.publishers["detections"].messages]
-    assert counts == [0, 0, 2] and node.stage.flagged == {"image too small": 1, "constant image": 1}
+    assert counts == [0, 0, 0, 2]
+    assert node.stage.flagged == {"image too small": 1, "constant image": 1, "noise image": 1}
+    values = node.diagnostics.force_update()["detector_node: detection"].values
+    assert values["no people: noise image"] == "1" and values["non-finite outputs (frame's result dropped)"] == "0"

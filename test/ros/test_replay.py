@@ -56,6 +56,25 @@ def test_replay_is_bit_for_bit_repeatable(tmp_path, input_bag):
         assert (tmp_path / "a" / "out" / name).read_bytes() == (tmp_path / "b" / "out" / name).read_bytes()
 
 
+def test_non_finite_network_output_gives_that_frame_no_detections_and_is_counted(tmp_path, input_bag):
+    from crowd_perception.core.errors import NonFiniteOutputError
+
+    class Overflowing(FakeDetector):
+        def detect(self, image):
+            if self.calls == 2:
+                self.calls += 1
+                raise NonFiniteOutputError("fake: non-finite network output ('boxes' 0 NaN, 12 inf)")
+            return super().detect(image)
+
+    report = replay_bag(input_bag, tmp_path / "out", _pipeline(detector=Overflowing()))
+    assert (report.frames, report.processed, report.failed) == (5, 5, [])
+    assert report.non_finite == {"detector": 1, "occluded_pose": 0, "pose3d": 0}
+    assert "frames with non-finite network output (that stage's result dropped): detector 1" in report.summary()
+    frames, info = _outputs_per_frame(tmp_path / "out")
+    counts = [len(convert.detections_from_msg(f.messages[bagio.OUTPUT_TOPICS["detections"]])[1]) for f in frames]
+    assert counts == [2, 2, 0, 2, 2] and info["non_finite"]["detector"] == 1
+
+
 def test_failing_frames_are_counted_not_lost(tmp_path, input_bag):
     class Flaky(FakeDetector):
         def detect(self, image):
@@ -143,7 +162,8 @@ def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_pat
     assert "2 skipped (1 malformed image, 1 unsupported encoding)" in report.summary()
     frames, info = _outputs_per_frame(tmp_path / "out")
     assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
-                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0, "flagged": {}}
+                    "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0, "flagged": {},
+                    "non_finite": {"detector": 0, "occluded_pose": 0, "pose3d": 0}}
     assert [f.header.stamp_ns for f in frames] == stamps
     for frame in frames:  # one output of every kind per input, with the input's header
         for topic in bagio.OUTPUT_TOPICS.values():
@@ -258,16 +278,23 @@ def test_replay_reports_camera_info_and_honours_require_camera_info(tmp_path):
     assert [bagio.OUTPUT_TOPICS["poses_3d"] in f.messages for f in frames] == [False, True, False, True]
 
 
-def test_a_corrupt_chunk_loses_only_its_frames(tmp_path):
+def test_a_corrupt_chunk_gives_the_empty_result_for_each_of_its_frames(tmp_path):
     bagio.write_synthetic_bag(make_samples(40, width=320, height=240), tmp_path / "in")
     mcap = next((tmp_path / "in").glob("*.mcap"))
     data = bytearray(mcap.read_bytes())
     data[len(data) // 2] ^= 0xFF
     mcap.write_bytes(bytes(data))
     report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
-    assert report.frames + report.frames_lost == 40 and 0 < report.frames_lost < 15
-    assert not report.complete and report.storage_gaps_s and "images lost" in report.summary()
-    assert _outputs_per_frame(tmp_path / "out")[1]["frames_lost"] == report.frames_lost
+    corrupt = report.skipped_by_reason().get("corrupt storage", 0)
+    assert report.frames == 40 and report.frames_lost == 0 and 0 < corrupt < 15
+    assert report.processed + corrupt == 40 and report.complete and report.storage_gaps_s
+    assert "corrupt storage" in report.summary()
+    with bagio.BagReader(tmp_path / "out") as reader:
+        info = reader.replay_info()
+        stamps = [msg.header.stamp for _, msg in reader.read(bagio.OUTPUT_TOPICS["detections"])]
+    assert info["frames_lost"] == 0 and info["skipped"] == {"corrupt storage": corrupt}
+    # one output per input image at its stamp (the corrupt chunk's at their receive times), in order
+    assert [s.sec * 10**9 + s.nanosec for s in stamps] == [1_000_000_000 + i * 100_000_000 for i in range(40)]
     with pytest.raises(bagio.BagError, match="checksum mismatch"):
         replay_bag(tmp_path / "in", tmp_path / "strict", _pipeline(), strict=True)
 

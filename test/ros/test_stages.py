@@ -76,22 +76,3 @@ def test_build_runner_uses_the_runtime_registry_with_model_options(monkeypatch, 
     assert det_target.endswith(":PedestrianDetector") and det_args == (model,)
     assert det_kw == {"backend": "onnxruntime", "threads": 2, "score_threshold": stages.DETECTOR_SCORE_FLOOR}
     assert pose_target.endswith(":OccludedPoseEstimator") and pose_kw["flip_test"] is True
-
-
-def test_non_finite_detector_outputs_are_dropped_and_counted(caplog):
-    import numpy as np
-
-    from crowd_perception.core.types import Detections
-    from crowd_perception.pipeline.stages import DetectionStage, DetectorConfig
-
-    class Broken:
-        def detect(self, image):
-            boxes = np.array([[0, 0, 10, 20], [np.nan, 0, 5, 5], [1, 1, 4, 4]], dtype=np.float32)
-            embeddings = np.ones((3, 2), dtype=np.float32)
-            embeddings[2, 1] = np.inf
-            return Detections(boxes, [0.9, 0.9, float("nan")], embeddings=embeddings)
-
-    stage = DetectionStage(DetectorConfig(), Broken())
-    with caplog.at_level("WARNING"):
-        out = stage.process(np.zeros((8, 8, 3), dtype=np.uint8))
-    assert len(out) == 1 and stage.non_finite == 2 and "non-finite" in caplog.text

@@ -30,7 +30,7 @@ except ImportError:  # Humble
 
 from ...core.types import Header
 from ...pipeline.params import ParameterError, ParamSpec, config_from_params, param_specs
-from ...pipeline.stages import ModelNodeConfig, build_runner, model_path, runner_identity
+from ...pipeline.stages import MIN_BOX_SIDE, ModelNodeConfig, build_runner, model_path, runner_identity
 from .. import convert
 from ..kit import MessageKit, RclpyKit
 from ..stats import StageStats
@@ -223,6 +223,10 @@ class StageNode(Node):
             stat.add(f"rejected: {reason}", count)
         for reason, count in sorted((getattr(self.stage, "flagged", None) or {}).items()):
             stat.add(f"no people: {reason}", count)  # the image-health check
+        if hasattr(self.stage, "non_finite"):
+            stat.add("non-finite outputs (frame's result dropped)", self.stage.non_finite)
+        if hasattr(self.stage, "too_small"):
+            stat.add(f"boxes under {MIN_BOX_SIDE:g} px dropped", self.stage.too_small)
         stat.add("live", self.config.live)
         stat.add("runner", runner_identity(self.runner))
         if isinstance(self.config, ModelNodeConfig):

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ...core.errors import CrowdPerceptionError
+from ...core.errors import CrowdPerceptionError, NonFiniteOutputError
 from ..metadata import ModelMetadata, ModelMismatchError
 
-__all__ = ["Backend", "BackendUnavailableError"]
+__all__ = ["Backend", "BackendUnavailableError", "NonFiniteOutputError"]
 
 
 class BackendUnavailableError(CrowdPerceptionError, RuntimeError):
@@ -42,7 +42,9 @@ class Backend(ABC):
             if array.dtype != self.input_dtypes[n]:
                 raise TypeError(f"{self.name}: input {n!r} must be {self.input_dtypes[n]}, got {array.dtype}")
             checked[n] = np.ascontiguousarray(array)
-        return self._run(checked)
+        outputs = self._run(checked)
+        _check_finite(self.name, outputs)
+        return outputs
 
     @abstractmethod
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -63,3 +65,15 @@ class Backend(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, inputs={self.input_names}, outputs={self.output_names})"
+
+
+def _check_finite(backend: str, outputs: Mapping[str, np.ndarray]) -> None:
+    """Raise :class:`NonFiniteOutputError` naming each floating output that holds NaN or inf."""
+    faults = []
+    for name, array in outputs.items():
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
+            faults.append(f"{name!r} {nan} NaN, {inf} inf")
+    if faults:
+        raise NonFiniteOutputError(f"{backend}: non-finite network output ({'; '.join(faults)})")
