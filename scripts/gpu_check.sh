@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one prepared GPU check (crowd_perception/runtime/gpu_check.py) for a session lent a GPU machine:
+# The one prepared GPU check (crowd_perception/pipeline/gpu_check.py) for a session lent a GPU machine:
 # FP16 (and INT8) TensorRT engines of the three shipped networks checked against ONNX Runtime, then
 # the models and the pipeline timed on TensorRT at 1920x1080. Results land in $OUT (RESULTS.md
 # sections to carry into docs/RESULTS.md, gpu_check.json, gpu_check.log, gpu.txt).
@@ -43,4 +43,4 @@ fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUT/gpu.txt" 2>&1 || true
 # 450 s for the check itself keeps the whole script under 8 minutes; what it measured by then is in $OUT.
-timeout 450 "$PYTHON" -m crowd_perception.runtime.gpu_check --out "$OUT" "$@" 2>&1 | tee "$OUT/gpu_check.log"
+timeout 450 "$PYTHON" -m crowd_perception.pipeline.gpu_check --out "$OUT" "$@" 2>&1 | tee "$OUT/gpu_check.log"

@@ -44,6 +44,7 @@ PROVIDERS: tuple[str, ...] = (
     "crowd_perception.models.common.cli",
     "crowd_perception.models.detector.cli",
     "crowd_perception.tracking.cli",
+    "crowd_perception.pipeline.cli",
     "crowd_perception.ros.cli",
 )
 

@@ -23,6 +23,7 @@ from .stages import (
     NODE_CONFIGS,
     DetectionStage,
     DetectorConfig,
+    ModelNodeConfig,
     Pose3DConfig,
     Pose3DStage,
     PoseConfig,
@@ -33,13 +34,14 @@ from .stages import (
     camera_for_image,
 )
 
-__all__ = ["DEFAULT_NAMESPACE", "STAGES", "FrameOutputs", "Pipeline", "default_config_path"]
+__all__ = ["DEFAULT_NAMESPACE", "STAGES", "STAGE_MODELS", "FrameOutputs", "Pipeline", "default_config_path"]
 
 STAGES = ("detector", "occluded_pose", "pose3d", "tracker")
 _NODE_NAMES = {"detector": "detector_node", "occluded_pose": "occluded_pose_node", "pose3d": "pose3d_node",
                "tracker": "tracker_node"}
 _STAGE_CLASSES = (("detector", DetectorConfig, DetectionStage), ("occluded_pose", PoseConfig, PoseStage),
                   ("pose3d", Pose3DConfig, Pose3DStage), ("tracker", TrackerNodeConfig, TrackerStage))
+STAGE_MODELS = {name: config.MODEL for name, config, _ in _STAGE_CLASSES if issubclass(config, ModelNodeConfig)}
 DEFAULT_NAMESPACE = "crowd_perception"  # launch/crowd_perception.launch.py's default
 
 
@@ -75,6 +77,15 @@ class Pipeline:
     def __post_init__(self) -> None:
         if (self.pose is not None or self.tracker is not None) and self.detection is None:
             raise ValueError("the occluded-pose and tracker stages need the detector stage")
+
+    def model_stages(self) -> list[DetectionStage | PoseStage | Pose3DStage]:
+        """The stages that run a network, in order."""
+        return [s for s in (self.detection, self.pose, self.pose3d) if s is not None]
+
+    def reset(self) -> None:
+        """Forget the tracks (ids keep counting): the next frame starts a new sequence."""
+        if self.tracker is not None:
+            self.tracker.runner.reset()
 
     @classmethod
     def from_config(cls, config_path: str | Path | None = None, stages: Sequence[str] = STAGES,

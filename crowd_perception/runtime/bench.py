@@ -1,4 +1,4 @@
-"""Per-stage latency, throughput and memory of the models and the full pipeline.
+"""Timing primitives and per-model workloads of the benchmarks: latency split, throughput, memory.
 
 A runner's ``backend`` is wrapped in a :class:`StageClock` that timestamps each ``run`` call, so
 one call of ``detect`` / ``estimate`` splits into *pre* (until the first inference starts),
@@ -25,6 +25,8 @@ __all__ = [
     "reset_peak_rss",
     "peak_rss_mib",
     "scaling_boxes",
+    "frame_boxes",
+    "runner_call",
 ]
 
 log = logging.getLogger(__name__)
@@ -145,3 +147,27 @@ def scaling_boxes(count: int, width: int, height: int, rng: np.random.Generator)
     x0 = rng.uniform(0, np.maximum(width - widths, 1))
     y0 = rng.uniform(0, np.maximum(height - heights, 1))
     return np.stack([x0, y0, x0 + widths, y0 + heights], axis=1).astype(np.float32)
+
+
+def frame_boxes(annotation: Any, min_visible: float = 0.2) -> np.ndarray:
+    """Ground-truth boxes of the people visible enough to be detected, clipped to the image."""
+    persons = annotation.persons
+    boxes = np.asarray(persons.boxes, np.float32).reshape(-1, 4).copy()
+    if persons.visible_fractions is not None:
+        boxes = boxes[np.asarray(persons.visible_fractions) >= min_visible]
+    boxes[:, 0::2] = boxes[:, 0::2].clip(0, annotation.width)
+    boxes[:, 1::2] = boxes[:, 1::2].clip(0, annotation.height)
+    return boxes[(boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)]
+
+
+def runner_call(name: str, runner: Any, sample: Any) -> Any:
+    """A no-argument call running model ``name``'s runner on one synthetic sample."""
+    image, annotation = sample.image, sample.annotation
+    if name == "detector":
+        return lambda: runner.detect(image)
+    if name == "pose2d":
+        boxes = frame_boxes(annotation)
+        return lambda: runner.estimate(image, boxes)
+    if name == "pose3d":
+        return lambda: runner.estimate(image, annotation.camera)
+    raise KeyError(name)

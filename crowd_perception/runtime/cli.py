@@ -1,9 +1,8 @@
-"""``crowd-perception export | build-engines | bench | gpu-check``: the runtime's commands."""
+"""``crowd-perception export | build-engines``: the runtime's commands."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,8 @@ from .models import DEFAULT_WEIGHTS_DIR, MODELS
 log = logging.getLogger(__name__)
 
 
-def _models_argument(parser: argparse.ArgumentParser) -> None:
+def models_argument(parser: argparse.ArgumentParser) -> None:
+    """``--models`` and ``--weights-dir``, shared by the runtime's and the pipeline's commands."""
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS), help="models (default: all)")
     parser.add_argument("--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="folder of <model>.* files")
 
@@ -23,7 +23,7 @@ def _models_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
-    _models_argument(parser)
+    models_argument(parser)
     parser.add_argument("--out-dir", type=Path, help="where to write <model>.onnx/.json (default: --weights-dir)")
     parser.add_argument("--int8", action="store_true", help="also write <model>.int8.onnx (Q/DQ, symmetric int8)")
     parser.add_argument("--calibration-frames", type=int, default=16, help="synthetic frames for INT8 calibration")
@@ -73,7 +73,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _engines_arguments(parser: argparse.ArgumentParser) -> None:
-    _models_argument(parser)
+    models_argument(parser)
     parser.add_argument("--cache-dir", type=Path, help="engine cache (default: $CROWD_PERCEPTION_ENGINE_CACHE or ~/.cache/...)")
     parser.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
     parser.add_argument("--workspace-mib", type=int, default=1024)
@@ -131,73 +131,7 @@ def _run_engines(args: argparse.Namespace) -> int:
     return status
 
 
-# -- bench ------------------------------------------------------------------------------------------
-
-
-def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    _models_argument(parser)
-    parser.add_argument("--backend", default="onnxruntime", help="onnxruntime, onnxruntime-gpu, tensorrt or auto")
-    parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads per model")
-    parser.add_argument("--frames", type=int, default=20, help="timed frames of the synthetic bench suite")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--variant", choices=("", "int8"), default="", help="int8: the <model>.int8.onnx files")
-    parser.add_argument("--people", type=int, nargs="+", default=[1, 5, 10, 20, 40, 80], help="scaling curve points")
-    parser.add_argument("--scaling-repeats", type=int, default=5)
-    parser.add_argument("--json", type=Path, help="full results as JSON (default: docs/runtime-bench-<backend>.json)")
-    parser.add_argument("--no-results", action="store_true", help="write neither docs/RESULTS.md nor the default JSON")
-
-
-def _run_bench(args: argparse.Namespace) -> int:
-    from ..utils.results import DEFAULT_RESULTS, update_results_section
-    from .benchmark import BenchConfig, render_markdown, run_benchmark
-
-    config = BenchConfig(
-        backend=args.backend,
-        threads=args.threads,
-        frames=args.frames,
-        warmup=args.warmup,
-        people=tuple(args.people),
-        scaling_repeats=args.scaling_repeats,
-        models=tuple(args.models),
-        variant=args.variant,
-    )
-    result = run_benchmark(config, args.weights_dir)
-    markdown = render_markdown(result)
-    print(markdown)
-    name = f"runtime-bench-{args.backend}" + (f"-{args.variant}" if args.variant else "")
-    json_path = args.json or (None if args.no_results else DEFAULT_RESULTS.parent / f"{name}.json")
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    if not args.no_results:
-        title = f"Runtime benchmark ({args.backend}{', ' + args.variant if args.variant else ''})"
-        update_results_section(name, title, markdown)
-    return 0 if result["models"] else 1
-
-
-# -- gpu-check --------------------------------------------------------------------------------------
-
-
-def _gpu_check_arguments(parser: argparse.ArgumentParser) -> None:
-    from .gpu_check import add_arguments
-
-    add_arguments(parser)
-
-
-def _run_gpu_check(args: argparse.Namespace) -> int:
-    from .gpu_check import run
-
-    return run(args)
-
-
 COMMANDS = [
     Command(("export",), "export each model's safetensors weights to ONNX + metadata", _export_arguments, _run_export),
     Command(("build-engines",), "build (or validate) the TensorRT engine cache ahead of time", _engines_arguments, _run_engines),
-    Command(("bench",), "time pre/infer/post per model and the pipeline on synthetic frames", _bench_arguments, _run_bench),
-    Command(
-        ("gpu-check",),
-        "TensorRT FP16/INT8 engines vs ONNX Runtime and the GPU pipeline bench (scripts/gpu_check.sh)",
-        _gpu_check_arguments,
-        _run_gpu_check,
-    ),
 ]

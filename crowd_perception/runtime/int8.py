@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from .backends import create_backend
-from .bench import instrument
-from .benchmark import runner_call
+from .bench import instrument, runner_call
 from .models import MODELS, load_runner
 from .quantize import output_error, quantize_int8
 

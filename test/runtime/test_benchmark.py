@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from crowd_perception.core.annotations import FrameAnnotation, PersonAnnotations
-from crowd_perception.runtime.benchmark import BenchConfig, frame_boxes, render_markdown
+from crowd_perception.pipeline.benchmark import BenchConfig, render_markdown
+from crowd_perception.runtime.bench import frame_boxes
 
 
 def test_frame_boxes_keeps_visible_people_clipped():
@@ -61,7 +62,7 @@ class TinyPoseRunner:
 
 
 def test_bench_models_and_pose_scaling_on_synthetic_frames(tiny_model):
-    from crowd_perception.runtime.benchmark import bench_models, bench_samples, scaling_pose2d
+    from crowd_perception.pipeline.benchmark import bench_models, bench_samples, scaling_pose2d
 
     samples = bench_samples(3)
     assert len(samples) == 3 and len({s.annotation.sequence for s in samples}) == 3  # one per density group

@@ -12,12 +12,10 @@ from crowd_perception.runtime.cli import COMMANDS
 
 def test_commands_parse():
     parser = build_parser(COMMANDS)
-    args = parser.parse_args(["bench", "--models", "pose2d", "--people", "1", "80", "--threads", "2"])
-    assert args.models == ["pose2d"] and args.people == [1, 80] and args.threads == 2
     assert parser.parse_args(["build-engines", "--precision", "fp32"]).precision == "fp32"
     assert parser.parse_args(["export", "--int8"]).int8
     with pytest.raises(SystemExit):
-        parser.parse_args(["bench", "--models", "segmenter"])
+        parser.parse_args(["export", "--models", "segmenter"])
 
 
 def test_build_engines_without_models_or_tensorrt_fails_clearly(tmp_path, tiny_model, caplog):

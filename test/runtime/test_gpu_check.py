@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowd_perception.runtime import gpu_check
+from crowd_perception.pipeline import gpu_check
 
 from .backends.test_tensorrt import HAVE_TRT, install_fake_gpu
 

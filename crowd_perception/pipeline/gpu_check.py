@@ -2,18 +2,18 @@
 
 For each shipped network (``crowd_perception/weights/<model>.onnx``):
 
-1. an FP16 TensorRT engine is built (:class:`~.backends.tensorrt.TensorRTBackend`, strongly typed
+1. an FP16 TensorRT engine is built (:class:`~crowd_perception.runtime.backends.tensorrt.TensorRTBackend`, strongly typed
    from the FP16-converted ONNX) and its outputs are compared with ONNX Runtime's float outputs on
    the feeds the model's runner really produces on synthetic ``val_a`` frames;
 2. with ``int8`` among the precisions, the repo's INT8 variant is made as ``crowd-perception export
-   --int8`` makes it (:func:`~.int8.export_int8`: Q/DQ, calibrated on the runner's feeds from
+   --int8`` makes it (:func:`~crowd_perception.runtime.int8.export_int8`: Q/DQ, calibrated on the runner's feeds from
    ``train_a`` frames), built as exported (the Q/DQ nodes set the precision) and compared with ONNX
    Runtime running the same Q/DQ model;
 3. the models and the whole pipeline are timed on TensorRT at ``--width`` x ``--height``
    (:mod:`.benchmark`, frames of the synthetic ``bench`` preset re-rendered at that size).
 
 Tolerance (:data:`TOLERANCES`): per output, the mean absolute difference divided by the reference
-output's standard deviation (``mean_rel`` of :func:`~.quantize.output_error`), averaged over the
+output's standard deviation (``mean_rel`` of :func:`~crowd_perception.runtime.quantize.output_error`), averaged over the
 feeds. Everything lands in ``--out``: ``RESULTS.md`` sections (through
 :func:`~crowd_perception.utils.results.update_results_section`, to be carried into
 ``docs/RESULTS.md``) and ``gpu_check.json``, written after each step so a run cut short keeps what
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .models import DEFAULT_WEIGHTS_DIR, MODELS
+from ..runtime.models import DEFAULT_WEIGHTS_DIR, MODELS
 
 __all__ = ["TOLERANCES", "add_arguments", "compare_outputs", "run", "main"]
 
@@ -75,8 +75,8 @@ def compare_outputs(
     reference: Sequence[dict[str, np.ndarray]], engine: Sequence[dict[str, np.ndarray]], tolerance: float
 ) -> list[dict[str, Any]]:
     """Per output over all runs: largest and mean absolute error and mean error / reference spread
-    (:func:`~.quantize.output_error`), and ``ok``: same shapes in every run, finite, within ``tolerance``."""
-    from .quantize import output_error
+    (:func:`~crowd_perception.runtime.quantize.output_error`), and ``ok``: same shapes in every run, finite, within ``tolerance``."""
+    from ..runtime.quantize import output_error
 
     if len(reference) != len(engine) or not reference:
         raise ValueError(f"need the same, non-zero number of runs, got {len(reference)} and {len(engine)}")
@@ -101,9 +101,9 @@ def compare_outputs(
 
 def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: Path, threads: int) -> dict:
     """Build ``onnx_path``'s engine and compare it with ONNX Runtime on the same file and feeds."""
-    from .backends import resolve_metadata
-    from .backends.onnxruntime import OrtBackend
-    from .backends.tensorrt import TensorRTBackend
+    from ..runtime.backends import resolve_metadata
+    from ..runtime.backends.onnxruntime import OrtBackend
+    from ..runtime.backends.tensorrt import TensorRTBackend
 
     metadata = resolve_metadata(onnx_path, None)
     start = time.perf_counter()
@@ -120,8 +120,8 @@ def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: 
 # ------------------------------------------------------------------ pipeline bench
 def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, args: argparse.Namespace) -> dict:
     """Models and pipeline on TensorRT on ``samples`` (:mod:`.benchmark`'s suite)."""
-    from .benchmark import BenchConfig, backend_name, bench_models, bench_pipeline
-    from .models import load_runner
+    from ..runtime.models import load_runner
+    from .benchmark import BenchConfig, backend_name, bench_models, bench_pipeline, pipeline_of
 
     config = BenchConfig(
         backend="tensorrt",
@@ -140,8 +140,9 @@ def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, 
         "models": bench_models(runners, samples, config.warmup),
         "scaling": {},
     }
-    if {"detector", "pose2d", "pose3d"} <= set(runners):
-        result["pipeline"] = bench_pipeline(runners, samples, config)
+    pipeline = pipeline_of(runners)
+    if pipeline is not None:
+        result["pipeline"] = bench_pipeline(pipeline, samples, config.warmup)
     return result
 
 
@@ -196,11 +197,11 @@ def _write(out: Path, report: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The whole check (see the module docstring); returns the exit status."""
+    from ..runtime.backends import BackendUnavailableError
+    from ..runtime.backends.tensorrt import import_cudart, import_tensorrt
+    from ..runtime.int8 import export_int8, recorded_feeds
     from ..utils.results import machine_description, update_results_section
-    from .backends import BackendUnavailableError
-    from .backends.tensorrt import import_cudart, import_tensorrt
     from .benchmark import bench_samples, render_markdown
-    from .int8 import export_int8, recorded_feeds
 
     out = args.out or (Path(os.environ["OUT"]) if os.environ.get("OUT") else None)
     if out is None:
@@ -278,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m crowd_perception.runtime.gpu_check``: the command without the CLI's other providers
+    """``python -m crowd_perception.pipeline.gpu_check``: the command without the CLI's other providers
     (whose dependencies a bare GPU image need not have)."""
     parser = argparse.ArgumentParser(prog="gpu-check", description=__doc__.splitlines()[0])
     add_arguments(parser)

@@ -18,17 +18,25 @@ from typing import Any
 
 import numpy as np
 
+from ..runtime.bench import (
+    StageClock,
+    frame_boxes,
+    instrument,
+    measure,
+    peak_rss_mib,
+    reset_peak_rss,
+    runner_call,
+    scaling_boxes,
+)
+from ..runtime.models import MODELS, load_runner
 from ..utils.results import markdown_table
-from .bench import StageClock, instrument, measure, peak_rss_mib, reset_peak_rss, scaling_boxes
-from .models import MODELS, load_runner
+from .pipeline import STAGE_MODELS, Pipeline
 
 __all__ = [
     "BenchConfig",
     "bench_samples",
     "run_benchmark",
     "render_markdown",
-    "frame_boxes",
-    "runner_call",
     "backend_name",
 ]
 
@@ -46,20 +54,6 @@ class BenchConfig:
     models: tuple[str, ...] = tuple(MODELS)
     seed: int = 0
     variant: str = ""  # "" for the float models, "int8" for <name>.int8.onnx
-    # Pipeline thresholds as the nodes default them (pipeline/stages.py): published detections, posed detections.
-    detection_score: float = 0.2
-    pose_score: float = 0.4
-
-
-def frame_boxes(annotation: Any, min_visible: float = 0.2) -> np.ndarray:
-    """Ground-truth boxes of the people visible enough to be detected, clipped to the image."""
-    persons = annotation.persons
-    boxes = np.asarray(persons.boxes, np.float32).reshape(-1, 4).copy()
-    if persons.visible_fractions is not None:
-        boxes = boxes[np.asarray(persons.visible_fractions) >= min_visible]
-    boxes[:, 0::2] = boxes[:, 0::2].clip(0, annotation.width)
-    boxes[:, 1::2] = boxes[:, 1::2].clip(0, annotation.height)
-    return boxes[(boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)]
 
 
 def bench_samples(count: int, seed: int = 0, size: tuple[int, int] | None = None) -> list[Any]:
@@ -81,19 +75,6 @@ def bench_samples(count: int, seed: int = 0, size: tuple[int, int] | None = None
     return samples
 
 
-def runner_call(name: str, runner: Any, sample: Any) -> Any:
-    """A no-argument call running model ``name``'s runner on one synthetic sample."""
-    image, annotation = sample.image, sample.annotation
-    if name == "detector":
-        return lambda: runner.detect(image)
-    if name == "pose2d":
-        boxes = frame_boxes(annotation)
-        return lambda: runner.estimate(image, boxes)
-    if name == "pose3d":
-        return lambda: runner.estimate(image, annotation.camera)
-    raise KeyError(name)
-
-
 def _summary(samples: Any, extra: dict[str, Any]) -> dict[str, Any]:
     return {**samples.summary(), **extra, "calls": len(samples)}
 
@@ -110,36 +91,42 @@ def bench_models(runners: dict[str, Any], samples: Sequence[Any], warmup: int) -
     return results
 
 
-def bench_pipeline(runners: dict[str, Any], samples: Sequence[Any], config: BenchConfig) -> dict[str, Any]:
-    """Detect -> 2D pose of the confident detections -> 3D pose -> track, per frame (one tracker per sequence).
+def bench_pipeline(pipeline: Pipeline, samples: Sequence[Any], warmup: int) -> dict[str, Any]:
+    """:meth:`Pipeline.run` per frame (detect, 2D pose, 3D pose, track), new tracks for each sequence.
 
-    Like the nodes: detections at or above ``config.detection_score`` are published and tracked,
-    those at or above ``config.pose_score`` get a 2D pose. *infer* sums the three networks; *pre* is
-    the detector's pre-processing; *post* is everything else (decoding, crops, readouts, tracking).
+    The pipeline's stages apply the nodes' thresholds (published, posed and tracked detections).
+    *infer* sums the three networks; *pre* is the detector's pre-processing; *post* is everything
+    else (decoding, crops, readouts, tracking, pose attachment).
     """
-    from ..tracking import Tracker
-
-    trackers: dict[str, Any] = {}
     counts: list[tuple[int, int]] = []
-    clocks = [instrument(runners[name]) for name in ("detector", "pose2d", "pose3d")]
+    clocks = [instrument(stage.runner) for stage in pipeline.model_stages()]
+    sequence: list[str] = []
 
     def frame(sample: Any) -> Any:
         def call() -> Any:
-            detections = runners["detector"].detect(sample.image)
-            published = detections.select(detections.scores >= config.detection_score)
-            posed = published.select(published.scores >= config.pose_score)
-            runners["pose2d"].estimate(sample.image, posed.boxes)
-            runners["pose3d"].estimate(sample.image, sample.annotation.camera)
-            tracker = trackers.setdefault(sample.annotation.sequence, Tracker())
-            counts.append((len(published), len(posed)))
-            return tracker.update(published, sample.annotation.stamp_ns)
+            if sequence[-1:] != [sample.annotation.sequence]:
+                pipeline.reset()
+                sequence.append(sample.annotation.sequence)
+            out = pipeline.run(sample.image, sample.annotation.stamp_ns, sample.annotation.camera)
+            counts.append((len(out.detections), len(out.poses_2d)))
+            return out
 
         return call
 
     reset_peak_rss()
-    stats = measure([frame(s) for s in samples], clocks, config.warmup)
-    published, posed = np.mean(counts[config.warmup :], axis=0)
-    return _summary(stats, {"peak_rss_mib": peak_rss_mib(), "detections_mean": float(published), "posed_mean": float(posed)})
+    stats = measure([frame(s) for s in samples], clocks, warmup)
+    published, posed = np.mean(counts[warmup:], axis=0)
+    thresholds = {"score_threshold": pipeline.detection.config.score_threshold,
+                  "min_box_score": pipeline.pose.config.min_box_score}
+    return _summary(stats, {"peak_rss_mib": peak_rss_mib(), "detections_mean": float(published),
+                            "posed_mean": float(posed), **thresholds})
+
+
+def pipeline_of(runners: dict[str, Any]) -> Pipeline | None:
+    """The nodes' pipeline (shipped params file) on these model runners, or None unless all three are given."""
+    if not set(STAGE_MODELS.values()) <= set(runners):
+        return None
+    return Pipeline.from_config(runners={stage: runners[model] for stage, model in STAGE_MODELS.items()})
 
 
 def scaling_pose2d(runner: Any, image: np.ndarray, people: Sequence[int], repeats: int, seed: int) -> list[dict[str, Any]]:
@@ -187,8 +174,9 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
         "missing": missing,
         "models": bench_models(runners, samples, config.warmup),
     }
-    if {"detector", "pose2d", "pose3d"} <= set(runners):
-        result["pipeline"] = bench_pipeline(runners, samples, config)
+    pipeline = pipeline_of(runners)
+    if pipeline is not None:
+        result["pipeline"] = bench_pipeline(pipeline, samples, config.warmup)
     scaling = {}
     if "pose2d" in runners:
         scaling["pose2d"] = scaling_pose2d(runners["pose2d"], samples[0].image, config.people, config.scaling_repeats, config.seed)
@@ -225,12 +213,15 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"{cfg['frames']} synthetic `bench` frames (spread over its density groups) after {cfg['warmup']} warm-up, "
         f"{cfg['threads']} thread(s), "
         f"backend `{cfg['backend']}`, {cfg['variant'] or 'float'} models. "
-        "Pose 2D alone runs on the frame's ground-truth visible boxes; in the pipeline on the detections scoring "
-        f">= {cfg['pose_score']} (tracked: >= {cfg['detection_score']}), as the nodes do by default. "
+        "Pose 2D alone runs on the frame's ground-truth visible boxes. "
         f"1-min load average when it started: {result.get('load_average_1min', float('nan')):.1f}.",
         "",
         markdown_table(header, rows),
     ]
+    if "pipeline" in result:
+        pipe = result["pipeline"]
+        text += ["", "The pipeline is the nodes' (`Pipeline` with `config/crowd_perception.yaml`): detections scoring "
+                 f">= {pipe['score_threshold']} are published and tracked, those >= {pipe['min_box_score']} posed."]
     if result["missing"]:
         text += ["", f"Not measured (no exported model): {', '.join(result['missing'])}."]
     scaling = result["scaling"]
