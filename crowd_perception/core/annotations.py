@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .camera import PinholeCamera
 from .skeletons import get_skeleton
@@ -18,7 +19,7 @@ from .types import JointState, _rows
 __all__ = ["PersonAnnotations", "FrameAnnotation"]
 
 
-@dataclass
+@dataclass(init=False)
 class PersonAnnotations:
     """Per-person ground truth of one image (struct of arrays, one row per person).
 
@@ -32,25 +33,37 @@ class PersonAnnotations:
 
     skeleton: str
     boxes: np.ndarray
-    visible_boxes: np.ndarray | None = None
-    ids: np.ndarray | None = None
-    keypoints: np.ndarray | None = None
-    keypoint_states: np.ndarray | None = None
-    joints_3d: np.ndarray | None = None
-    distances: np.ndarray | None = None
-    visible_fractions: np.ndarray | None = None
+    visible_boxes: np.ndarray
+    ids: np.ndarray
+    keypoints: np.ndarray
+    keypoint_states: np.ndarray
+    joints_3d: np.ndarray
+    distances: np.ndarray
+    visible_fractions: np.ndarray
 
-    def __post_init__(self) -> None:
-        k = get_skeleton(self.skeleton).num_joints
-        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+    def __init__(
+        self,
+        skeleton: str,
+        boxes: ArrayLike,
+        visible_boxes: ArrayLike | None = None,
+        ids: ArrayLike | None = None,
+        keypoints: ArrayLike | None = None,
+        keypoint_states: ArrayLike | None = None,
+        joints_3d: ArrayLike | None = None,
+        distances: ArrayLike | None = None,
+        visible_fractions: ArrayLike | None = None,
+    ) -> None:
+        k = get_skeleton(skeleton).num_joints
+        self.skeleton = skeleton
+        self.boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
         n = len(self.boxes)
-        self.visible_boxes = _rows(self.visible_boxes, n, (4,), np.float32)
-        self.ids = _rows(self.ids, n, (), np.int64, fill=-1)
-        self.keypoints = _rows(self.keypoints, n, (k, 2), np.float32)
-        self.keypoint_states = _rows(self.keypoint_states, n, (k,), np.uint8, fill=JointState.UNKNOWN)
-        self.joints_3d = _rows(self.joints_3d, n, (k, 3), np.float32)
-        self.distances = _rows(self.distances, n, (), np.float32)
-        self.visible_fractions = _rows(self.visible_fractions, n, (), np.float32)
+        self.visible_boxes = _rows(visible_boxes, n, (4,), np.float32)
+        self.ids = _rows(ids, n, (), np.int64, fill=-1)
+        self.keypoints = _rows(keypoints, n, (k, 2), np.float32)
+        self.keypoint_states = _rows(keypoint_states, n, (k,), np.uint8, fill=JointState.UNKNOWN)
+        self.joints_3d = _rows(joints_3d, n, (k, 3), np.float32)
+        self.distances = _rows(distances, n, (), np.float32)
+        self.visible_fractions = _rows(visible_fractions, n, (), np.float32)
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -104,4 +117,5 @@ class FrameAnnotation:
         """Boolean visible-pixel mask of person ``index`` (requires ``instance_map``)."""
         if self.instance_map is None:
             raise ValueError(f"{self.image_id}: no instance masks in this annotation")
-        return self.instance_map == index + 1
+        mask: np.ndarray = self.instance_map == index + 1
+        return mask

@@ -62,7 +62,8 @@ def cxcyah_to_xyxy(state: np.ndarray) -> np.ndarray:
 def box_area(boxes: np.ndarray) -> np.ndarray:
     """Area of ``xyxy`` boxes; degenerate boxes have area 0."""
     boxes = np.asarray(boxes)
-    return np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
+    area: np.ndarray = np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
+    return area
 
 
 def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -116,7 +117,8 @@ def paired_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     inter, union = _intersection_union(a, b)
     hull = box_area(np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:4], b[..., 2:4])], -1))
-    return _ratio(inter, union) - _ratio(hull - union, hull)
+    giou: np.ndarray = _ratio(inter, union) - _ratio(hull - union, hull)
+    return giou
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detections: int | None = None) -> np.ndarray:

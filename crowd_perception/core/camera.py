@@ -114,7 +114,8 @@ class PinholeCamera:
     def rays(self, pixels: np.ndarray) -> np.ndarray:
         """Unit viewing rays through ``(..., 2)`` pixels."""
         d = self.back_project(pixels, 1.0)
-        return d / np.linalg.norm(d, axis=-1, keepdims=True)
+        rays: np.ndarray = d / np.linalg.norm(d, axis=-1, keepdims=True)
+        return rays
 
     def in_image(self, pixels: np.ndarray) -> np.ndarray:
         """Whether ``(..., 2)`` pixels fall inside ``[0, width) x [0, height)``."""

@@ -238,7 +238,7 @@ def convert_keypoints(keypoints: np.ndarray, source: str, target: str, fill: flo
     if keypoints.ndim < 2 or keypoints.shape[-2] != src.num_joints:
         raise ValueError(f"expected (..., {src.num_joints}, C) keypoints for {source}, got {keypoints.shape}")
     mapping = joint_mapping(source, target)
-    out = np.take(keypoints, np.clip(mapping, 0, None), axis=-2).astype(np.result_type(keypoints, np.float32))
+    out: np.ndarray = np.take(keypoints, np.clip(mapping, 0, None), axis=-2).astype(np.result_type(keypoints, np.float32))
     out[..., mapping < 0, :] = fill
     return out
 

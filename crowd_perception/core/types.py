@@ -7,10 +7,12 @@ keypoint that is unknown is NaN, never zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .joints import JointState
 from .skeletons import get_skeleton
@@ -46,7 +48,7 @@ class TrackState(IntEnum):
     LOST = 2
 
 
-def _rows(array: np.ndarray | None, n: int, tail: tuple[int, ...], dtype, fill=np.nan) -> np.ndarray:
+def _rows(array: ArrayLike | None, n: int, tail: tuple[int, ...], dtype: DTypeLike, fill: Any = np.nan) -> np.ndarray:
     """``array`` as ``(n, *tail)`` of ``dtype``, or a ``fill``-ed array when it is ``None``."""
     if array is None:
         return np.full((n, *tail), fill, dtype=dtype)
@@ -56,7 +58,7 @@ def _rows(array: np.ndarray | None, n: int, tail: tuple[int, ...], dtype, fill=n
     return out
 
 
-@dataclass
+@dataclass(init=False)
 class Detections:
     """Pedestrian detections of one image.
 
@@ -66,17 +68,21 @@ class Detections:
 
     boxes: np.ndarray
     scores: np.ndarray
-    visible_boxes: np.ndarray | None = None
-    embeddings: np.ndarray | None = None
+    visible_boxes: np.ndarray
+    embeddings: np.ndarray
 
-    def __post_init__(self) -> None:
-        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+    def __init__(
+        self,
+        boxes: ArrayLike,
+        scores: ArrayLike,
+        visible_boxes: ArrayLike | None = None,
+        embeddings: ArrayLike | None = None,
+    ) -> None:
+        self.boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
         n = len(self.boxes)
-        self.scores = _rows(self.scores, n, (), np.float32)
-        self.visible_boxes = _rows(self.visible_boxes, n, (4,), np.float32)
-        if self.embeddings is None:
-            self.embeddings = np.zeros((n, 0), dtype=np.float32)
-        embeddings = np.asarray(self.embeddings, dtype=np.float32)
+        self.scores = _rows(scores, n, (), np.float32)
+        self.visible_boxes = _rows(visible_boxes, n, (4,), np.float32)
+        embeddings = np.asarray(np.zeros((n, 0)) if embeddings is None else embeddings, dtype=np.float32)
         # reshape(0, -1) is ambiguous in numpy, so an empty frame keeps its embedding width explicitly
         width = embeddings.shape[-1] if embeddings.ndim == 2 else (embeddings.size // n if n else 0)
         self.embeddings = embeddings.reshape(n, width)
@@ -93,7 +99,7 @@ class Detections:
         return Detections(self.boxes[index], self.scores[index], self.visible_boxes[index], self.embeddings[index])
 
 
-@dataclass
+@dataclass(init=False)
 class Poses2D:
     """2D poses of one image, in the image's pixel frame.
 
@@ -104,19 +110,28 @@ class Poses2D:
 
     skeleton: str
     keypoints: np.ndarray
-    scores: np.ndarray | None = None
-    states: np.ndarray | None = None
-    boxes: np.ndarray | None = None
-    person_scores: np.ndarray | None = None
+    scores: np.ndarray
+    states: np.ndarray
+    boxes: np.ndarray
+    person_scores: np.ndarray
 
-    def __post_init__(self) -> None:
-        k = get_skeleton(self.skeleton).num_joints
-        self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(-1, k, 2)
+    def __init__(
+        self,
+        skeleton: str,
+        keypoints: ArrayLike,
+        scores: ArrayLike | None = None,
+        states: ArrayLike | None = None,
+        boxes: ArrayLike | None = None,
+        person_scores: ArrayLike | None = None,
+    ) -> None:
+        k = get_skeleton(skeleton).num_joints
+        self.skeleton = skeleton
+        self.keypoints = np.asarray(keypoints, dtype=np.float32).reshape(-1, k, 2)
         n = len(self.keypoints)
-        self.scores = _rows(self.scores, n, (k,), np.float32, fill=0.0)
-        self.states = _rows(self.states, n, (k,), np.uint8, fill=JointState.UNKNOWN)
-        self.boxes = _rows(self.boxes, n, (4,), np.float32)
-        self.person_scores = _rows(self.person_scores, n, (), np.float32, fill=0.0)
+        self.scores = _rows(scores, n, (k,), np.float32, fill=0.0)
+        self.states = _rows(states, n, (k,), np.uint8, fill=JointState.UNKNOWN)
+        self.boxes = _rows(boxes, n, (4,), np.float32)
+        self.person_scores = _rows(person_scores, n, (), np.float32, fill=0.0)
 
     def __len__(self) -> int:
         return len(self.keypoints)
@@ -126,7 +141,7 @@ class Poses2D:
         return cls(skeleton, np.zeros((0, 2)))
 
 
-@dataclass
+@dataclass(init=False)
 class Poses3D:
     """3D poses of one image.
 
@@ -138,21 +153,31 @@ class Poses3D:
 
     skeleton: str
     joints_relative: np.ndarray
-    joints_camera: np.ndarray | None = None
-    scores: np.ndarray | None = None
-    boxes: np.ndarray | None = None
-    person_scores: np.ndarray | None = None
-    placed_with_intrinsics: np.ndarray | None = None
+    joints_camera: np.ndarray
+    scores: np.ndarray
+    boxes: np.ndarray
+    person_scores: np.ndarray
+    placed_with_intrinsics: np.ndarray
 
-    def __post_init__(self) -> None:
-        k = get_skeleton(self.skeleton).num_joints
-        self.joints_relative = np.asarray(self.joints_relative, dtype=np.float32).reshape(-1, k, 3)
+    def __init__(
+        self,
+        skeleton: str,
+        joints_relative: ArrayLike,
+        joints_camera: ArrayLike | None = None,
+        scores: ArrayLike | None = None,
+        boxes: ArrayLike | None = None,
+        person_scores: ArrayLike | None = None,
+        placed_with_intrinsics: ArrayLike | None = None,
+    ) -> None:
+        k = get_skeleton(skeleton).num_joints
+        self.skeleton = skeleton
+        self.joints_relative = np.asarray(joints_relative, dtype=np.float32).reshape(-1, k, 3)
         n = len(self.joints_relative)
-        self.joints_camera = _rows(self.joints_camera, n, (k, 3), np.float32)
-        self.scores = _rows(self.scores, n, (k,), np.float32, fill=0.0)
-        self.boxes = _rows(self.boxes, n, (4,), np.float32)
-        self.person_scores = _rows(self.person_scores, n, (), np.float32, fill=0.0)
-        self.placed_with_intrinsics = _rows(self.placed_with_intrinsics, n, (), bool, fill=False)
+        self.joints_camera = _rows(joints_camera, n, (k, 3), np.float32)
+        self.scores = _rows(scores, n, (k,), np.float32, fill=0.0)
+        self.boxes = _rows(boxes, n, (4,), np.float32)
+        self.person_scores = _rows(person_scores, n, (), np.float32, fill=0.0)
+        self.placed_with_intrinsics = _rows(placed_with_intrinsics, n, (), bool, fill=False)
 
     def __len__(self) -> int:
         return len(self.joints_relative)
@@ -162,7 +187,7 @@ class Poses3D:
         return cls(skeleton, np.zeros((0, 3)))
 
 
-@dataclass
+@dataclass(init=False)
 class Tracks:
     """Output of the tracker for one image.
 
@@ -176,25 +201,38 @@ class Tracks:
     ids: np.ndarray
     states: np.ndarray
     boxes: np.ndarray
-    velocities: np.ndarray | None = None
-    ages: np.ndarray | None = None
-    hits: np.ndarray | None = None
-    time_since_update: np.ndarray | None = None
-    scores: np.ndarray | None = None
-    poses_2d: Poses2D | None = field(default=None)
-    poses_3d: Poses3D | None = field(default=None)
+    velocities: np.ndarray
+    ages: np.ndarray
+    hits: np.ndarray
+    time_since_update: np.ndarray
+    scores: np.ndarray
+    poses_2d: Poses2D | None
+    poses_3d: Poses3D | None
 
-    def __post_init__(self) -> None:
-        self.ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+    def __init__(
+        self,
+        ids: ArrayLike,
+        states: ArrayLike,
+        boxes: ArrayLike,
+        velocities: ArrayLike | None = None,
+        ages: ArrayLike | None = None,
+        hits: ArrayLike | None = None,
+        time_since_update: ArrayLike | None = None,
+        scores: ArrayLike | None = None,
+        poses_2d: Poses2D | None = None,
+        poses_3d: Poses3D | None = None,
+    ) -> None:
+        self.ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         n = len(self.ids)
-        self.states = _rows(self.states, n, (), np.uint8)
-        self.boxes = _rows(self.boxes, n, (4,), np.float32)
-        self.velocities = _rows(self.velocities, n, (2,), np.float32, fill=0.0)
-        self.ages = _rows(self.ages, n, (), np.float64, fill=0.0)
-        self.hits = _rows(self.hits, n, (), np.int64, fill=0)
-        self.time_since_update = _rows(self.time_since_update, n, (), np.float64, fill=0.0)
-        self.scores = _rows(self.scores, n, (), np.float32, fill=0.0)
-        for poses in (self.poses_2d, self.poses_3d):
+        self.states = _rows(states, n, (), np.uint8)
+        self.boxes = _rows(boxes, n, (4,), np.float32)
+        self.velocities = _rows(velocities, n, (2,), np.float32, fill=0.0)
+        self.ages = _rows(ages, n, (), np.float64, fill=0.0)
+        self.hits = _rows(hits, n, (), np.int64, fill=0)
+        self.time_since_update = _rows(time_since_update, n, (), np.float64, fill=0.0)
+        self.scores = _rows(scores, n, (), np.float32, fill=0.0)
+        self.poses_2d, self.poses_3d = poses_2d, poses_3d
+        for poses in (poses_2d, poses_3d):
             if poses is not None and len(poses) != n:
                 raise ValueError(f"{len(poses)} attached poses for {n} tracks")
 
