@@ -1,59 +1,61 @@
 """The ``crowd-perception`` command line.
 
 Each area of the package declares its subcommands as ``COMMANDS``, a list of :class:`Command`
-in its own ``cli`` module, listed in ``PROVIDERS`` below; multi-word commands (``train
-detector``, ``evaluate tracking``) become nested sub-parsers. Provider modules must import
+in its own ``cli`` module, imported by :func:`_commands` below (the top of the package: it may
+import every area, and it hands the synth area the ros area's bag writer); multi-word commands
+(``train detector``, ``evaluate tracking``) become nested sub-parsers. Those modules must import
 heavy dependencies (torch, onnxruntime) inside ``run`` so that ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import CrowdPerceptionError, one_line
+from ..utils.commands import Command
 
-__all__ = ["Command", "PROVIDERS", "build_parser", "main"]
+if TYPE_CHECKING:
+    from ..synth.export import BagWriter
 
-
-@dataclass(frozen=True)
-class Command:
-    """One subcommand: its words, help line, argument declaration and entry point.
-
-    ``run`` receives the parsed namespace and returns the process exit code.
-    """
-
-    path: tuple[str, ...]
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
+__all__ = ["Command", "build_parser", "main"]
 
 
-# Modules that define ``COMMANDS``; every area adds its own line here.
-PROVIDERS: tuple[str, ...] = (
-    "crowd_perception.synth.cli",
-    "crowd_perception.models.pose2d.cli",
-    "crowd_perception.runtime.cli",
-    "crowd_perception.models.pose3d.cli",
-    "crowd_perception.models.common.cli",
-    "crowd_perception.models.detector.cli",
-    "crowd_perception.tracking.cli",
-    "crowd_perception.pipeline.cli",
-    "crowd_perception.ros.cli",
-)
+def _synthetic_bag_writer() -> BagWriter:
+    """The rosbag2 writer of ``synth --formats bag`` (imported only when a bag is written)."""
+    from ..ros.bag import write_synthetic_bag
+
+    return write_synthetic_bag
 
 
 def _commands() -> list[Command]:
-    commands: list[Command] = []
-    for name in PROVIDERS:
-        commands.extend(importlib.import_module(name).COMMANDS)
-    return commands
+    """Every area's subcommands."""
+    from ..models.common import cli as common_cli
+    from ..models.detector import cli as detector_cli
+    from ..models.pose2d import cli as pose2d_cli
+    from ..models.pose3d import cli as pose3d_cli
+    from ..pipeline import cli as pipeline_cli
+    from ..ros import cli as ros_cli
+    from ..runtime import cli as runtime_cli
+    from ..synth import cli as synth_cli
+    from ..tracking import cli as tracking_cli
+
+    return [
+        *synth_cli.commands(bag_writer=_synthetic_bag_writer),
+        *runtime_cli.COMMANDS,
+        *common_cli.COMMANDS,
+        *detector_cli.COMMANDS,
+        *pose2d_cli.COMMANDS,
+        *pose3d_cli.COMMANDS,
+        *tracking_cli.COMMANDS,
+        *pipeline_cli.COMMANDS,
+        *ros_cli.COMMANDS,
+    ]
 
 
 def build_parser(commands: Sequence[Command] | None = None) -> argparse.ArgumentParser:

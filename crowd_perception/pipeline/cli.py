@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ..cli import Command
 from ..runtime.cli import models_argument
+from ..utils.commands import Command
 
 # -- bench ------------------------------------------------------------------------------------------
 

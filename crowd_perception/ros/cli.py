@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import Command
+from ..utils.commands import Command
 
 
 def _replay_arguments(parser: argparse.ArgumentParser) -> None:

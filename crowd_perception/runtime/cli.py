@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..cli import Command
+from ..utils.commands import Command
 from .models import DEFAULT_WEIGHTS_DIR, MODELS
 
 log = logging.getLogger(__name__)

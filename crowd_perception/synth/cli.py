@@ -1,14 +1,22 @@
 """``crowd-perception synth | synth-bench | synth-sheet | synth-stats``: generate datasets, time generation,
-draw a contact sheet, summarise what the splits contain."""
+draw a contact sheet, summarise what the splits contain.
+
+:func:`commands` takes the rosbag2 writer for ``synth --formats bag`` as a factory from the command
+line, which owns both areas (synth sits below ros)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..cli import Command
+from ..utils.commands import Command
+
+if TYPE_CHECKING:  # the module generates images; the command line only imports it to run ``synth``
+    from .export import BagWriterFactory
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +37,7 @@ def _synth_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _run_synth(args: argparse.Namespace) -> int:
+def _run_synth(args: argparse.Namespace, bag_writer: BagWriterFactory | None = None) -> int:
     from .export import export
     from .presets import get_preset
 
@@ -44,7 +52,7 @@ def _run_synth(args: argparse.Namespace) -> int:
         config = replace(config, sequences=groups)
     try:
         outputs = export(config, args.seed, args.out, args.formats, image_ext=args.image_ext,
-                         progress=not args.no_progress)
+                         progress=not args.no_progress, bag_writer=bag_writer)
     except (ValueError, FileExistsError) as error:
         log.error("%s", error)
         return 2
@@ -111,10 +119,13 @@ def _run_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = [
-    Command(("synth",), "generate a synthetic split in dataset formats / rosbag2", _synth_arguments, _run_synth),
-    Command(("synth-bench",), "measure synthetic generation throughput on one core", _bench_arguments, _run_bench),
-    Command(("synth-sheet",), "draw generated frames with their ground truth (contact sheet)", _sheet_arguments,
-            _run_sheet),
-    Command(("synth-stats",), "summarise the ground truth of synthetic presets", _stats_arguments, _run_stats),
-]
+def commands(bag_writer: BagWriterFactory | None = None) -> list[Command]:
+    """The synth area's commands; ``bag_writer`` makes ``synth --formats bag`` available."""
+    return [
+        Command(("synth",), "generate a synthetic split in dataset formats / rosbag2", _synth_arguments,
+                partial(_run_synth, bag_writer=bag_writer)),
+        Command(("synth-bench",), "measure synthetic generation throughput on one core", _bench_arguments, _run_bench),
+        Command(("synth-sheet",), "draw generated frames with their ground truth (contact sheet)", _sheet_arguments,
+                _run_sheet),
+        Command(("synth-stats",), "summarise the ground truth of synthetic presets", _stats_arguments, _run_stats),
+    ]

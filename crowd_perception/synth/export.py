@@ -1,60 +1,59 @@
 """Write a generated split to disk in the dataset formats and as rosbag2.
 
 File formats come from the formats registry (:func:`crowd_perception.formats.open_writer`: coco,
-crowdpose, crowdhuman, citypersons, jta, mot); bags from the ros area's ``write_synthetic_bag``
-(``bag`` = mcap, ``bag-sqlite3``). Writers are imported only when asked for, and a format whose
-writer is not available is rejected before anything is generated. One generation pass feeds
+crowdpose, crowdhuman, citypersons, jta, mot). Bags (``bag`` = mcap, ``bag-sqlite3``) are written
+by a writer the caller hands in as a factory (the command line passes the ros area's
+``write_synthetic_bag``; synth sits below ros and never imports it). A format whose writer is not
+available is rejected before anything is generated. One generation pass feeds
 every file writer and the first bag; each further bag regenerates the split (generation is
 deterministic, so every output holds the same frames).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any, Protocol
 
 from .config import SynthConfig
 from .generator import Sample, generate
 
-__all__ = ["BAG_FORMATS", "available_formats", "export"]
+__all__ = ["BAG_FORMATS", "BagWriter", "BagWriterFactory", "available_formats", "export"]
 
 BAG_FORMATS = {"bag": "mcap", "bag-sqlite3": "sqlite3"}
 _FPS_FORMATS = ("mot", "jta")  # sequence formats that record the frame rate
 
 
-def _file_format_names() -> list[str]:
-    try:
-        formats = importlib.import_module("crowd_perception.formats")
-    except ImportError:
-        return []
-    return list(formats.writer_names())
+class BagWriter(Protocol):
+    """Writes samples to a rosbag2 folder with the given storage plugin; returns the frames written."""
+
+    def __call__(self, samples: Iterable[Sample], path: Path, storage: str) -> int: ...
 
 
-def _bag_writer():
-    try:
-        return importlib.import_module("crowd_perception.ros.bag").write_synthetic_bag
-    except (ImportError, AttributeError):
-        return None
+BagWriterFactory = Callable[[], BagWriter]  # called only when a bag format is asked for
 
 
-def available_formats() -> list[str]:
-    """Names accepted by :func:`export` in this installation."""
-    bags = list(BAG_FORMATS) if _bag_writer() is not None else []
-    return sorted(_file_format_names()) + bags
+def available_formats(bags: bool = False) -> list[str]:
+    """Names accepted by :func:`export`: the formats registry's writers, and the bag formats when
+    a bag writer is given (``bags``)."""
+    from ..formats import writer_names
+
+    return sorted(writer_names()) + (list(BAG_FORMATS) if bags else [])
 
 
 def export(config: SynthConfig, seed: int, out_dir: str | Path, formats: Iterable[str], image_ext: str = ".jpg",
-           progress: bool = True) -> dict[str, Path]:
+           progress: bool = True, bag_writer: BagWriterFactory | None = None) -> dict[str, Path]:
     """Generate ``config`` with ``seed`` and write it in every format; returns format -> output path.
 
     Output layout: ``<out_dir>/<format>/`` for file formats (split name = config name) and
     ``<out_dir>/<config>_<storage>`` bag folders. Existing bag folders are an error (never
-    overwritten).
+    overwritten). Bag formats need ``bag_writer``.
     """
+    from ..formats import open_writer
+
     formats = list(dict.fromkeys(formats))
-    known = available_formats()
+    known = available_formats(bags=bag_writer is not None)
     unknown = [f for f in formats if f not in known]
     if unknown or not formats:
         raise ValueError(f"unsupported format(s) {unknown or formats}; available here: {known}")
@@ -71,20 +70,20 @@ def export(config: SynthConfig, seed: int, out_dir: str | Path, formats: Iterabl
     with ExitStack() as stack:
         writers = []
         for name in files:
-            open_writer = importlib.import_module("crowd_perception.formats").open_writer
-            kwargs = {"split": config.name, "image_ext": image_ext}
+            kwargs: dict[str, Any] = {"split": config.name, "image_ext": image_ext}
             if name in _FPS_FORMATS:
                 kwargs["fps"] = config.fps
             writers.append(stack.enter_context(open_writer(name, out_dir / name, **kwargs)))
         samples = _fan_out(_progress(generate(config, seed), config, progress, "synth"), writers)
-        if bags:
-            _bag_writer()(samples, bag_paths[bags[0]], storage=BAG_FORMATS[bags[0]])
+        if bags and bag_writer is not None:
+            bag_writer()(samples, bag_paths[bags[0]], storage=BAG_FORMATS[bags[0]])
         else:
             for _ in samples:
                 pass
     for name in bags[1:]:
         stream = _progress(generate(config, seed), config, progress, name)
-        _bag_writer()(stream, bag_paths[name], storage=BAG_FORMATS[name])
+        if bag_writer is not None:
+            bag_writer()(stream, bag_paths[name], storage=BAG_FORMATS[name])
     return outputs
 
 

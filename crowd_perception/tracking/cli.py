@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..cli import Command
+from ..utils.commands import Command
 
 _LOG = logging.getLogger(__name__)
 _SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

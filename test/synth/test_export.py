@@ -18,8 +18,6 @@ def test_unknown_format_rejected_before_generating(tmp_path):
 
 
 def test_coco_export_reads_back(tmp_path):
-    if "coco" not in available_formats():
-        pytest.skip("the coco writer (formats area) is not installed")
     from crowd_perception.formats import read_dataset
 
     config = tiny_config(frames=2, count=1)
@@ -34,17 +32,21 @@ def test_coco_export_reads_back(tmp_path):
     assert sorted(len(item[1].persons) for item in dataset) == expected
 
 
+def test_bag_formats_need_a_bag_writer(tmp_path):
+    assert "bag" not in available_formats() and "bag" in available_formats(bags=True)
+    with pytest.raises(ValueError, match="unsupported format"):
+        export(tiny_config(), 0, tmp_path, ["bag"], progress=False)
+
+
 def test_bag_export_and_existing_bag_is_refused(tmp_path):
-    if "bag" not in available_formats():
-        pytest.skip("the rosbag2 writer (ros area) is not installed")
-    from crowd_perception.ros.bag import BagReader
+    from crowd_perception.ros.bag import BagReader, write_synthetic_bag
 
     config = tiny_config(frames=3, count=1)
-    outputs = export(config, 0, tmp_path, ["bag"], progress=False)
+    outputs = export(config, 0, tmp_path, ["bag"], progress=False, bag_writer=lambda: write_synthetic_bag)
     with BagReader(outputs["bag"]) as bag:
         frames = list(bag.frames())
     assert len(frames) == 3
     first = next(generate(config, 0))
     np.testing.assert_array_equal(np.asarray(frames[0].image), first.image)
     with pytest.raises(FileExistsError):
-        export(config, 0, tmp_path, ["bag"], progress=False)
+        export(config, 0, tmp_path, ["bag"], progress=False, bag_writer=lambda: write_synthetic_bag)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ...cli import Command
+from ...utils.commands import Command
 
 __all__ = ["COMMANDS"]
 

@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ...cli import Command
+from ...utils.commands import Command
 
 __all__ = ["COMMANDS"]
 

@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from ...cli import Command
+from ...utils.commands import Command
 
 __all__ = ["COMMANDS"]
 

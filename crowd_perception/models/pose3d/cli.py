@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ...cli import Command
+from ...utils.commands import Command
 
 _log = logging.getLogger(__name__)
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "weights" / "pose3d.onnx"
