@@ -2,7 +2,7 @@
 
 Two kinds of file:
 
-- **weights** (:func:`save_weights` / :func:`load_weights`): the model's ``state_dict`` only, the
+- **weights** (:func:`save_weights` / :func:`~crowd_perception.runtime.weights.load_weights`): the model's ``state_dict`` only, the
   config JSON embedded in the safetensors metadata (key ``"config"``) and written beside it as
   ``<name>.config.json`` (``<name>.json`` is left to the ONNX export metadata of
   :mod:`crowd_perception.runtime.export`) — what gets shipped and what runners load.
@@ -24,6 +24,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from ..runtime.weights import CONFIG_KEY, load_weights, read_config
 from .config import config_to_dict
 
 __all__ = ["save_weights", "load_weights", "read_config", "config_path", "save_checkpoint", "load_checkpoint"]
@@ -49,7 +50,7 @@ def save_weights(path: Path | str, model: nn.Module, config: Any) -> Path:
     """Write ``model``'s weights to ``path`` (``.safetensors``) and its config to :func:`config_path` of it."""
     path = Path(path)
     text = _config_json(config)
-    _atomic_save(_tensors(model.state_dict()), path, {"config": text})
+    _atomic_save(_tensors(model.state_dict()), path, {CONFIG_KEY: text})
     config_path(path).write_text(json.dumps(json.loads(text), indent=2) + "\n", encoding="utf-8")
     return path
 
@@ -58,28 +59,6 @@ def config_path(weights_path: Path | str) -> Path:
     """``<dir>/<name>.config.json``, the readable copy of a weights file's config."""
     weights_path = Path(weights_path)
     return weights_path.with_name(weights_path.stem + ".config.json")
-
-
-def read_config(path: Path | str) -> dict[str, Any]:
-    """The config dict stored in a safetensors file's metadata."""
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-    if "config" not in meta:
-        raise ValueError(f"{path}: no config in the safetensors metadata (not written by save_weights/save_checkpoint)")
-    return json.loads(meta["config"])
-
-
-def load_weights(path: Path | str, prefix: str = "") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """``(state_dict, config dict)`` from a weights file, or from a training checkpoint with ``prefix="model."``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file not found: {path}")
-    config = read_config(path)
-    with safe_open(str(path), framework="pt") as f:
-        state = {k[len(prefix) :]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
-    if not state:
-        raise ValueError(f"{path}: no tensors with prefix {prefix!r}")
-    return state, config
 
 
 def _split_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -129,7 +108,7 @@ def save_checkpoint(
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    _atomic_save(tensors, path, {"config": _config_json(config), "trainer": json.dumps(info)})
+    _atomic_save(tensors, path, {CONFIG_KEY: _config_json(config), "trainer": json.dumps(info)})
     return path
 
 
@@ -161,4 +140,4 @@ def load_checkpoint(
         torch.set_rng_state(tensors["rng.torch"])
         if "rng.cuda" in tensors and torch.cuda.is_available():
             torch.cuda.set_rng_state(tensors["rng.cuda"])
-    return {"step": int(info["step"]), "extra": info["extra"], "config": json.loads(meta["config"])}
+    return {"step": int(info["step"]), "extra": info["extra"], "config": json.loads(meta[CONFIG_KEY])}

@@ -8,15 +8,14 @@ config and ``--set train.lr=0.01`` can change a preset from the command line.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+
+from ..utils.configs import config_from_dict, config_to_dict
 
 __all__ = ["TrainConfig", "config_to_dict", "config_from_dict", "apply_overrides", "save_config", "load_config"]
 
@@ -50,52 +49,6 @@ class TrainConfig:
     eval_every: int = 0  # 0: only at the end
     max_minutes: float = 0.0  # 0: no wall-clock limit
     tensorboard: bool = False  # also log to TensorBoard when it is installed
-
-
-def config_to_dict(config: Any) -> dict[str, Any]:
-    """A JSON-ready dict of a (nested) config dataclass (a plain dict passes through)."""
-    if isinstance(config, dict):
-        return json.loads(json.dumps(config))
-    if not dataclasses.is_dataclass(config):
-        raise TypeError(f"expected a dataclass instance, got {type(config).__name__}")
-    return json.loads(json.dumps(dataclasses.asdict(config)))
-
-
-def _convert(tp: Any, value: Any) -> Any:
-    """``value`` (from JSON/YAML) converted to the annotated type ``tp`` where that matters."""
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        return config_from_dict(tp, value)
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(tp):
-            if arg is type(None) and value is None:
-                return None
-            if arg is not type(None):
-                try:
-                    return _convert(arg, value)
-                except (TypeError, ValueError):
-                    continue
-        return value
-    if origin is tuple and isinstance(value, list | tuple):
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v) for v in value)
-        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True)) if args else tuple(value)
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if tp is int and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Rebuild config dataclass ``cls`` from :func:`config_to_dict` output; unknown keys are an error."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(data) - names
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
-    return cls(**{k: _convert(hints[k], v) for k, v in data.items()})
 
 
 def apply_overrides(config: T, overrides: list[str]) -> T:

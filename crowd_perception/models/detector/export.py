@@ -8,7 +8,6 @@ in-memory network (used by ``train detector --export``).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,13 @@ import torch
 
 from ...runtime.export import ExportSpec, export_onnx, parity
 from ...runtime.metadata import ModelMetadata
-from ...training.checkpoint import load_weights
-from ...training.config import config_from_dict
+from ...runtime.weights import load_weights
+from ...utils.configs import config_from_dict
 from .config import DetectorTrainingConfig
 from .data import NORMALIZATION
 from .model import PedestrianDetectorNet
 from .postprocess import OUTPUT_NAMES
-from .runner import INPUT_NAME
+from .runner import INPUT_NAME, DetectorExportInfo
 
 __all__ = ["export_module", "export_detector", "load_network"]
 
@@ -59,13 +58,7 @@ def export_module(
         dynamic_batch={INPUT_NAME: (1, 1, 8)},
         input_size=(h, w),
         normalization=NORMALIZATION,
-        extra={
-            "strides": list(model.strides),
-            "embedding_dim": cfg.model.embedding_dim,
-            "postprocess": asdict(cfg.post),
-            "backbone": cfg.model.backbone,
-            **(extra or {}),
-        },
+        extra={**DetectorExportInfo.of_network(model, cfg.post).to_extra(), **(extra or {})},
     )
     metadata = export_onnx(spec, onnx_path)
     if check:

@@ -9,46 +9,53 @@ post-processing is :func:`.postprocess.postprocess`; boxes are mapped back to so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...core.types import Detections
-from ...runtime.metadata import Normalization
+from ...runtime.metadata import ModelMetadata, Normalization
 from ...runtime.preprocess import prepare_batch
 from .postprocess import OUTPUT_NAMES, PostprocessConfig, anchor_points, postprocess
 
-__all__ = ["INPUT_NAME", "TorchBackend", "PedestrianDetector"]
+__all__ = ["INPUT_NAME", "DetectorExportInfo", "PedestrianDetector"]
 
 INPUT_NAME = "images"
 
 
-class TorchBackend:
-    """A torch module behind the runtime's backend interface (``run(feeds) -> {name: array}``)."""
+@dataclass(frozen=True)
+class DetectorExportInfo:
+    """What the runner needs beyond the runtime's metadata: written into ``ModelMetadata.extra`` by the
+    export, read back by :class:`PedestrianDetector`. ``postprocess.score_threshold`` is the model's own
+    floor (its card states it); the pipeline's operating point is above it."""
 
-    name = "torch"
+    strides: tuple[int, ...]
+    embedding_dim: int
+    backbone: str = ""
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
 
-    def __init__(self, module: Any, device: str = "cpu") -> None:
-        import torch
+    def to_extra(self) -> dict[str, Any]:
+        return {"strides": list(self.strides), "embedding_dim": self.embedding_dim, "backbone": self.backbone,
+                "postprocess": asdict(self.postprocess)}
 
-        self.input_names = [INPUT_NAME]
-        self.output_names = list(OUTPUT_NAMES)
-        self.torch = torch
-        self.device = torch.device(device)
-        self.module = module.to(self.device).eval()
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> DetectorExportInfo:
+        return cls(tuple(int(s) for s in extra["strides"]), int(extra.get("embedding_dim", 0)),
+                   str(extra.get("backbone", "")), PostprocessConfig(**extra.get("postprocess", {})))
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        with self.torch.inference_mode():
-            outputs = self.module(self.torch.from_numpy(feeds[INPUT_NAME]).to(self.device))
-        return {n: o.float().cpu().numpy() for n, o in zip(OUTPUT_NAMES, outputs, strict=True)}
+    @classmethod
+    def of_network(cls, module: Any, post: PostprocessConfig) -> DetectorExportInfo:
+        """The info of an in-memory ``PedestrianDetectorNet``."""
+        return cls(tuple(module.strides), module.cfg.embedding_dim, module.cfg.backbone, post)
 
 
-def _load_torch(path: Path, device: str) -> tuple[TorchBackend, dict[str, Any]]:
-    from ...training.checkpoint import load_weights
-    from ...training.config import config_from_dict
+def _load_torch(path: Path) -> tuple[Any, tuple[int, int], DetectorExportInfo]:
+    """Network, input size and export info of a ``.safetensors`` weights file."""
+    from ...runtime.weights import load_weights
+    from ...utils.configs import config_from_dict
     from .model import DetectorConfig, PedestrianDetectorNet
 
     state, config = load_weights(path)
@@ -57,14 +64,7 @@ def _load_torch(path: Path, device: str) -> tuple[TorchBackend, dict[str, Any]]:
     model_cfg = config_from_dict(DetectorConfig, config["model"])
     net = PedestrianDetectorNet(model_cfg)
     net.load_state_dict(state)
-    info = {
-        "input_size": tuple(model_cfg.input_size),
-        "strides": list(net.strides),
-        "embedding_dim": model_cfg.embedding_dim,
-        "postprocess": config.get("post", {}),
-        "normalization": Normalization(),
-    }
-    return TorchBackend(net, device), info
+    return net, tuple(model_cfg.input_size), DetectorExportInfo.of_network(net, PostprocessConfig(**config.get("post", {})))
 
 
 class PedestrianDetector:
@@ -90,49 +90,36 @@ class PedestrianDetector:
         if path.suffix == ".safetensors" or backend == "torch":
             if path.suffix != ".safetensors":
                 raise ValueError(f"the torch backend loads .safetensors weights, got {path.name}")
-            self.backend, info = _load_torch(path, backend_options.get("device", "cpu"))
+            from ...runtime.backends.torch import TorchBackend
+
+            net, input_size, info = _load_torch(path)
+            self.backend = TorchBackend(net, [INPUT_NAME], OUTPUT_NAMES, backend_options.get("device", "cpu"))
+            normalization = Normalization()
         else:
             from ...runtime import create_backend
 
             self.backend = create_backend(path, backend, threads=threads, **backend_options)
-            info = self._info_from_metadata(path)
-        self._setup(info, score_threshold, nms_iou)
+            input_size, normalization, info = _from_metadata(path, self.backend.metadata)
+        self._setup(input_size, normalization, info, score_threshold, nms_iou)
 
     @classmethod
-    def from_module(
+    def from_torch(
         cls, module: Any, input_size: tuple[int, int], post: PostprocessConfig, device: str = "cpu"
     ) -> PedestrianDetector:
         """Wrap an in-memory torch network (evaluation during training)."""
+        from ...runtime.backends.torch import TorchBackend
+
         self = cls.__new__(cls)
-        self.backend = TorchBackend(module, device)
-        info = {
-            "input_size": tuple(input_size),
-            "strides": list(module.strides),
-            "embedding_dim": module.cfg.embedding_dim,
-            "postprocess": asdict(post),
-            "normalization": Normalization(),
-        }
-        self._setup(info, None, None)
+        self.backend = TorchBackend(module, [INPUT_NAME], OUTPUT_NAMES, device)
+        self._setup(tuple(input_size), Normalization(), DetectorExportInfo.of_network(module, post), None, None)
         return self
 
-    def _info_from_metadata(self, path: Path) -> dict[str, Any]:
-        meta = getattr(self.backend, "metadata", None)
-        if meta is None or meta.input_size is None or "strides" not in meta.extra:
-            raise ValueError(f"{path}: the detector needs its export metadata (input size, strides) beside the model")
-        return {
-            "input_size": tuple(meta.input_size),
-            "strides": list(meta.extra["strides"]),
-            "embedding_dim": int(meta.extra.get("embedding_dim", 0)),
-            "postprocess": meta.extra.get("postprocess", {}),
-            "normalization": meta.normalization or Normalization(),
-        }
-
-    def _setup(self, info: dict[str, Any], score_threshold: float | None, nms_iou: float | None) -> None:
-        self.input_size: tuple[int, int] = info["input_size"]
-        self.strides: list[int] = info["strides"]
-        self.embedding_dim: int = info["embedding_dim"]
-        self.normalization: Normalization = info["normalization"]
-        post = PostprocessConfig(**info["postprocess"])
+    def _setup(self, input_size: tuple[int, int], normalization: Normalization, info: DetectorExportInfo,
+               score_threshold: float | None, nms_iou: float | None) -> None:
+        self.input_size = input_size
+        self.normalization = normalization
+        self.strides, self.embedding_dim = list(info.strides), info.embedding_dim
+        post = info.postprocess
         if score_threshold is not None:
             post = replace(post, score_threshold=score_threshold)
         if nms_iou is not None:
@@ -160,3 +147,10 @@ class PedestrianDetector:
         """Pedestrians in one ``(H, W, 3)`` uint8 BGR image: full-body xyxy boxes in its pixels, scores
         ``sqrt(cls * iou)``, L2-normalised embeddings, sorted by score."""
         return self.detect_batch([image_bgr])[0]
+
+
+def _from_metadata(path: Path, meta: ModelMetadata | None) -> tuple[tuple[int, int], Normalization, DetectorExportInfo]:
+    """Input size, normalisation and export info from the metadata beside an exported detector."""
+    if meta is None or meta.input_size is None or "strides" not in meta.extra:
+        raise ValueError(f"{path}: the detector needs its export metadata (input size, strides) beside the model")
+    return tuple(meta.input_size), meta.normalization or Normalization(), DetectorExportInfo.from_extra(meta.extra)

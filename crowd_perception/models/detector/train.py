@@ -70,7 +70,7 @@ def evaluate_module(
 ) -> dict[str, float]:
     """MR^-2 / AP / recall ("all" subset) of an in-memory network on ``frames``."""
     device = str(next(model.parameters()).device)
-    detector = PedestrianDetector.from_module(model, tuple(cfg.model.input_size), cfg.post, device)
+    detector = PedestrianDetector.from_torch(model, tuple(cfg.model.input_size), cfg.post, device)
     detections = [detector.detect(image) for image, _ in frames]
     metrics = evaluate_detections(detections, [ann for _, ann in frames])
     return {"mr2": metrics.mr2, "ap": metrics.ap, "recall": metrics.recall}

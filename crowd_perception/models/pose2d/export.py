@@ -10,15 +10,14 @@ import torch
 from ...runtime import create_backend
 from ...runtime.export import ExportSpec, export_onnx, parity
 from ...runtime.metadata import ModelMetadata
-from ...training import load_weights
+from ...runtime.weights import load_weights
 from .crops import boxes_to_center_size, crop_transforms
 from .data import ASPECT_PADDING
 from .model import InferenceWrapper, OccludedPoseNet, PoseNetConfig
 from .roi import roi_matrices
+from .runner import INPUT_NAMES, OUTPUT_NAMES, Pose2DExportInfo
 
-__all__ = ["load_pose_model", "export_pose"]
-
-OUTPUT_NAMES = ("heatmaps", "occlusion")
+__all__ = ["load_pose_model", "export_info", "export_pose"]
 
 
 def load_pose_model(weights_path: Path | str) -> tuple[OccludedPoseNet, dict]:
@@ -27,6 +26,12 @@ def load_pose_model(weights_path: Path | str) -> tuple[OccludedPoseNet, dict]:
     model = OccludedPoseNet(PoseNetConfig.from_dict(config["model"]))
     model.load_state_dict(state)
     return model.eval(), config
+
+
+def export_info(cfg: PoseNetConfig, config: dict) -> Pose2DExportInfo:
+    """The runner's export info of a network config and its training config dict."""
+    return Pose2DExportInfo(cfg.input_mode, (cfg.input_height, cfg.input_width), float(cfg.stride),
+                            float(config.get("augment", {}).get("sigma", 2.0)), ASPECT_PADDING)
 
 
 def export_pose(weights_path: Path | str, onnx_path: Path | str, max_batch: int = 128) -> ModelMetadata:
@@ -43,11 +48,11 @@ def export_pose(weights_path: Path | str, onnx_path: Path | str, max_batch: int 
     rng = np.random.default_rng(0)
     crop_size = (cfg.input_height, cfg.input_width)
     if cfg.input_mode == "frame":
-        names, dynamic = ("images", "rois"), {"rois": (1, 16, max_batch)}
+        names, dynamic = INPUT_NAMES["frame"], {"rois": (1, 16, max_batch)}
         check = [rng.uniform(0, 255, (1, 3, *cfg.network_input)).astype(np.float32), _example_rois(cfg, 3, rng)]
         example = (torch.from_numpy(check[0]), torch.from_numpy(check[1][:2]))
     else:
-        names, dynamic = ("images",), {"images": (1, 16, max_batch)}
+        names, dynamic = INPUT_NAMES["crop"], {"images": (1, 16, max_batch)}
         check = [rng.uniform(0, 255, (3, 3, *crop_size)).astype(np.float32)]
         example = (torch.from_numpy(check[0][:2]),)
     spec = ExportSpec(
@@ -59,14 +64,7 @@ def export_pose(weights_path: Path | str, onnx_path: Path | str, max_batch: int 
         dynamic_batch=dynamic,
         input_size=cfg.network_input,
         skeleton=cfg.skeleton,
-        extra={
-            "input_mode": cfg.input_mode,
-            "crop_size": list(crop_size),
-            "stride": cfg.stride,
-            "sigma": float(config.get("augment", {}).get("sigma", 2.0)),
-            "box_padding": ASPECT_PADDING,
-            "pixels": "BGR float32 in [0, 255], normalised inside the graph",
-        },
+        extra={**export_info(cfg, config).to_extra(), "pixels": "BGR float32 in [0, 255], normalised inside the graph"},
     )
     metadata = export_onnx(spec, onnx_path)
     backend = create_backend(onnx_path, "onnxruntime")

@@ -10,8 +10,10 @@ which always run on PyTorch (``backend="torch"``; for evaluating checkpoints wit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +22,32 @@ from .crops import boxes_to_center_size, crop_transforms, letterbox_frame, warp_
 from .postprocess import merge_flipped, merge_flipped_logits, postprocess
 from .roi import roi_matrices
 
-__all__ = ["OccludedPoseEstimator"]
+__all__ = ["INPUT_NAMES", "OUTPUT_NAMES", "Pose2DExportInfo", "OccludedPoseEstimator"]
+
+OUTPUT_NAMES = ("heatmaps", "occlusion")
+INPUT_NAMES = {"crop": ("images",), "frame": ("images", "rois")}  # network inputs per input mode
+
+
+@dataclass(frozen=True)
+class Pose2DExportInfo:
+    """What the runner needs beyond the runtime's metadata (network input size, skeleton): written into
+    ``ModelMetadata.extra`` by the export, read back by :class:`OccludedPoseEstimator`."""
+
+    input_mode: str  # "crop": person crops in; "frame": the letterboxed frame and one RoI per person
+    crop_size: tuple[int, int]  # (height, width) of a person crop
+    stride: float  # input pixels per heatmap cell
+    sigma: float  # Gaussian of the target heatmaps (sub-pixel refinement)
+    box_padding: float  # context around a box, as a factor of its aspect-fixed size
+
+    def to_extra(self) -> dict[str, Any]:
+        return {"input_mode": self.input_mode, "crop_size": list(self.crop_size), "stride": self.stride,
+                "sigma": self.sigma, "box_padding": self.box_padding}
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any], input_size: tuple[int, int]) -> Pose2DExportInfo:
+        crop = extra.get("crop_size", input_size)
+        return cls(str(extra.get("input_mode", "crop")), (int(crop[0]), int(crop[1])), float(extra.get("stride", 4)),
+                   float(extra.get("sigma", 2.0)), float(extra.get("box_padding", 1.25)))
 
 
 class OccludedPoseEstimator:
@@ -45,7 +72,6 @@ class OccludedPoseEstimator:
             raise FileNotFoundError(f"pose model not found: {model_path}")
         self.flip_test, self.refine, self.occlusion_threshold = flip_test, refine, occlusion_threshold
         self.max_batch = max_batch
-        self._infer: Callable[..., tuple[np.ndarray, np.ndarray]]
         if backend == "torch" or model_path.suffix == ".safetensors":
             self._load_torch(model_path, threads)
         else:
@@ -59,46 +85,30 @@ class OccludedPoseEstimator:
         if meta.input_size is None or meta.skeleton is None:
             raise ValueError(f"{path}: metadata lacks input_size or skeleton (not a pose2d export)")
         self.backend = create_backend(path, backend, threads=threads, metadata=meta)
-        self.input_mode = str(meta.extra.get("input_mode", "crop"))
-        self.input_size = tuple(meta.extra.get("crop_size", meta.input_size))
-        self.frame_size = tuple(meta.input_size)
-        self.skeleton = meta.skeleton
-        self.stride = float(meta.extra.get("stride", 4))
-        self.sigma = float(meta.extra.get("sigma", 2.0))
-        self.padding = float(meta.extra.get("box_padding", 1.25))
-        self.name = self.backend.name
-        names = self.backend.input_names
-
-        def infer(*inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            out = self.backend.run(dict(zip(names, inputs, strict=True)))
-            return out["heatmaps"], out["occlusion"]
-
-        self._infer = infer
+        frame_size = (int(meta.input_size[0]), int(meta.input_size[1]))
+        self._setup(Pose2DExportInfo.from_extra(meta.extra, frame_size), frame_size, meta.skeleton)
 
     def _load_torch(self, path: Path, threads: int) -> None:
-        import torch
-
-        from .data import ASPECT_PADDING
-        from .export import load_pose_model
+        from ...runtime.backends.torch import TorchBackend
+        from .export import export_info, load_pose_model
         from .model import InferenceWrapper
 
-        torch.set_num_threads(threads)
         model, config = load_pose_model(path)
-        wrapper = InferenceWrapper(model).eval()
-        cfg = model.config
-        self.input_mode = cfg.input_mode
-        self.input_size, self.frame_size = (cfg.input_height, cfg.input_width), cfg.network_input
-        self.skeleton, self.stride = cfg.skeleton, float(cfg.stride)
-        self.sigma = float(config.get("augment", {}).get("sigma", 2.0))
-        self.padding = ASPECT_PADDING
-        self.name = "torch"
+        info = export_info(model.config, config)
+        self.backend = TorchBackend(InferenceWrapper(model), INPUT_NAMES[info.input_mode], OUTPUT_NAMES, threads=threads)
+        self._setup(info, tuple(model.config.network_input), model.config.skeleton)
 
-        def infer(*inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            with torch.inference_mode():
-                heatmaps, occlusion = wrapper(*(torch.from_numpy(x) for x in inputs))
-            return heatmaps.numpy(), occlusion.numpy()
+    def _setup(self, info: Pose2DExportInfo, frame_size: tuple[int, int], skeleton: str) -> None:
+        self.input_mode, self.input_size, self.frame_size = info.input_mode, info.crop_size, frame_size
+        self.skeleton, self.stride, self.sigma, self.padding = skeleton, info.stride, info.sigma, info.box_padding
 
-        self._infer = infer
+    @property
+    def name(self) -> str:
+        return str(getattr(self.backend, "name", "?"))
+
+    def _infer(self, *inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = self.backend.run(dict(zip(self.backend.input_names, inputs, strict=True)))
+        return out["heatmaps"], out["occlusion"]
 
     def transforms(self, boxes_xyxy: np.ndarray) -> np.ndarray:
         """``(N, 2, 3)`` image->crop transforms of the boxes (fixed aspect, padded)."""

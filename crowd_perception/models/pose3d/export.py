@@ -17,7 +17,8 @@ import torch
 
 from ...runtime.export import ExportSpec, export_onnx
 from ...runtime.metadata import ModelMetadata
-from ...training import config_from_dict, load_weights
+from ...runtime.weights import load_weights
+from ...utils.configs import config_from_dict
 from .config import Pose3DConfig
 from .data import normalization_for
 from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet

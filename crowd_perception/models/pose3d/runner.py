@@ -23,32 +23,19 @@ from .model import INPUT_NAME, OUTPUT_NAMES, ModelConfig
 from .placement import BodySizePrior, default_camera, place_poses
 from .postprocess import PostprocessConfig, postprocess
 
-__all__ = ["Pose3DEstimator", "TorchBackend", "model_config_from_dict"]
+__all__ = ["Pose3DEstimator", "model_config_from_dict"]
 
 
 def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
-    from ...training.config import config_from_dict
+    from ...utils.configs import config_from_dict
 
     return config_from_dict(ModelConfig, data)
 
 
-class TorchBackend:
-    """A PyTorch ``PandaNet`` behind the runtime backends' ``run(feeds) -> outputs`` interface."""
+def _torch_backend(model: Any, threads: int | None = None) -> Any:
+    from ...runtime.backends.torch import TorchBackend
 
-    name = "torch"
-
-    def __init__(self, model: Any) -> None:
-        self.model = model.eval()
-        self.input_names = [INPUT_NAME]
-        self.output_names = list(OUTPUT_NAMES)
-
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        import torch
-
-        device = next(self.model.parameters()).device
-        with torch.inference_mode():
-            outputs = self.model(torch.from_numpy(feeds[INPUT_NAME]).to(device))
-        return {n: o.float().cpu().numpy() for n, o in zip(OUTPUT_NAMES, outputs, strict=True)}
+    return TorchBackend(model, [INPUT_NAME], OUTPUT_NAMES, threads=threads)
 
 
 class Pose3DEstimator:
@@ -64,41 +51,45 @@ class Pose3DEstimator:
         backend: str = "onnxruntime",
         threads: int = 1,
         postprocess_config: PostprocessConfig | None = None,
-        *,
-        torch_model: Any = None,
     ) -> None:
-        self.last_timing: dict[str, float] = {}
-        if torch_model is not None:
-            self.backend, self.config = TorchBackend(torch_model), torch_model.config
-        elif model_path is None:
-            raise ValueError("give a model path (.onnx or .safetensors) or a torch model")
-        elif Path(model_path).suffix == ".safetensors":
-            self.backend, self.config = self._load_torch(Path(model_path), threads)
+        if model_path is None:
+            raise ValueError("give a model path (.onnx or .safetensors), or use Pose3DEstimator.from_torch")
+        if Path(model_path).suffix == ".safetensors":
+            runtime_backend, config = self._load_torch(Path(model_path), threads)
         else:
             from ...runtime import create_backend
 
-            self.backend = create_backend(model_path, backend, threads=threads)
-            meta = self.backend.metadata
+            runtime_backend = create_backend(model_path, backend, threads=threads)
+            meta = runtime_backend.metadata
             if meta is None or "model" not in meta.extra:
                 raise ValueError(f"{model_path}: no pose3d model config in its metadata JSON")
-            self.config = model_config_from_dict(meta.extra["model"])
+            config = model_config_from_dict(meta.extra["model"])
+        self._setup(runtime_backend, config, postprocess_config)
+
+    @classmethod
+    def from_torch(cls, model: Any, postprocess_config: PostprocessConfig | None = None) -> Pose3DEstimator:
+        """Wrap an in-memory ``PandaNet`` (evaluation during training), on the device it is on."""
+        self = cls.__new__(cls)
+        self._setup(_torch_backend(model), model.config, postprocess_config)
+        return self
+
+    def _setup(self, backend: Any, config: ModelConfig, postprocess_config: PostprocessConfig | None) -> None:
+        self.last_timing: dict[str, float] = {}
+        self.backend, self.config = backend, config
         self.anchors = self.config.anchor_boxes()
         self.postprocess_config = postprocess_config or PostprocessConfig(score_threshold=self.config.score_threshold)
         self.prior = BodySizePrior(self.config.body_size_mean_m, self.config.body_size_std_m)
 
     @staticmethod
-    def _load_torch(path: Path, threads: int) -> tuple[TorchBackend, ModelConfig]:
-        import torch
-
-        from ...training.checkpoint import load_weights
+    def _load_torch(path: Path, threads: int) -> tuple[Any, ModelConfig]:
+        from ...runtime.weights import load_weights
         from .model import PandaNet
 
-        torch.set_num_threads(threads)
         state, config = load_weights(path)
         model_cfg = model_config_from_dict(config["model"])
         model = PandaNet(model_cfg)
         model.load_state_dict(state)
-        return TorchBackend(model), model_cfg
+        return _torch_backend(model, threads), model_cfg
 
     @property
     def input_size(self) -> tuple[int, int]:

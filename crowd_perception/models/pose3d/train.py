@@ -78,7 +78,7 @@ def quick_eval(model: PandaNet, cfg: Pose3DConfig) -> dict[str, float]:
     from .postprocess import PostprocessConfig
     from .runner import Pose3DEstimator
 
-    estimator = Pose3DEstimator(torch_model=model, postprocess_config=PostprocessConfig(AP_SCORE_THRESHOLD))
+    estimator = Pose3DEstimator.from_torch(model, PostprocessConfig(AP_SCORE_THRESHOLD))
     val = itertools.islice(frames(cfg.data, "val", seed=10_000), cfg.data.val_images)
     summary = evaluate_frames(estimator, val, cfg.data.min_visible_fraction)["all"]
     return {k: summary[k] for k in ("ap", "recall", "mpjpe_mm", "pck", "root_error_m")}
@@ -118,7 +118,7 @@ def calibrate_and_export(weights: Path | str, num_frames: int | None = None, out
     model, cfg = load_model(weights)
     n = num_frames or cfg.data.calibration_images
     val = itertools.islice(frames(cfg.data, "val", seed=20_000), n)
-    threshold, f1 = calibrate_score_threshold(Pose3DEstimator(torch_model=model), val, cfg.data.min_visible_fraction)
+    threshold, f1 = calibrate_score_threshold(Pose3DEstimator.from_torch(model), val, cfg.data.min_visible_fraction)
     _log.info("score threshold %.2f (detection F1 %.3f on %d validation frames)", threshold, f1, n)
     cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, score_threshold=threshold))
     save_weights(out, model, cfg)

@@ -25,7 +25,7 @@ def test_sequence_group_names():
 @pytest.fixture
 def estimator(tiny_config):
     torch.manual_seed(0)
-    return Pose3DEstimator(torch_model=PandaNet(tiny_config), postprocess_config=PostprocessConfig(0.001, max_detections=3))
+    return Pose3DEstimator.from_torch(PandaNet(tiny_config), PostprocessConfig(0.001, max_detections=3))
 
 
 def test_evaluate_and_latency_on_synthetic_frames(estimator):

@@ -18,7 +18,7 @@ LOW = PostprocessConfig(score_threshold=0.001, max_detections=5)
 
 def test_estimate_places_poses_and_flags_missing_intrinsics(tiny_config):
     torch.manual_seed(0)
-    estimator = Pose3DEstimator(torch_model=PandaNet(tiny_config), postprocess_config=LOW)
+    estimator = Pose3DEstimator.from_torch(PandaNet(tiny_config), LOW)
     image, ann = make_frame(2)
     with_camera = estimator.estimate(image, ann.camera)
     without = estimator.estimate(image, None)
