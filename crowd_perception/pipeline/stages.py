@@ -20,23 +20,24 @@ from scipy.optimize import linear_sum_assignment
 
 from ..core.boxes import box_iou
 from ..core.camera import PinholeCamera
-from ..core.errors import NonFiniteOutputError
+from ..core.errors import CrowdPerceptionError, NonFiniteOutputError
 from ..core.types import Detections, Poses2D, Poses3D, Tracks
 from .image_health import image_fault
 from .params import param
+from .runners import Detector, Pose3DEstimator, PoseEstimator
 
 __all__ = [
     "NodeConfig",
     "ModelNodeConfig",
     "Stage",
-    "DetectorConfig",
-    "PoseConfig",
-    "Pose3DConfig",
+    "DetectorNodeConfig",
+    "Pose2DNodeConfig",
+    "Pose3DNodeConfig",
     "TrackerNodeConfig",
-    "VisualizerConfig",
+    "VisualizerNodeConfig",
     "NODE_CONFIGS",
-    "DetectionStage",
-    "PoseStage",
+    "DetectorStage",
+    "Pose2DStage",
     "Pose3DStage",
     "TrackerStage",
     "build_runner",
@@ -49,7 +50,6 @@ __all__ = [
 
 _LOG = logging.getLogger(__name__)
 _RELIABILITY = ("best_effort", "reliable")
-DETECTOR_SCORE_FLOOR = 0.05  # the detector runner keeps boxes above this; the stage applies score_threshold
 MIN_BOX_SIDE = 2.0  # px: a narrower or lower box (zero-width, a sliver) cannot be a person
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
 
@@ -86,13 +86,14 @@ class ModelNodeConfig(NodeConfig):
 
 
 @dataclass(frozen=True)
-class DetectorConfig(ModelNodeConfig):
+class DetectorNodeConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "detector"
 
     compressed_input: bool = field(default=False, metadata=param(
         "subscribe to sensor_msgs/CompressedImage (<image>/compressed) instead of Image"))
     score_threshold: float = field(default=0.2, metadata=param(
-        "detections below this score are not published", low=0.0, high=1.0, dynamic=True))
+        "detections below this score are not published (the operating point; the model keeps nothing below "
+        "its own floor, stated in its card: post-processing score threshold)", low=0.0, high=1.0, dynamic=True))
     max_detections: int = field(default=300, metadata=param(
         "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
     image_health_check: bool = field(default=False, metadata=param(
@@ -100,13 +101,9 @@ class DetectorConfig(ModelNodeConfig):
         "under 16 px), "
         "counted in the diagnostics (on in the shipped config)", dynamic=True))
 
-    def runner_options(self) -> dict[str, Any]:
-        # the runner's own threshold is only a floor, so that score_threshold can change at run time
-        return {"score_threshold": min(self.score_threshold, DETECTOR_SCORE_FLOOR)}
-
 
 @dataclass(frozen=True)
-class PoseConfig(ModelNodeConfig):
+class Pose2DNodeConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "pose2d"
 
     flip_test: bool = field(default=False, metadata=param("average with the mirrored input (2x compute)"))
@@ -125,7 +122,7 @@ class PoseConfig(ModelNodeConfig):
 
 
 @dataclass(frozen=True)
-class Pose3DConfig(ModelNodeConfig):
+class Pose3DNodeConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "pose3d"
     score_threshold: float = field(default=0.0, metadata=param(
         "3D poses below this person score are not published, on top of the model's calibrated operating point "
@@ -162,24 +159,24 @@ class TrackerNodeConfig(NodeConfig):
 
 
 @dataclass(frozen=True)
-class VisualizerConfig(NodeConfig):
+class VisualizerNodeConfig(NodeConfig):
     confirmed_only: bool = field(default=True, metadata=param("draw confirmed tracks only", dynamic=True))
     sync_capacity: int = field(default=10, metadata=param(
         "stamps kept while waiting for the image / tracks partner message", low=1, high=1000))
 
 
 NODE_CONFIGS = {
-    "detector_node": DetectorConfig,
-    "occluded_pose_node": PoseConfig,
-    "pose3d_node": Pose3DConfig,
+    "detector_node": DetectorNodeConfig,
+    "occluded_pose_node": Pose2DNodeConfig,
+    "pose3d_node": Pose3DNodeConfig,
     "tracker_node": TrackerNodeConfig,
-    "visualizer_node": VisualizerConfig,
+    "visualizer_node": VisualizerNodeConfig,
 }
 
 
 def model_path(config: ModelNodeConfig) -> Path:
     """The configured model file, or the shipped default ``weights/<model>.onnx``."""
-    from ..runtime.models import get_model
+    from ..models.registry import get_model
 
     return Path(config.model_path) if config.model_path else get_model(config.MODEL).onnx()
 
@@ -187,19 +184,30 @@ def model_path(config: ModelNodeConfig) -> Path:
 def build_runner(config: Any) -> Any:
     """The runner a node config asks for, loading its model once (clear error when it is missing).
 
-    Model runners come from the runtime's registry (:mod:`crowd_perception.runtime.models`).
+    Model runners come from the model registry (:func:`crowd_perception.models.registry.runner_class`). A model
+    file whose metadata or embedded config has the wrong types or keys (``input_size`` as strings,
+    an unknown post-processing key, a config that is not JSON) is a :class:`ModelMismatchError`
+    naming the file, not a bare ``TypeError`` from deep inside the runner.
     """
     if isinstance(config, TrackerNodeConfig):
         from ..tracking import Tracker
 
         return Tracker(tracker_config(config))
-    from ..runtime.models import get_model, resolve
+    from ..models.registry import runner_class
+    from ..runtime.metadata import ModelMismatchError
 
     path = model_path(config)
     if not path.is_file():
         raise FileNotFoundError(f"{config.MODEL} model not found: {path} (set the model_path parameter)")
     options = config.runner_options()
-    return resolve(get_model(config.MODEL).runner)(path, backend=config.backend, threads=config.threads, **options)
+    runner = runner_class(config.MODEL)
+    try:
+        return runner(path, backend=config.backend, threads=config.threads, **options)
+    except (TypeError, KeyError, ValueError) as exc:
+        if isinstance(exc, CrowdPerceptionError):
+            raise
+        raise ModelMismatchError(f"{path}: the {config.MODEL} model's metadata or config cannot be used: "
+                                 f"{type(exc).__name__}: {exc}") from exc
 
 
 def tracker_config(config: TrackerNodeConfig):
@@ -258,9 +266,9 @@ def _forward(stage: Any, call: Callable[[], Any]) -> Any:
 
 
 @dataclass
-class DetectionStage(Stage):
-    config: DetectorConfig
-    runner: Any  # PedestrianDetector
+class DetectorStage(Stage):
+    config: DetectorNodeConfig
+    runner: Detector
     non_finite: int = 0  # frames whose network output held NaN/inf (a broken model or FP16 overflow): no result
     flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
     too_small: int = 0  # detections dropped for a side under MIN_BOX_SIDE (zero-width and sliver boxes)
@@ -296,15 +304,22 @@ def _finite_detections(detections: Detections) -> Detections:
 
 
 @dataclass
-class PoseStage(Stage):
-    config: PoseConfig
-    runner: Any  # OccludedPoseEstimator
+class Pose2DStage(Stage):
+    config: Pose2DNodeConfig
+    runner: PoseEstimator
     non_finite: int = 0  # frames whose network output held NaN/inf: no poses
+
+    def __post_init__(self) -> None:
+        self.runner.occlusion_threshold = self.config.occlusion_threshold
+
+    def reconfigure(self, config: Pose2DNodeConfig) -> None:
+        """Apply run-time parameter changes (the occlusion threshold goes to the runner once, here)."""
+        self.config = config
+        self.runner.occlusion_threshold = config.occlusion_threshold
 
     def process(self, image: np.ndarray, detections: Detections) -> Poses2D:
         """One pose per detection at or above ``min_box_score``, in detection order."""
         chosen = detections.select(detections.scores >= self.config.min_box_score)
-        self.runner.occlusion_threshold = self.config.occlusion_threshold
         poses = _forward(self, lambda: self.runner.estimate(image, chosen.boxes))
         if poses is None:  # non-finite network output: no poses for this frame
             return Poses2D.empty(runner_skeleton(self.runner, "coco17"))
@@ -326,8 +341,8 @@ def camera_for_image(camera: PinholeCamera | None, width: int, height: int) -> t
 
 @dataclass
 class Pose3DStage(Stage):
-    config: Pose3DConfig
-    runner: Any  # Pose3DEstimator
+    config: Pose3DNodeConfig
+    runner: Pose3DEstimator
     flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
     non_finite: int = 0  # frames whose network output held NaN/inf: no poses
 

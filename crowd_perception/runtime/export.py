@@ -2,8 +2,8 @@
 
 :class:`ExportSpec` is what a model area hands over (module, example inputs, I/O names, which
 inputs have a dynamic batch and its range, pre-processing facts); :func:`export_onnx` writes
-``<name>.onnx`` (checked by ``onnx.checker``) and ``<name>.json`` (:class:`ModelMetadata`, with the
-ONNX sha256). Data-dependent work (thresholds, NMS, top-k) stays out of the graph, in each model's
+``<name>.onnx`` (checked by ``onnx.checker``, its weights finite, the input size and normalisation
+recorded in its ``metadata_props``) and ``<name>.json`` (:class:`ModelMetadata`, with the ONNX sha256). Data-dependent work (thresholds, NMS, top-k) stays out of the graph, in each model's
 numpy ``postprocess.py``. :func:`parity` compares PyTorch and a backend on the same inputs.
 """
 
@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .metadata import ModelMetadata, Normalization, ShapeProfile, TensorSpec, metadata_path, sha256_file
+from .metadata import (
+    ModelMetadata,
+    ModelMismatchError,
+    Normalization,
+    ShapeProfile,
+    TensorSpec,
+    metadata_path,
+    sha256_file,
+)
+from .model_check import check_finite_weights, recorded_properties
 
 if TYPE_CHECKING:
     import torch
@@ -131,14 +140,13 @@ def export_onnx(spec: ExportSpec, onnx_path: Path | str, opset: int = MIN_OPSET)
     tmp = onnx_path.with_name(f".{onnx_path.name}.tmp")
     program.save(tmp, external_data=False)
     onnx.checker.check_model(str(tmp), full_check=True)
-    tmp.replace(onnx_path)
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    proto = onnx.load(str(tmp), load_external_data=False)
     metadata = ModelMetadata(
         name=spec.name,
         version=spec.version,
-        inputs=_tensor_specs(graph.input),
-        outputs=_tensor_specs(graph.output),
-        sha256=sha256_file(onnx_path),
+        inputs=_tensor_specs(proto.graph.input),
+        outputs=_tensor_specs(proto.graph.output),
+        sha256="",
         opset=opset,
         input_size=spec.input_size,
         normalization=spec.normalization,
@@ -147,6 +155,17 @@ def export_onnx(spec: ExportSpec, onnx_path: Path | str, opset: int = MIN_OPSET)
         extra=dict(spec.extra),
         producer=f"torch {torch.__version__}, onnx {onnx.__version__}",
     )
+    for key, value in recorded_properties(metadata).items():  # compared with the JSON at load
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(tmp))
+    try:
+        check_finite_weights(tmp)
+    except ModelMismatchError:
+        tmp.unlink()
+        raise
+    tmp.replace(onnx_path)
+    metadata = replace(metadata, sha256=sha256_file(onnx_path))
     metadata.save(metadata_path(onnx_path))
     log.info("exported %s -> %s (%s)", spec.name, onnx_path, metadata.sha256[:12])
     return metadata

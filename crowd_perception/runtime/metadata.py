@@ -130,22 +130,27 @@ class ModelMetadata:
             return cls(
                 name=str(data["name"]),
                 version=str(data["version"]),
-                inputs=tuple(TensorSpec(t["name"], tuple(t["shape"]), t["dtype"]) for t in data["inputs"]),
-                outputs=tuple(TensorSpec(t["name"], tuple(t["shape"]), t["dtype"]) for t in data["outputs"]),
+                inputs=tuple(_tensor_spec(t) for t in data["inputs"]),
+                outputs=tuple(_tensor_spec(t) for t in data["outputs"]),
                 sha256=str(data["sha256"]),
                 opset=int(data["opset"]),
-                input_size=tuple(size) if size is not None else None,
-                normalization=Normalization(tuple(norm["mean"]), tuple(norm["std"]), norm["color"]) if norm else None,
+                input_size=_dims("input_size", size, 2) if size is not None else None,
+                normalization=Normalization(_numbers("normalization.mean", norm["mean"]),
+                                            _numbers("normalization.std", norm["std"]), norm["color"]) if norm else None,
                 skeleton=data.get("skeleton"),
                 profiles={
-                    k: ShapeProfile(tuple(p["min"]), tuple(p["opt"]), tuple(p["max"]))
+                    k: ShapeProfile(*(_dims(f"profiles.{k}.{b}", p[b]) for b in ("min", "opt", "max")))
                     for k, p in data.get("profiles", {}).items()
                 },
                 extra=dict(data.get("extra", {})),
                 producer=str(data.get("producer", "")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelMismatchError(f"malformed model metadata: {exc!r}") from exc
+        except ModelMismatchError:
+            raise
+        except KeyError as exc:
+            raise ModelMismatchError(f"malformed model metadata: missing key {exc}") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ModelMismatchError(f"malformed model metadata: {exc}") from exc
 
     def save(self, path: Path | str) -> Path:
         path = Path(path)
@@ -161,7 +166,35 @@ class ModelMetadata:
             raise ModelMismatchError(f"{path}: not valid JSON ({exc})") from exc
         if not isinstance(data, dict):
             raise ModelMismatchError(f"{path}: expected a JSON object")
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ModelMismatchError as exc:
+            raise ModelMismatchError(f"{path}: {exc}") from exc
+
+
+def _dims(key: str, value: Any, rank: int | None = None) -> tuple[int, ...]:
+    """Positive integer dimensions (``input_size``, profile shapes); strings or floats are refused."""
+    if not isinstance(value, list | tuple) or (rank is not None and len(value) != rank) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value):
+        size = f"{rank} " if rank else ""
+        raise ModelMismatchError(f"malformed model metadata: {key} must be {size}positive integers, got {value!r}")
+    return tuple(value)
+
+
+def _numbers(key: str, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        raise ModelMismatchError(f"malformed model metadata: {key} must be numbers, got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _tensor_spec(data: dict[str, Any]) -> TensorSpec:
+    shape = data["shape"]
+    if not isinstance(shape, list | tuple) or not all(
+            (isinstance(d, int) and not isinstance(d, bool) and d > 0) or isinstance(d, str) for d in shape):
+        raise ModelMismatchError(f"malformed model metadata: tensor {data.get('name')!r} shape must hold positive "
+                                 f"integers or dimension names, got {shape!r}")
+    return TensorSpec(str(data["name"]), tuple(shape), str(data["dtype"]))
 
 
 def metadata_path(onnx_path: Path | str) -> Path:

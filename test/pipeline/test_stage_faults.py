@@ -36,9 +36,9 @@ def _image(size=32):
 
 
 def test_non_finite_network_output_drops_the_frames_result_and_counts_it(caplog):
-    detector = stages.DetectionStage(stages.DetectorConfig(), _Raising())
-    pose = stages.PoseStage(stages.PoseConfig(), _Raising())
-    pose3d = stages.Pose3DStage(stages.Pose3DConfig(), _Raising())
+    detector = stages.DetectorStage(stages.DetectorNodeConfig(), _Raising())
+    pose = stages.Pose2DStage(stages.Pose2DNodeConfig(), _Raising())
+    pose3d = stages.Pose3DStage(stages.Pose3DNodeConfig(), _Raising())
     with caplog.at_level("WARNING"):
         assert len(detector.process(_image())) == 0
         assert len(pose.process(_image(), Detections([[0, 0, 10, 20]], [0.9]))) == 0
@@ -56,13 +56,13 @@ def test_non_finite_values_in_a_runners_detections_drop_the_whole_frame(fault):
         scores[0] = np.nan
     else:
         embeddings[0, 0] = np.nan
-    stage = stages.DetectionStage(stages.DetectorConfig(score_threshold=0.0), _Boxes(boxes, scores, embeddings))
+    stage = stages.DetectorStage(stages.DetectorNodeConfig(score_threshold=0.0), _Boxes(boxes, scores, embeddings))
     assert len(stage.process(_image())) == 0 and stage.non_finite == 1
 
 
 def test_boxes_under_the_minimum_side_are_dropped_and_counted():
     boxes = [[5, 5, 5, 20], [0, 0, 10, 1], [0, 0, 16, 16], [3, 3, 3 + stages.MIN_BOX_SIDE, 9]]
-    stage = stages.DetectionStage(stages.DetectorConfig(score_threshold=0.0), _Boxes(boxes, [0.9, 0.8, 0.7, 0.6]))
+    stage = stages.DetectorStage(stages.DetectorNodeConfig(score_threshold=0.0), _Boxes(boxes, [0.9, 0.8, 0.7, 0.6]))
     kept = stage.process(_image(16))
     assert kept.boxes.tolist() == [[0, 0, 16, 16], [3, 3, 3 + stages.MIN_BOX_SIDE, 9]] and stage.too_small == 2
 
@@ -71,5 +71,22 @@ def test_boxes_under_the_minimum_side_are_dropped_and_counted():
 def test_tiny_and_noise_images_give_no_people(size, reason):
     noise = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
     runner = _Boxes([[0, 0, 0, 1], [0, 0, 8, 16]], [0.9, 0.9])
-    detector = stages.DetectionStage(stages.DetectorConfig(image_health_check=True), runner)
+    detector = stages.DetectorStage(stages.DetectorNodeConfig(image_health_check=True), runner)
     assert len(detector.process(noise)) == 0 and detector.flagged == {reason: 1}
+
+
+def test_a_model_whose_metadata_has_an_unknown_postprocess_key_is_a_named_error(tmp_path):
+    import json
+    import shutil
+
+    from crowd_perception.models.registry import get_model
+    from crowd_perception.runtime.metadata import ModelMismatchError
+
+    shipped = get_model("detector").onnx()
+    model = tmp_path / "detector.onnx"
+    shutil.copyfile(shipped, model)
+    meta = json.loads(shipped.with_suffix(".json").read_text())
+    meta["extra"]["postprocess"]["nms_iuo"] = 0.5  # a typo in a hand-edited file
+    model.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelMismatchError, match=f"{model}: the detector model's metadata or config cannot be used"):
+        stages.build_runner(stages.DetectorNodeConfig(model_path=str(model)))

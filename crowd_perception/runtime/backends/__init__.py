@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..metadata import ModelMetadata, metadata_path, verify_model_file
+from ..model_check import check_finite_weights
 from .base import Backend, BackendUnavailableError
 
 __all__ = ["Backend", "BackendUnavailableError", "BACKENDS", "create_backend", "resolve_metadata"]
@@ -77,13 +78,15 @@ def create_backend(
     ``threads`` is the CPU intra-op thread count for onnxruntime; ``tensorrt_options`` go to
     :class:`~crowd_perception.runtime.backends.tensorrt.TensorRTBackend` (``cache_dir``,
     ``precision``, ...). Raises :class:`BackendUnavailableError` listing every backend's reason
-    when none can run, and :class:`ModelMismatchError` when the file does not match its metadata.
+    when none can run, and :class:`ModelMismatchError` when the file does not match its metadata or
+    its weights hold NaN/inf.
     """
     onnx_path = Path(onnx_path)
     if not onnx_path.is_file():
         raise FileNotFoundError(f"model file not found: {onnx_path}")
     chain = _expand(backend, fallback)
     meta = resolve_metadata(onnx_path, metadata)
+    check_finite_weights(onnx_path)
     reasons: list[str] = []
     for i, name in enumerate(chain):
         try:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ...core.errors import CrowdPerceptionError, NonFiniteOutputError
-from ..metadata import ModelMetadata, ModelMismatchError
+from ..metadata import ModelMetadata
+from ..model_check import check_graph, non_finite_tensor
 
 __all__ = ["Backend", "BackendUnavailableError", "NonFiniteOutputError"]
 
@@ -50,15 +51,11 @@ class Backend(ABC):
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Backend-specific inference on validated, contiguous feeds."""
 
-    def _check_io_names(self, inputs: list[str], outputs: list[str]) -> None:
-        """Refuse a model whose I/O names differ from its metadata (a sign of a swapped file)."""
-        if self.metadata is None:
-            return
-        if inputs != self.metadata.input_names or outputs != self.metadata.output_names:
-            raise ModelMismatchError(
-                f"{self.name}: model I/O {inputs} -> {outputs} differs from its metadata "
-                f"{self.metadata.input_names} -> {self.metadata.output_names} ({self.metadata.name!r})"
-            )
+    def _check_graph(self, inputs: Sequence[tuple[str, Sequence | None]], outputs: list[str],
+                     properties: Mapping[str, str] | None = None) -> None:
+        """Refuse a model whose graph disagrees with its metadata (a swapped file or an edited JSON);
+        see :func:`~crowd_perception.runtime.model_check.check_graph`."""
+        check_graph(self.name, self.metadata, inputs, outputs, properties)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing to release
         """Release native resources (device memory, sessions)."""
@@ -68,12 +65,7 @@ class Backend(ABC):
 
 
 def _check_finite(backend: str, outputs: Mapping[str, np.ndarray]) -> None:
-    """Raise :class:`NonFiniteOutputError` naming each floating output that holds NaN or inf."""
-    faults = []
-    for name, array in outputs.items():
-        array = np.asarray(array)
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
-            faults.append(f"{name!r} {nan} NaN, {inf} inf")
-    if faults:
-        raise NonFiniteOutputError(f"{backend}: non-finite network output ({'; '.join(faults)})")
+    """Raise :class:`NonFiniteOutputError` naming a floating output that holds NaN or inf."""
+    fault = non_finite_tensor(outputs)
+    if fault is not None:
+        raise NonFiniteOutputError(f"{backend}: non-finite network output {fault}")
