@@ -35,19 +35,19 @@ def _synthetic_bag_writer() -> BagWriter:
 
 def _commands() -> list[Command]:
     """Every area's subcommands."""
+    from ..models import cli as models_cli
     from ..models.common import cli as common_cli
     from ..models.detector import cli as detector_cli
     from ..models.pose2d import cli as pose2d_cli
     from ..models.pose3d import cli as pose3d_cli
     from ..pipeline import cli as pipeline_cli
     from ..ros import cli as ros_cli
-    from ..runtime import cli as runtime_cli
     from ..synth import cli as synth_cli
     from ..tracking import cli as tracking_cli
 
     return [
         *synth_cli.commands(bag_writer=_synthetic_bag_writer),
-        *runtime_cli.COMMANDS,
+        *models_cli.COMMANDS,
         *common_cli.COMMANDS,
         *detector_cli.COMMANDS,
         *pose2d_cli.COMMANDS,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models.registry import MODELS, load_runner
 from ..runtime.bench import (
     StageClock,
     frame_boxes,
@@ -28,7 +29,6 @@ from ..runtime.bench import (
     runner_call,
     scaling_boxes,
 )
-from ..runtime.models import MODELS, load_runner
 from ..utils.results import markdown_table
 from .pipeline import STAGE_MODELS, Pipeline
 

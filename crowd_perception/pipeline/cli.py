@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..runtime.cli import models_argument
+from ..models.cli import models_argument
 from ..utils.commands import Command
 
 # -- bench ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ For each shipped network (``crowd_perception/weights/<model>.onnx``):
    from the FP16-converted ONNX) and its outputs are compared with ONNX Runtime's float outputs on
    the feeds the model's runner really produces on synthetic ``val_a`` frames;
 2. with ``int8`` among the precisions, the repo's INT8 variant is made as ``crowd-perception export
-   --int8`` makes it (:func:`~crowd_perception.runtime.int8.export_int8`: Q/DQ, calibrated on the runner's feeds from
+   --int8`` makes it (:func:`~crowd_perception.models.int8.export_int8`: Q/DQ, calibrated on the runner's feeds from
    ``train_a`` frames), built as exported (the Q/DQ nodes set the precision) and compared with ONNX
    Runtime running the same Q/DQ model;
 3. the models and the whole pipeline are timed on TensorRT at ``--width`` x ``--height``
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.models import DEFAULT_WEIGHTS_DIR, MODELS
+from ..models.registry import DEFAULT_WEIGHTS_DIR, MODELS
 
 __all__ = ["TOLERANCES", "add_arguments", "compare_outputs", "run", "main"]
 
@@ -120,7 +120,7 @@ def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: 
 # ------------------------------------------------------------------ pipeline bench
 def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, args: argparse.Namespace) -> dict:
     """Models and pipeline on TensorRT on ``samples`` (:mod:`.benchmark`'s suite)."""
-    from ..runtime.models import load_runner
+    from ..models.registry import load_runner
     from .benchmark import BenchConfig, backend_name, bench_models, bench_pipeline, pipeline_of
 
     config = BenchConfig(
@@ -197,9 +197,9 @@ def _write(out: Path, report: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The whole check (see the module docstring); returns the exit status."""
+    from ..models.int8 import export_int8, recorded_feeds
     from ..runtime.backends import BackendUnavailableError
     from ..runtime.backends.tensorrt import import_cudart, import_tensorrt
-    from ..runtime.int8 import export_int8, recorded_feeds
     from ..utils.results import machine_description, update_results_section
     from .benchmark import bench_samples, render_markdown
 

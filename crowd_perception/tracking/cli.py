@@ -170,7 +170,7 @@ def _ablation_variants() -> dict:
 def _detector_ground_truth(args: argparse.Namespace) -> tuple[list, str]:
     """The synth ``bench`` sequences with the detector's output on every frame, and its detection quality."""
     from ..eval.detection import evaluate_detections
-    from ..runtime.models import get_model, load_runner
+    from ..models.registry import get_model, load_runner
     from ..synth import generate, get_preset
     from .ablation import detect_samples, from_annotations
 

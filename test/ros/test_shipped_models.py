@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from crowd_perception.core.types import Detections, Header, JointState
+from crowd_perception.models.registry import get_model
 from crowd_perception.pipeline import Pipeline, stages
 from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
 from crowd_perception.ros.kit import RosbagsKit
 from crowd_perception.ros.replay import replay_bag
-from crowd_perception.runtime.models import get_model
 
 
 def _require(*names: str) -> None:

@@ -63,16 +63,16 @@ def test_missing_models_are_clear_errors(tmp_path):
     assert stages.model_path(stages.DetectorConfig()).parts[-2:] == ("weights", "detector.onnx")
 
 
-def test_build_runner_uses_the_runtime_registry_with_model_options(monkeypatch, tmp_path):
-    import crowd_perception.runtime.models as registry
+def test_build_runner_uses_the_model_registry_with_model_options(monkeypatch, tmp_path):
+    import crowd_perception.models.registry as registry
 
     calls = []
-    monkeypatch.setattr(registry, "resolve", lambda target: lambda *a, **kw: calls.append((target, a, kw)))
+    monkeypatch.setattr(registry, "runner_class", lambda name: lambda *a, **kw: calls.append((name, a, kw)))
     model = tmp_path / "m.onnx"
     model.write_bytes(b"")
     stages.build_runner(stages.DetectorConfig(model_path=str(model), score_threshold=0.5, threads=2))
     stages.build_runner(stages.PoseConfig(model_path=str(model), flip_test=True))
     (det_target, det_args, det_kw), (pose_target, _, pose_kw) = calls
-    assert det_target.endswith(":PedestrianDetector") and det_args == (model,)
+    assert det_target == "detector" and det_args == (model,)
     assert det_kw == {"backend": "onnxruntime", "threads": 2, "score_threshold": stages.DETECTOR_SCORE_FLOOR}
-    assert pose_target.endswith(":OccludedPoseEstimator") and pose_kw["flip_test"] is True
+    assert pose_target == "pose2d" and pose_kw["flip_test"] is True

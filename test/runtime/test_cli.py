@@ -1,4 +1,4 @@
-"""The runtime's commands: parsing, and clear failures when models or TensorRT are missing."""
+"""The models' export and build-engines commands: parsing, and clear failures when models or TensorRT are missing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from crowd_perception.cli import build_parser
-from crowd_perception.runtime.cli import COMMANDS
+from crowd_perception.models.cli import COMMANDS
 
 
 def test_commands_parse():
@@ -47,7 +47,7 @@ def test_export_without_weights_fails_clearly(tmp_path, caplog):
 
 
 def test_export_writes_each_model_through_its_registered_function(tmp_path, tiny_model, monkeypatch, capsys):
-    from crowd_perception.runtime import models
+    from crowd_perception.models import cli
     from crowd_perception.runtime.metadata import ModelMetadata
 
     calls = []
@@ -60,7 +60,7 @@ def test_export_writes_each_model_through_its_registered_function(tmp_path, tiny
         onnx_path.with_suffix(".json").write_bytes(tiny_model[0].with_suffix(".json").read_bytes())
         return ModelMetadata.load(onnx_path.with_suffix(".json"))
 
-    monkeypatch.setattr(models, "resolve", lambda target: fake_export)
+    monkeypatch.setattr(cli, "exporter", lambda name: fake_export)
     (tmp_path / "pose3d.safetensors").write_bytes(b"weights")
     args = build_parser(COMMANDS).parse_args(
         ["export", "--weights-dir", str(tmp_path), "--out-dir", str(tmp_path / "out"), "--models", "pose3d"]

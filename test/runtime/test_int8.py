@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from crowd_perception.runtime import models
-from crowd_perception.runtime.int8 import export_int8
+from crowd_perception.models import registry
+from crowd_perception.models.int8 import export_int8
 from crowd_perception.runtime.metadata import ModelMetadata
 
 from .test_benchmark import TinyPoseRunner
@@ -14,7 +14,7 @@ from .test_benchmark import TinyPoseRunner
 def test_export_int8_records_feeds_quantizes_and_reports(tiny_model, tmp_path, monkeypatch):
     shutil.copy(tiny_model[0], tmp_path / "pose2d.onnx")
     shutil.copy(tiny_model[0].with_suffix(".json"), tmp_path / "pose2d.json")
-    monkeypatch.setattr(models, "resolve", lambda target: lambda path, backend, threads: TinyPoseRunner(path))
+    monkeypatch.setattr(registry, "runner_class", lambda name: lambda path, backend, threads: TinyPoseRunner(path))
     report = export_int8("pose2d", tmp_path, frames=2)
     assert report["int8_model"] == str(tmp_path / "pose2d.int8.onnx")
     assert report["calibration_batches"] >= 2 and report["evaluation_batches"] >= 1  # crops batched by 8

@@ -1,6 +1,6 @@
 """Export detector weights to ONNX with the runtime's metadata, and check PyTorch/ONNX parity.
 
-The registry in :mod:`crowd_perception.runtime.models` calls :func:`export_detector`
+The registry in :mod:`crowd_perception.models.registry` calls :func:`export_detector`
 ``(weights_path, onnx_path) -> ModelMetadata``; :func:`export_module` does the same for an
 in-memory network (used by ``train detector --export``).
 """

@@ -1,7 +1,7 @@
 """``crowd-perception train pose`` / ``evaluate pose`` (torch imported lazily in ``run``).
 
-ONNX export of the shipped weights goes through the runtime's ``crowd-perception export --models
-pose2d`` (registered in :mod:`crowd_perception.runtime.models`), or ``train pose --export``.
+ONNX export of the shipped weights goes through ``crowd-perception export --models pose2d``
+(registered in :mod:`crowd_perception.models.registry`), or ``train pose --export``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``crowd-perception export | build-engines``: the runtime's commands."""
+"""``crowd-perception export | build-engines``: every deployable model (:mod:`.registry`) at once, to
+ONNX (optionally INT8) and to cached TensorRT engines."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from ..utils.commands import Command
-from .models import DEFAULT_WEIGHTS_DIR, MODELS
+from .registry import DEFAULT_WEIGHTS_DIR, MODELS, exporter
 
 log = logging.getLogger(__name__)
 
 
 def models_argument(parser: argparse.ArgumentParser) -> None:
-    """``--models`` and ``--weights-dir``, shared by the runtime's and the pipeline's commands."""
+    """``--models`` and ``--weights-dir``, shared by these commands and the pipeline's."""
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS), help="models (default: all)")
     parser.add_argument("--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="folder of <model>.* files")
 
@@ -33,8 +34,6 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_export(args: argparse.Namespace) -> int:
     import torch
 
-    from .models import resolve
-
     torch.set_num_threads(args.threads)
     logging.getLogger("onnx_ir").setLevel(logging.WARNING)  # its INFO lines list every graph pass
     out_dir = args.out_dir or args.weights_dir
@@ -46,7 +45,7 @@ def _run_export(args: argparse.Namespace) -> int:
             log.error("%s: no weights at %s (train the model first)", name, weights)
             failed.append(name)
             continue
-        metadata = resolve(entry.export)(weights, entry.onnx(out_dir))
+        metadata = exporter(name)(weights, entry.onnx(out_dir))
         print(f"{name}: {entry.onnx(out_dir)} sha256 {metadata.sha256[:12]} inputs {metadata.input_names}")
     if args.int8:
         from ..utils.results import markdown_table, update_results_section
@@ -102,8 +101,8 @@ class _PhaseBars:
 def _run_engines(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .backends import BackendUnavailableError, resolve_metadata
-    from .backends.tensorrt import TensorRTBackend
+    from ..runtime.backends import BackendUnavailableError, resolve_metadata
+    from ..runtime.backends.tensorrt import TensorRTBackend
 
     status = 0
     for name in tqdm(args.models, desc="engines", unit="model"):

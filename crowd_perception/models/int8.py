@@ -1,7 +1,7 @@
 """INT8 variants of the registered models, calibrated on the inputs their runners really produce.
 
 The float runner runs on synthetic ``train_a`` frames with its backend wrapped in a recording
-:class:`~.bench.StageClock`; those feeds (letterboxed frames, batched person crops) calibrate
+:class:`~crowd_perception.runtime.bench.StageClock`; those feeds (letterboxed frames, batched person crops) calibrate
 ``quantize_static``. The accuracy cost is then measured on feeds recorded from ``val_a`` frames:
 per-output error of the INT8 model against the float model.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .backends import create_backend
-from .bench import instrument, runner_call
-from .models import MODELS, load_runner
-from .quantize import output_error, quantize_int8
+from ..runtime.backends import create_backend
+from ..runtime.bench import instrument, runner_call
+from ..runtime.quantize import output_error, quantize_int8
+from .registry import MODELS, load_runner
 
 __all__ = ["recorded_feeds", "export_int8"]
 
