@@ -5,7 +5,9 @@ engine is only reused when its key matches exactly: ONNX sha256, build-config ha
 profiles, workspace, optimisation level, FP16 converter), TensorRT version, GPU name and compute
 capability, CPU architecture. The file carries the key and a sha256 of the engine bytes in a small
 header, is written atomically, and anything unexpected (truncated, corrupt, another key, an engine
-TensorRT refuses to deserialise) leads to a logged rebuild, never to running a wrong engine.
+TensorRT refuses to deserialise) leads to a logged rebuild, never to running a wrong engine. A cache
+folder that cannot be read or written (read-only file system, no permission) never costs the engine
+just built: it is kept in memory for this process, with one warning per folder.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ __all__ = [
     "write_engine",
     "read_engine",
     "load_or_build",
+    "read_timing_cache",
+    "write_timing_cache",
 ]
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ _HEADER = struct.Struct("<8sII")  # magic, file format version, header-JSON leng
 _FILE_VERSION = 1
 
 T = TypeVar("T")
+_WARNED_FOLDERS: set[Path] = set()  # unwritable cache folders already reported
 
 
 class EngineCacheError(CrowdPerceptionError, RuntimeError):
@@ -153,7 +158,8 @@ def load_or_build(
 
     Returns ``(engine, built)``. A cached engine that is missing, corrupt, keyed differently or
     refused by ``deserialize`` (returns ``None``) is rebuilt with a logged reason; a freshly built
-    engine that does not deserialise raises :class:`EngineCacheError` and is not cached.
+    engine that does not deserialise raises :class:`EngineCacheError` and is not cached; one that
+    cannot be cached (unwritable folder) is returned all the same.
     """
     reason = "rebuild requested"
     if not rebuild:
@@ -169,5 +175,36 @@ def load_or_build(
     engine = deserialize(payload)
     if engine is None:
         raise EngineCacheError(f"TensorRT could not deserialise the engine it just built for {path}")
-    write_engine(path, key, payload)
+    try:
+        write_engine(path, key, payload)
+    except OSError as exc:
+        _warn_unwritable(Path(path), exc)
     return engine, True
+
+
+def read_timing_cache(path: Path | str) -> bytes:
+    """The persisted timing cache, or empty bytes when there is none or it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        log.warning("cannot read the TensorRT timing cache %s (%s); starting a new one", path, exc)
+        return b""
+
+
+def write_timing_cache(path: Path | str, data: bytes) -> None:
+    """Persist the timing cache; an unwritable cache folder is warned about once, never fatal."""
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        _warn_unwritable(Path(path), exc)
+
+
+def _warn_unwritable(path: Path, exc: OSError) -> None:
+    if path.parent in _WARNED_FOLDERS:
+        return
+    _WARNED_FOLDERS.add(path.parent)
+    log.warning("TensorRT engine cache %s is not writable (%s): the engine is kept in memory for this process "
+                "and rebuilt at the next start; set CROWD_PERCEPTION_ENGINE_CACHE to a writable folder",
+                path.parent, exc)

@@ -28,9 +28,17 @@ from typing import Any
 import numpy as np
 
 from ..fp16 import convert_to_fp16, converter_version
-from ..metadata import ModelMetadata, ShapeProfile, atomic_write_bytes, sha256_file
+from ..metadata import ModelMetadata, ShapeProfile, sha256_file
 from .base import Backend, BackendUnavailableError
-from .engine_cache import BuildConfig, EngineKey, engine_path, load_or_build, timing_cache_path
+from .engine_cache import (
+    BuildConfig,
+    EngineKey,
+    engine_path,
+    load_or_build,
+    read_timing_cache,
+    timing_cache_path,
+    write_timing_cache,
+)
 
 __all__ = ["TensorRTBackend", "default_cache_dir", "import_tensorrt", "import_cudart", "static_profiles"]
 
@@ -227,7 +235,7 @@ class TensorRTBackend(Backend):
         for name, shapes in self.build_config.profiles.items():
             profile.set_shape(name, shapes.min, shapes.opt, shapes.max)
         config.add_optimization_profile(profile)
-        timing = config.create_timing_cache(timing_path.read_bytes() if timing_path.is_file() else b"")
+        timing = config.create_timing_cache(read_timing_cache(timing_path))
         if not config.set_timing_cache(timing, ignore_mismatch=False):
             log.warning("timing cache %s does not fit this TensorRT/GPU; starting a new one", timing_path)
             config.set_timing_cache(config.create_timing_cache(b""), ignore_mismatch=False)
@@ -236,7 +244,7 @@ class TensorRTBackend(Backend):
         serialized = builder.build_serialized_network(network, config)
         if serialized is None:
             raise RuntimeError(f"TensorRT failed to build an engine for {onnx_path.name} (see the TensorRT log)")
-        atomic_write_bytes(timing_path, bytes(config.get_timing_cache().serialize()))
+        write_timing_cache(timing_path, bytes(config.get_timing_cache().serialize()))
         return bytes(serialized)
 
     # -- buffers ----------------------------------------------------------------------------------

@@ -134,3 +134,26 @@ def test_timing_cache_is_per_platform_not_per_model(tmp_path):
     other_gpu = dataclasses.replace(KEY, gpu_name="Orin")
     assert timing_cache_path(tmp_path, KEY) == timing_cache_path(tmp_path, other_model)
     assert timing_cache_path(tmp_path, KEY) != timing_cache_path(tmp_path, other_gpu)
+
+
+def test_unwritable_cache_keeps_the_fresh_engine_and_warns_once(tmp_path, caplog):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the cache folder should be")  # mkdir fails, also for root
+    trt = FakeTensorRT()
+    with caplog.at_level(logging.WARNING):
+        for model in ("detector", "pose2d"):
+            engine, built = load_or_build(engine_path(blocker / "engines", model, "fp16"), KEY, trt.build, trt.deserialize)
+            assert (engine, built) == ("engine-v1", True)  # built and used, not discarded
+    assert trt.builds == 2 and sum("is not writable" in r.message for r in caplog.records) == 1
+
+
+def test_unreadable_or_unwritable_timing_cache_is_not_fatal(tmp_path, caplog):
+    from crowd_perception.runtime.backends.engine_cache import read_timing_cache, write_timing_cache
+
+    assert read_timing_cache(tmp_path / "missing.cache") == b""
+    assert read_timing_cache(tmp_path) == b""  # a folder: IsADirectoryError, a fresh cache instead
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with caplog.at_level(logging.WARNING):
+        write_timing_cache(blocker / "sub" / "timing.cache", b"t")
+    assert "is not writable" in caplog.text

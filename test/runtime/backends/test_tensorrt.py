@@ -218,3 +218,12 @@ def test_bindings_wheel_alone_is_used_under_its_own_name(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorrt_bindings", None)
     with pytest.raises(BackendUnavailableError, match=r"TensorRT is not installed.*'tensorrt' extra"):
         import_tensorrt()
+
+
+def test_unwritable_engine_cache_keeps_the_built_engine_under_auto(tiny_model, tmp_path, fake_gpu):
+    """The engine just built runs although the cache cannot hold it; no OSError escapes `auto`."""
+    blocker = tmp_path / "read_only_cache"
+    blocker.write_text("a file where the cache folder should be")
+    backend = create_backend(tiny_model[0], "auto", cache_dir=blocker / "engines", precision="fp32")
+    assert backend.name == "tensorrt" and backend.built and not backend.engine_path.exists()
+    backend.close()
