@@ -21,17 +21,18 @@ from ..utils.resources import resource_dirs
 from .params import config_from_params, node_config_from_file
 from .stages import (
     NODE_CONFIGS,
-    DetectionStage,
-    DetectorConfig,
+    DetectorNodeConfig,
+    DetectorStage,
     ModelNodeConfig,
-    Pose3DConfig,
+    Pose2DNodeConfig,
+    Pose2DStage,
+    Pose3DNodeConfig,
     Pose3DStage,
-    PoseConfig,
-    PoseStage,
     TrackerNodeConfig,
     TrackerStage,
     build_runner,
     camera_for_image,
+    runner_skeleton,
 )
 
 __all__ = ["DEFAULT_NAMESPACE", "STAGES", "STAGE_MODELS", "FrameOutputs", "Pipeline", "default_config_path"]
@@ -39,8 +40,8 @@ __all__ = ["DEFAULT_NAMESPACE", "STAGES", "STAGE_MODELS", "FrameOutputs", "Pipel
 STAGES = ("detector", "occluded_pose", "pose3d", "tracker")
 _NODE_NAMES = {"detector": "detector_node", "occluded_pose": "occluded_pose_node", "pose3d": "pose3d_node",
                "tracker": "tracker_node"}
-_STAGE_CLASSES = (("detector", DetectorConfig, DetectionStage), ("occluded_pose", PoseConfig, PoseStage),
-                  ("pose3d", Pose3DConfig, Pose3DStage), ("tracker", TrackerNodeConfig, TrackerStage))
+_STAGE_CLASSES = (("detector", DetectorNodeConfig, DetectorStage), ("occluded_pose", Pose2DNodeConfig, Pose2DStage),
+                  ("pose3d", Pose3DNodeConfig, Pose3DStage), ("tracker", TrackerNodeConfig, TrackerStage))
 STAGE_MODELS = {name: config.MODEL for name, config, _ in _STAGE_CLASSES if issubclass(config, ModelNodeConfig)}
 DEFAULT_NAMESPACE = "crowd_perception"  # launch/crowd_perception.launch.py's default
 
@@ -69,8 +70,8 @@ class FrameOutputs:
 class Pipeline:
     """The stages of the node graph, run in order on one image at a time."""
 
-    detection: DetectionStage | None = None
-    pose: PoseStage | None = None
+    detection: DetectorStage | None = None
+    pose: Pose2DStage | None = None
     pose3d: Pose3DStage | None = None
     tracker: TrackerStage | None = None
 
@@ -78,7 +79,7 @@ class Pipeline:
         if (self.pose is not None or self.tracker is not None) and self.detection is None:
             raise ValueError("the occluded-pose and tracker stages need the detector stage")
 
-    def model_stages(self) -> list[DetectionStage | PoseStage | Pose3DStage]:
+    def model_stages(self) -> list[DetectorStage | Pose2DStage | Pose3DStage]:
         """The stages that run a network, in order."""
         return [s for s in (self.detection, self.pose, self.pose3d) if s is not None]
 
@@ -156,9 +157,9 @@ class Pipeline:
         if self.detection is not None:
             out.detections = Detections.empty()
         if self.pose is not None:
-            out.poses_2d = Poses2D.empty(_skeleton(self.pose.runner, "coco17"))
+            out.poses_2d = Poses2D.empty(runner_skeleton(self.pose.runner, "coco17"))
         if self.pose3d is not None:
-            out.poses_3d = Poses3D.empty(_skeleton(self.pose3d.runner, "body22"))
+            out.poses_3d = Poses3D.empty(runner_skeleton(self.pose3d.runner, "body22"))
         if self.tracker is not None:
             cfg = self.tracker.config
             out.tracks = self.tracker.process(out.detections, stamp_ns, None, None,
@@ -168,10 +169,6 @@ class Pipeline:
             if cfg.attach_poses_3d and out.poses_3d is not None:
                 out.tracks.poses_3d = Poses3D(out.poses_3d.skeleton, np.full((len(out.tracks), *_joints(out.poses_3d, 3)), np.nan))
         return out
-
-
-def _skeleton(runner: Any, default: str) -> str:
-    return getattr(runner, "skeleton", None) or getattr(getattr(runner, "config", None), "skeleton", None) or default
 
 
 def _joints(poses: Poses2D | Poses3D, dims: int) -> tuple[int, int]:

@@ -272,12 +272,12 @@ class _Probe:
 
     def params_applied(self, case: str, text: str, namespace: str = "crowd_perception") -> Outcome:
         from ..pipeline.params import node_config_from_file
-        from ..pipeline.stages import NODE_CONFIGS, DetectorConfig
+        from ..pipeline.stages import NODE_CONFIGS, DetectorNodeConfig
 
         path = self.path("params.yaml")
         path.write_text(text)
         try:
-            config = node_config_from_file(DetectorConfig, path, "detector_node", namespace, known_nodes=NODE_CONFIGS)
+            config = node_config_from_file(DetectorNodeConfig, path, "detector_node", namespace, known_nodes=NODE_CONFIGS)
         except CrowdPerceptionError as exc:
             return Outcome("parameter file", case, "silently wrong", detail=f"refused: {exc}")
         ok = abs(config.score_threshold - 0.37) < 1e-9

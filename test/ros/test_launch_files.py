@@ -50,9 +50,9 @@ def test_launch_arguments_documented():
 
 def test_unknown_parameter_in_a_file_is_an_error(tmp_path):
     from crowd_perception.pipeline.params import ParameterError
-    from crowd_perception.pipeline.stages import DetectorConfig
+    from crowd_perception.pipeline.stages import DetectorNodeConfig
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("detector_node:\n  ros__parameters:\n    score_treshold: 0.5\n")
     with pytest.raises(ParameterError, match="score_treshold"):
-        config_from_params(DetectorConfig, load_node_params(bad, "detector_node"))
+        config_from_params(DetectorNodeConfig, load_node_params(bad, "detector_node"))

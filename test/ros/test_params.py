@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from crowd_perception.pipeline.params import ParameterError, config_from_params, load_node_params, param_specs
-from crowd_perception.pipeline.stages import DetectorConfig, TrackerNodeConfig
+from crowd_perception.pipeline.stages import DetectorNodeConfig, TrackerNodeConfig
 
 
 def test_specs_carry_defaults_types_and_constraints():
-    specs = {s.name: s for s in param_specs(DetectorConfig)}
+    specs = {s.name: s for s in param_specs(DetectorNodeConfig)}
     threshold = specs["score_threshold"]
     assert (threshold.type, threshold.low, threshold.high, threshold.dynamic) == (float, 0.0, 1.0, True)
     assert specs["backend"].choices == ("onnxruntime", "tensorrt", "auto") and not specs["backend"].dynamic
@@ -26,13 +26,13 @@ def test_specs_carry_defaults_types_and_constraints():
 ])
 def test_invalid_values_are_rejected(name, value, message):
     with pytest.raises(ParameterError, match=message):
-        config_from_params(DetectorConfig, {name: value})
+        config_from_params(DetectorNodeConfig, {name: value})
 
 
 def test_values_are_converted_and_applied_on_a_base():
-    base = config_from_params(DetectorConfig, {"score_threshold": 1})  # int for a float parameter
+    base = config_from_params(DetectorNodeConfig, {"score_threshold": 1})  # int for a float parameter
     assert base.score_threshold == 1.0 and isinstance(base.score_threshold, float)
-    changed = config_from_params(DetectorConfig, {"max_detections": 5}, base=base)
+    changed = config_from_params(DetectorNodeConfig, {"max_detections": 5}, base=base)
     assert (changed.score_threshold, changed.max_detections) == (1.0, 5)
 
 
@@ -75,7 +75,7 @@ def _file(tmp_path, text: str):
 def test_structural_faults_are_parameter_errors_naming_file_and_node(tmp_path, text, message):
     path = _file(tmp_path, text)
     with pytest.raises(ParameterError) as info:
-        node_config_from_file(DetectorConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
+        node_config_from_file(DetectorNodeConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
     assert str(path) in str(info.value) and message in str(info.value)
 
 
@@ -90,15 +90,15 @@ def test_structural_faults_are_parameter_errors_naming_file_and_node(tmp_path, t
 def test_wrong_types_and_non_finite_values_name_file_node_section_and_key(tmp_path, value, message):
     path = _file(tmp_path, f"/**/detector_node:\n  ros__parameters:\n    score_threshold: {value}\n")
     if message is None:
-        assert node_config_from_file(DetectorConfig, path, "detector_node").score_threshold == pytest.approx(0.3)
+        assert node_config_from_file(DetectorNodeConfig, path, "detector_node").score_threshold == pytest.approx(0.3)
         return
     with pytest.raises(ParameterError) as info:
-        node_config_from_file(DetectorConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
+        node_config_from_file(DetectorNodeConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
     text = str(info.value)
     assert text.startswith(f"{path}: node /detector_node") and "score_threshold" in text and message in text
 
 
-@pytest.mark.parametrize(("cls", "name"), [(DetectorConfig, "score_threshold"), (TrackerNodeConfig, "new_track_threshold"),
+@pytest.mark.parametrize(("cls", "name"), [(DetectorNodeConfig, "score_threshold"), (TrackerNodeConfig, "new_track_threshold"),
                                            (TrackerNodeConfig, "track_buffer_s")])
 def test_nan_never_passes_the_range_check(cls, name):
     with pytest.raises(ParameterError, match="not a finite number"):
@@ -119,7 +119,7 @@ def test_nan_never_passes_the_range_check(cls, name):
 ])
 def test_node_names_are_matched_as_ros_matches_them(tmp_path, key, namespace, applies):
     path = _file(tmp_path, f"{key}:\n  ros__parameters:\n    score_threshold: 0.35\n")
-    config = node_config_from_file(DetectorConfig, path, "detector_node", namespace)
+    config = node_config_from_file(DetectorNodeConfig, path, "detector_node", namespace)
     assert (config.score_threshold == pytest.approx(0.35)) is applies
 
 
@@ -134,26 +134,26 @@ def test_nested_namespace_sections_and_file_order(tmp_path):
 def test_unknown_sections_are_reported(tmp_path, caplog):
     path = _file(tmp_path, "detektor_node:\n  ros__parameters:\n    score_threshold: 0.3\n")
     with pytest.raises(ParameterError, match="did you mean 'detector_node'"):
-        node_config_from_file(DetectorConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
+        node_config_from_file(DetectorNodeConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
     path = _file(tmp_path, "camera_driver:\n  ros__parameters:\n    fps: 30\n"
                            "/elsewhere/detector_node:\n  ros__parameters:\n    score_threshold: 0.3\n")
     with caplog.at_level("WARNING"):
-        config = node_config_from_file(DetectorConfig, path, "detector_node", "crowd_perception",
+        config = node_config_from_file(DetectorNodeConfig, path, "detector_node", "crowd_perception",
                                        known_nodes=NODE_CONFIGS)
-    assert config.score_threshold == DetectorConfig().score_threshold
+    assert config.score_threshold == DetectorNodeConfig().score_threshold
     assert "camera_driver names no crowd_perception node" in caplog.text
     assert "namespace '/elsewhere'" in caplog.text
 
 
 def test_wildcard_sections_may_hold_other_nodes_parameters_but_not_typos(tmp_path):
     path = _file(tmp_path, "/**:\n  ros__parameters:\n    sync_capacity: 4\n    use_sim_time: true\n")
-    assert node_config_from_file(DetectorConfig, path, "detector_node", known_nodes=NODE_CONFIGS) == DetectorConfig()
+    assert node_config_from_file(DetectorNodeConfig, path, "detector_node", known_nodes=NODE_CONFIGS) == DetectorNodeConfig()
     path = _file(tmp_path, "/**:\n  ros__parameters:\n    sync_capasity: 4\n")
     with pytest.raises(ParameterError, match=r"unknown parameter\(s\) sync_capasity \(section /\*\*\)"):
-        node_config_from_file(DetectorConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
+        node_config_from_file(DetectorNodeConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
     path = _file(tmp_path, "/**/detector_node:\n  ros__parameters:\n    sync_capacity: 4\n")
     with pytest.raises(ParameterError, match="sync_capacity"):  # the node's own section: a real mistake
-        node_config_from_file(DetectorConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
+        node_config_from_file(DetectorNodeConfig, path, "detector_node", known_nodes=NODE_CONFIGS)
 
 
 def test_replay_cli_reports_a_broken_params_file_in_one_line(tmp_path, capsys):

@@ -33,8 +33,8 @@ def demo_samples():
 
 def test_pose_stage_with_the_shipped_pose2d_model(demo_samples):
     _require("pose2d")
-    config = stages.PoseConfig()
-    stage = stages.PoseStage(config, stages.build_runner(config))
+    config = stages.Pose2DNodeConfig()
+    stage = stages.Pose2DStage(config, stages.build_runner(config))
     sample = demo_samples[-1]
     persons = sample.annotation.persons
     scores = np.linspace(0.9, 0.1, len(persons))
@@ -50,7 +50,7 @@ def test_pose_stage_with_the_shipped_pose2d_model(demo_samples):
 
 def test_pose3d_stage_with_the_shipped_pose3d_model(demo_samples):
     _require("pose3d")
-    config = stages.Pose3DConfig()
+    config = stages.Pose3DNodeConfig()
     stage = stages.Pose3DStage(config, stages.build_runner(config))
     sample = demo_samples[-1]
     placed = stage.process(sample.image, sample.annotation.camera)

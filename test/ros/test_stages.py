@@ -13,16 +13,16 @@ from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
 
 
 def test_detection_stage_thresholds_sorts_and_caps():
-    stage = stages.DetectionStage(stages.DetectorConfig(score_threshold=0.7, max_detections=5), FakeDetector())
+    stage = stages.DetectorStage(stages.DetectorNodeConfig(score_threshold=0.7, max_detections=5), FakeDetector())
     dets = stage.process(np.full((4, 4, 3), 7, np.uint8))
     assert dets.scores.tolist() == [pytest.approx(0.9)] and dets.boxes[0, 0] == 7
-    stage.config = stages.DetectorConfig(score_threshold=0.0, max_detections=2)
+    stage.config = stages.DetectorNodeConfig(score_threshold=0.0, max_detections=2)
     capped = stage.process(np.zeros((4, 4, 3), np.uint8))
     assert capped.scores.tolist() == pytest.approx([0.9, 0.6])
 
 
 def test_pose_stage_only_confident_boxes_in_order():
-    stage = stages.PoseStage(stages.PoseConfig(min_box_score=0.5), FakePoseEstimator())
+    stage = stages.Pose2DStage(stages.Pose2DNodeConfig(min_box_score=0.5), FakePoseEstimator())
     dets = Detections([[0, 0, 10, 20], [5, 5, 15, 25], [1, 1, 2, 2]], [0.9, 0.2, 0.7])
     poses = stage.process(np.zeros((30, 30, 3), np.uint8), dets)
     assert poses.boxes[:, 0].tolist() == [0, 1] and poses.person_scores.tolist() == pytest.approx([0.9, 0.7])
@@ -39,7 +39,7 @@ def test_camera_for_image():
 
 
 def test_pose3d_stage_filters_by_score():
-    stage = stages.Pose3DStage(stages.Pose3DConfig(score_threshold=0.9), FakePose3DEstimator())
+    stage = stages.Pose3DStage(stages.Pose3DNodeConfig(score_threshold=0.9), FakePose3DEstimator())
     assert len(stage.process(np.zeros((8, 8, 3), np.uint8), None)) == 0
 
 
@@ -56,11 +56,11 @@ def test_tracker_stage_attaches_one_pose_per_fresh_track():
 
 
 def test_missing_models_are_clear_errors(tmp_path):
-    for config, kind in ((stages.DetectorConfig, "detector"), (stages.PoseConfig, "pose2d"),
-                         (stages.Pose3DConfig, "pose3d")):
+    for config, kind in ((stages.DetectorNodeConfig, "detector"), (stages.Pose2DNodeConfig, "pose2d"),
+                         (stages.Pose3DNodeConfig, "pose3d")):
         with pytest.raises(FileNotFoundError, match=f"{kind} model not found"):
             stages.build_runner(config(model_path=str(tmp_path / "missing.onnx")))
-    assert stages.model_path(stages.DetectorConfig()).parts[-2:] == ("weights", "detector.onnx")
+    assert stages.model_path(stages.DetectorNodeConfig()).parts[-2:] == ("weights", "detector.onnx")
 
 
 def test_build_runner_uses_the_model_registry_with_model_options(monkeypatch, tmp_path):
@@ -70,9 +70,9 @@ def test_build_runner_uses_the_model_registry_with_model_options(monkeypatch, tm
     monkeypatch.setattr(registry, "runner_class", lambda name: lambda *a, **kw: calls.append((name, a, kw)))
     model = tmp_path / "m.onnx"
     model.write_bytes(b"")
-    stages.build_runner(stages.DetectorConfig(model_path=str(model), score_threshold=0.5, threads=2))
-    stages.build_runner(stages.PoseConfig(model_path=str(model), flip_test=True))
+    stages.build_runner(stages.DetectorNodeConfig(model_path=str(model), score_threshold=0.5, threads=2))
+    stages.build_runner(stages.Pose2DNodeConfig(model_path=str(model), flip_test=True))
     (det_target, det_args, det_kw), (pose_target, _, pose_kw) = calls
     assert det_target == "detector" and det_args == (model,)
-    assert det_kw == {"backend": "onnxruntime", "threads": 2, "score_threshold": stages.DETECTOR_SCORE_FLOOR}
+    assert det_kw == {"backend": "onnxruntime", "threads": 2}  # the model keeps its own floor; the stage its operating point
     assert pose_target == "pose2d" and pose_kw["flip_test"] is True

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...runtime.metadata import ModelMetadata
+from .runner import DetectorExportInfo
 
 __all__ = ["render_model_card"]
 
@@ -33,6 +34,7 @@ def render_model_card(
     weights = onnx_path.with_suffix(".safetensors")
     sizes = ", ".join(f"`{p.name}` {p.stat().st_size / 2**20:.1f} MiB" for p in (weights, onnx_path) if p.is_file())
     last = _last_row(train_log) if train_log is not None and train_log.is_file() else {}
+    post = DetectorExportInfo.from_extra(meta.extra).postprocess
     lines = [
         "# Pedestrian detector (default model)",
         "",
@@ -54,6 +56,9 @@ def render_model_card(
         f"- Optimisation: {train['optimizer']} lr {train['lr']:g}, batch {train['batch_size']}, "
         f"{meta.extra.get('train_steps', '?')} steps in {meta.extra.get('train_minutes', '?')} min "
         f"(cap {train['max_minutes']:g} min, {train['threads']} CPU threads on a shared machine).",
+        f"- Post-processing (the model's own floor: it keeps nothing below it): score >= {post.score_threshold:g}, "
+        f"NMS IoU {post.nms_iou:g}, at most {post.max_detections} per image. The detector node publishes from its "
+        "operating point, `score_threshold` of `DetectorNodeConfig` (`config/crowd_perception.yaml`), at or above it.",
         "",
         f"Command: `{meta.extra.get('train_command') or train_command or 'not recorded'}`",
         "",

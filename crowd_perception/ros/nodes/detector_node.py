@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ...core.types import Detections
-from ...pipeline.stages import DetectionStage, DetectorConfig
+from ...pipeline.stages import DetectorNodeConfig, DetectorStage
 from .. import convert
 from .base import StageNode, exit_node_process, run_node
 
@@ -15,8 +15,8 @@ __all__ = ["DetectorNode", "main"]
 
 
 class DetectorNode(StageNode):
-    CONFIG = DetectorConfig
-    STAGE = DetectionStage
+    CONFIG = DetectorNodeConfig
+    STAGE = DetectorStage
     STAGE_NAME = "detection"
 
     def __init__(self, **kwargs: Any) -> None:

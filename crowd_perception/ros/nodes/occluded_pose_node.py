@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ...core.types import Poses2D
-from ...pipeline.stages import PoseConfig, PoseStage
+from ...pipeline.stages import Pose2DNodeConfig, Pose2DStage
 from .. import convert
 from ..sync import StampSync
 from .base import StageNode, exit_node_process, run_node
@@ -16,8 +16,8 @@ __all__ = ["OccludedPoseNode", "main"]
 
 
 class OccludedPoseNode(StageNode):
-    CONFIG = PoseConfig
-    STAGE = PoseStage
+    CONFIG = Pose2DNodeConfig
+    STAGE = Pose2DStage
     STAGE_NAME = "occluded pose"
 
     def __init__(self, **kwargs: Any) -> None:

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from ...core.types import Poses3D
-from ...pipeline.stages import Pose3DConfig, Pose3DStage, camera_for_image
+from ...pipeline.stages import Pose3DNodeConfig, Pose3DStage, camera_for_image
 from .. import convert
 from .base import THROTTLE_S, StageNode, exit_node_process, run_node
 
@@ -17,7 +17,7 @@ __all__ = ["Pose3DNode", "main"]
 
 
 class Pose3DNode(StageNode):
-    CONFIG = Pose3DConfig
+    CONFIG = Pose3DNodeConfig
     STAGE = Pose3DStage
     STAGE_NAME = "3D pose"
 

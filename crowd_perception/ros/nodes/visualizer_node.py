@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ...pipeline.stages import Stage, VisualizerConfig
+from ...pipeline.stages import Stage, VisualizerNodeConfig
 from .. import convert
 from ..draw import draw_tracks, skeleton_markers
 from ..sync import StampSync
@@ -25,12 +25,12 @@ class _Drawer:
 
 @dataclass
 class _DrawStage(Stage):
-    config: VisualizerConfig
+    config: VisualizerNodeConfig
     runner: Any
 
 
 class VisualizerNode(StageNode):
-    CONFIG = VisualizerConfig
+    CONFIG = VisualizerNodeConfig
     STAGE_NAME = "visualization"
 
     def __init__(self, **kwargs: Any) -> None:
