@@ -44,6 +44,7 @@ def _commands() -> list[Command]:
     from ..ros import cli as ros_cli
     from ..synth import cli as synth_cli
     from ..tracking import cli as tracking_cli
+    from . import probe
 
     return [
         *synth_cli.commands(bag_writer=_synthetic_bag_writer),
@@ -55,6 +56,7 @@ def _commands() -> list[Command]:
         *tracking_cli.COMMANDS,
         *pipeline_cli.COMMANDS,
         *ros_cli.COMMANDS,
+        *probe.COMMANDS,
     ]
 
 

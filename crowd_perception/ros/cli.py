@@ -14,7 +14,7 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output bag folder (must not exist)")
     parser.add_argument("--config", type=Path, help="ROS 2 params file (default: config/crowd_perception.yaml)")
     parser.add_argument("--backend", choices=("onnxruntime", "tensorrt", "auto"), help="override the config's backend")
-    parser.add_argument("--stages", default="detector,occluded_pose,pose3d,tracker",
+    parser.add_argument("--stages", default="detector,pose2d,pose3d,tracker",
                         help="comma-separated stages to run (detector first)")
     parser.add_argument("--image-topic", help="image topic (default: the bag's only image topic)")
     parser.add_argument("--camera-info-topic", help="CameraInfo topic (default: the bag's only one)")
@@ -162,34 +162,7 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _probe_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gt", type=Path, help="MOTChallenge ground truth for the prediction-file cases "
-                                                "(default: ../shared/fixtures/mot15_tud_gt when present)")
-    parser.add_argument("--config", type=Path, help="params file the replay cases use (default: the shipped one)")
-    parser.add_argument("--results", action="store_true", help="write the fault table into docs/RESULTS.md")
-
-
-def _run_probe(args: argparse.Namespace) -> int:
-    import logging
-
-    from .probe import results_markdown, run_probe
-
-    gt = args.gt or Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "mot15_tud_gt"
-    logging.getLogger().setLevel(logging.ERROR)  # the cases' own warnings are what they provoke
-    results = run_probe(gt if gt.is_dir() else None, args.config)
-    body = results_markdown(results)
-    print(body)
-    if args.results:
-        from ..utils.results import update_results_section
-
-        title = "Hardening: faulty inputs, what each one does"
-        print(f"results: {update_results_section('hardening', title, body)}")
-    return 0 if all(r.outcome not in ("crash", "silently wrong") for r in results) else 1
-
-
 COMMANDS = [
-    Command(("hardening-probe",), "feed faulty inputs (bags, frames, params, predictions, recordings) and tabulate "
-            "what each does", _probe_arguments, _run_probe),
     Command(("bag", "import"), "a folder of images or a video (+ camera_calibration YAML) -> a rosbag2 for replay",
             _import_arguments, _run_import),
     Command(("replay",), "run the node stages frame-locked over a rosbag2, write a bag with all outputs",

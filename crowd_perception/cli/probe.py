@@ -14,11 +14,13 @@ classified by what it *observably* did:
   the result is not what the case expects.
 
 ``frames lost`` counts input images without an output message in replay cases. The figures in
-docs/RESULTS.md come from ``crowd-perception hardening-probe --results``.
+docs/RESULTS.md come from ``crowd-perception hardening-probe --results``. The probe lives with the
+command line (it runs it in-process), above every area it exercises.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import shutil
@@ -34,8 +36,9 @@ import numpy as np
 
 from ..core.errors import CrowdPerceptionError
 from ..core.types import Detections, Header
-from . import convert
-from .bag import CAMERA_INFO_TOPIC, IMAGE_TOPIC, OUTPUT_TOPICS, BagReader, BagWriter
+from ..ros import convert
+from ..ros.bag import CAMERA_INFO_TOPIC, IMAGE_TOPIC, OUTPUT_TOPICS, BagReader, BagWriter
+from ..utils.commands import Command
 
 __all__ = ["OUTCOMES", "Outcome", "run_probe", "results_markdown"]
 
@@ -59,7 +62,7 @@ class Outcome:
 
 
 def _cli(argv: list[str]) -> tuple[int, str, str]:
-    from ..cli import main
+    from . import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -526,3 +529,35 @@ def results_markdown(results: list[Outcome]) -> str:
             "counted); model metadata is not checked against the ONNX graph; an unwritable TensorRT engine cache; "
             "the cost of thousands of detections in one frame; a node killed and restarted mid-bag over the real "
             "ROS graph.\n")
+
+
+# ------------------------------------------------------------------------------ command
+
+
+def _probe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", type=Path, help="MOTChallenge ground truth for the prediction-file cases "
+                                                "(default: ../shared/fixtures/mot15_tud_gt when present)")
+    parser.add_argument("--config", type=Path, help="params file the replay cases use (default: the shipped one)")
+    parser.add_argument("--results", action="store_true", help="write the fault table into docs/RESULTS.md")
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    import logging
+
+    gt = args.gt or Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "mot15_tud_gt"
+    logging.getLogger().setLevel(logging.ERROR)  # the cases' own warnings are what they provoke
+    results = run_probe(gt if gt.is_dir() else None, args.config)
+    body = results_markdown(results)
+    print(body)
+    if args.results:
+        from ..utils.results import update_results_section
+
+        title = "Hardening: faulty inputs, what each one does"
+        print(f"results: {update_results_section('hardening', title, body)}")
+    return 0 if all(r.outcome not in ("crash", "silently wrong") for r in results) else 1
+
+
+COMMANDS = [
+    Command(("hardening-probe",), "feed faulty inputs (bags, frames, params, predictions, recordings) and tabulate "
+            "what each does", _probe_arguments, _run_probe),
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crowd_perception.ros import probe
+from crowd_perception.cli import probe
 
 
 @pytest.mark.parametrize("case", ["NaN box inside a frame", "gap longer than track_buffer_s", "stamps jump backwards"])
