@@ -2,7 +2,7 @@
 
     ros2 launch crowd_perception crowd_perception.launch.py \
         image_topic:=/camera/image_raw camera_info_topic:=/camera/camera_info \
-        backend:=onnxruntime nodes:=detector,occluded_pose,pose3d,tracker namespace:=crowd_perception
+        backend:=onnxruntime nodes:=detector,pose2d,pose3d,tracker namespace:=crowd_perception
 
 Outputs (relative to ``namespace``): detections, poses_2d, poses_3d, tracks (and debug_image,
 markers with the visualizer). Parameters come from ``config`` (config/crowd_perception.yaml).
@@ -22,7 +22,7 @@ from launch import LaunchDescription
 # launch name -> (executable, uses a model, remapped inputs)
 NODES = {
     "detector": ("detector_node", True, ("image",)),
-    "occluded_pose": ("occluded_pose_node", True, ("image",)),
+    "pose2d": ("occluded_pose_node", True, ("image",)),
     "pose3d": ("pose3d_node", True, ("image", "camera_info")),
     "tracker": ("tracker_node", False, ()),
     "visualizer": ("visualizer_node", False, ("image",)),
@@ -70,7 +70,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("config", default_value=os.path.join(share, "config", "crowd_perception.yaml"),
                               description="ROS 2 params file of the nodes"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="use /clock (bag replay)"),
-        DeclareLaunchArgument("nodes", default_value="detector,occluded_pose,pose3d,tracker",
+        DeclareLaunchArgument("nodes", default_value="detector,pose2d,pose3d,tracker",
                               description=f"comma-separated subset of: {', '.join(NODES)}"),
         DeclareLaunchArgument("namespace", default_value="crowd_perception", description="namespace of all nodes"),
         OpaqueFunction(function=_nodes),

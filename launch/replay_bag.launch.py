@@ -31,7 +31,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("rate", default_value="1.0", description="playback rate"),
         DeclareLaunchArgument("record", default_value="", description="record the outputs to this new bag folder"),
         DeclareLaunchArgument("namespace", default_value="crowd_perception"),
-        DeclareLaunchArgument("nodes", default_value="detector,occluded_pose,pose3d,tracker"),
+        DeclareLaunchArgument("nodes", default_value="detector,pose2d,pose3d,tracker"),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(share, "launch", "crowd_perception.launch.py")),
             launch_arguments={"use_sim_time": "true", "namespace": namespace,

@@ -3,6 +3,6 @@ parameters), and :class:`Pipeline`, which runs the stages in order in one proces
 replay, the demo and the benchmarks. The rclpy nodes in :mod:`crowd_perception.ros.nodes` are thin
 adapters over the same stages."""
 
-from .pipeline import STAGE_MODELS, STAGES, FrameOutputs, Pipeline, default_config_path
+from .pipeline import MODEL_STAGES, STAGES, FrameOutputs, Pipeline, default_config_path
 
-__all__ = ["STAGES", "STAGE_MODELS", "FrameOutputs", "Pipeline", "default_config_path"]
+__all__ = ["STAGES", "MODEL_STAGES", "FrameOutputs", "Pipeline", "default_config_path"]

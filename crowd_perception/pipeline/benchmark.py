@@ -30,7 +30,7 @@ from ..runtime.bench import (
     scaling_boxes,
 )
 from ..utils.results import markdown_table
-from .pipeline import STAGE_MODELS, Pipeline
+from .pipeline import MODEL_STAGES, Pipeline
 
 __all__ = [
     "BenchConfig",
@@ -116,17 +116,17 @@ def bench_pipeline(pipeline: Pipeline, samples: Sequence[Any], warmup: int) -> d
     reset_peak_rss()
     stats = measure([frame(s) for s in samples], clocks, warmup)
     published, posed = np.mean(counts[warmup:], axis=0)
-    thresholds = {"score_threshold": pipeline.detection.config.score_threshold,
-                  "min_box_score": pipeline.pose.config.min_box_score}
+    thresholds = {"score_threshold": pipeline.detector.config.score_threshold,
+                  "min_box_score": pipeline.pose2d.config.min_box_score}
     return _summary(stats, {"peak_rss_mib": peak_rss_mib(), "detections_mean": float(published),
                             "posed_mean": float(posed), **thresholds})
 
 
 def pipeline_of(runners: dict[str, Any]) -> Pipeline | None:
     """The nodes' pipeline (shipped params file) on these model runners, or None unless all three are given."""
-    if not set(STAGE_MODELS.values()) <= set(runners):
+    if not set(MODEL_STAGES) <= set(runners):
         return None
-    return Pipeline.from_config(runners={stage: runners[model] for stage, model in STAGE_MODELS.items()})
+    return Pipeline.from_config(runners={stage: runners[stage] for stage in MODEL_STAGES})
 
 
 def scaling_pose2d(runner: Any, image: np.ndarray, people: Sequence[int], repeats: int, seed: int) -> list[dict[str, Any]]:

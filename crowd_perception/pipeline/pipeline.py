@@ -35,14 +35,15 @@ from .stages import (
     runner_skeleton,
 )
 
-__all__ = ["DEFAULT_NAMESPACE", "STAGES", "STAGE_MODELS", "FrameOutputs", "Pipeline", "default_config_path"]
+__all__ = ["DEFAULT_NAMESPACE", "STAGES", "MODEL_STAGES", "FrameOutputs", "Pipeline", "default_config_path"]
 
-STAGES = ("detector", "occluded_pose", "pose3d", "tracker")
-_NODE_NAMES = {"detector": "detector_node", "occluded_pose": "occluded_pose_node", "pose3d": "pose3d_node",
+STAGES = ("detector", "pose2d", "pose3d", "tracker")
+_NODE_NAMES = {"detector": "detector_node", "pose2d": "occluded_pose_node", "pose3d": "pose3d_node",
                "tracker": "tracker_node"}
-_STAGE_CLASSES = (("detector", DetectorNodeConfig, DetectorStage), ("occluded_pose", Pose2DNodeConfig, Pose2DStage),
+_STAGE_CLASSES = (("detector", DetectorNodeConfig, DetectorStage), ("pose2d", Pose2DNodeConfig, Pose2DStage),
                   ("pose3d", Pose3DNodeConfig, Pose3DStage), ("tracker", TrackerNodeConfig, TrackerStage))
-STAGE_MODELS = {name: config.MODEL for name, config, _ in _STAGE_CLASSES if issubclass(config, ModelNodeConfig)}
+# the stages that run a network; each is named after its model (ModelNodeConfig.MODEL), end to end
+MODEL_STAGES = tuple(name for name, config, _ in _STAGE_CLASSES if issubclass(config, ModelNodeConfig))
 DEFAULT_NAMESPACE = "crowd_perception"  # launch/crowd_perception.launch.py's default
 
 
@@ -70,18 +71,18 @@ class FrameOutputs:
 class Pipeline:
     """The stages of the node graph, run in order on one image at a time."""
 
-    detection: DetectorStage | None = None
-    pose: Pose2DStage | None = None
+    detector: DetectorStage | None = None
+    pose2d: Pose2DStage | None = None
     pose3d: Pose3DStage | None = None
     tracker: TrackerStage | None = None
 
     def __post_init__(self) -> None:
-        if (self.pose is not None or self.tracker is not None) and self.detection is None:
-            raise ValueError("the occluded-pose and tracker stages need the detector stage")
+        if (self.pose2d is not None or self.tracker is not None) and self.detector is None:
+            raise ValueError("the pose2d and tracker stages need the detector stage")
 
     def model_stages(self) -> list[DetectorStage | Pose2DStage | Pose3DStage]:
         """The stages that run a network, in order."""
-        return [s for s in (self.detection, self.pose, self.pose3d) if s is not None]
+        return [s for s in (self.detector, self.pose2d, self.pose3d) if s is not None]
 
     def reset(self) -> None:
         """Forget the tracks (ids keep counting): the next frame starts a new sequence."""
@@ -102,8 +103,8 @@ class Pipeline:
         unknown = sorted(set(stages) - set(STAGES))
         if unknown:
             raise InputError(f"unknown stages {unknown}; choose from {', '.join(STAGES)}")
-        if ("occluded_pose" in stages or "tracker" in stages) and "detector" not in stages:
-            raise InputError("the occluded-pose and tracker stages need the detector stage")
+        if ("pose2d" in stages or "tracker" in stages) and "detector" not in stages:
+            raise InputError("the pose2d and tracker stages need the detector stage")
         path = Path(config_path) if config_path else default_config_path()
         runners = runners or {}
         configs: dict[str, Any] = {}
@@ -117,7 +118,7 @@ class Pipeline:
             configs[name] = config_from_params(config_cls, overrides, base=config)
         built = {name: stage_cls(configs[name], runners[name] if name in runners else build_runner(configs[name]))
                  for name, _, stage_cls in _STAGE_CLASSES if name in configs}
-        return cls(built.get("detector"), built.get("occluded_pose"), built.get("pose3d"), built.get("tracker"))
+        return cls(built.get("detector"), built.get("pose2d"), built.get("pose3d"), built.get("tracker"))
 
     def run(self, image: np.ndarray, stamp_ns: int, camera: PinholeCamera | None,
             homography: np.ndarray | None = None) -> FrameOutputs:
@@ -129,10 +130,10 @@ class Pipeline:
             out.seconds[name] = time.perf_counter() - start
             return result
 
-        if self.detection is not None:
-            out.detections = timed("detector", lambda: self.detection.process(image))
-        if self.pose is not None:
-            out.poses_2d = timed("occluded_pose", lambda: self.pose.process(image, out.detections))
+        if self.detector is not None:
+            out.detections = timed("detector", lambda: self.detector.process(image))
+        if self.pose2d is not None:
+            out.poses_2d = timed("pose2d", lambda: self.pose2d.process(image, out.detections))
         if self.pose3d is not None:
             cam, _ = camera_for_image(camera, image.shape[1], image.shape[0])
             if cam is not None or not self.pose3d.config.require_camera_info:  # else skipped, as pose3d_node does
@@ -154,10 +155,10 @@ class Pipeline:
         on the empty detections (its tracks age by one frame), as the tracker node would.
         """
         out = FrameOutputs()
-        if self.detection is not None:
+        if self.detector is not None:
             out.detections = Detections.empty()
-        if self.pose is not None:
-            out.poses_2d = Poses2D.empty(runner_skeleton(self.pose.runner, "coco17"))
+        if self.pose2d is not None:
+            out.poses_2d = Poses2D.empty(runner_skeleton(self.pose2d.runner, "coco17"))
         if self.pose3d is not None:
             out.poses_3d = Poses3D.empty(runner_skeleton(self.pose3d.runner, "body22"))
         if self.tracker is not None:

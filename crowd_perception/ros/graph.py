@@ -56,13 +56,13 @@ EXECUTABLES = {
 # launch name -> (executable, uses a model, remapped inputs): the NODES table of the launch file
 LAUNCH_NODES = {
     "detector": ("detector_node", True, ("image",)),
-    "occluded_pose": ("occluded_pose_node", True, ("image",)),
+    "pose2d": ("occluded_pose_node", True, ("image",)),
     "pose3d": ("pose3d_node", True, ("image", "camera_info")),
     "tracker": ("tracker_node", False, ()),
     "visualizer": ("visualizer_node", False, ("image",)),
 }
 # replay stage (= launch name) -> its output topic, relative to the namespace
-OUTPUTS = {"detector": "detections", "occluded_pose": "poses_2d", "pose3d": "poses_3d", "tracker": "tracks"}
+OUTPUTS = {"detector": "detections", "pose2d": "poses_2d", "pose3d": "poses_3d", "tracker": "tracks"}
 GRAPH_ID_VARIABLE = "CROWD_PERCEPTION_GRAPH_ID"  # marks every process of one graph (orphan check)
 
 
@@ -174,8 +174,8 @@ def _restore_sigint() -> None:
 class NodeGraph:
     """Node processes of one graph: ``start()``, use, ``stop()`` (also as a context manager).
 
-    ``nodes`` are launch names (``detector``, ``occluded_pose``, ``pose3d``, ``tracker``,
-    ``visualizer``); ``parameters`` maps a launch name to extra overrides. When the occluded-pose
+    ``nodes`` are launch names (``detector``, ``pose2d``, ``pose3d``, ``tracker``,
+    ``visualizer``); ``parameters`` maps a launch name to extra overrides. When the pose2d
     or 3D stage is not in the graph, the tracker is told not to wait for its poses. Each node's
     stdout and stderr go to ``<log_dir>/<executable>.log``.
     """
@@ -199,7 +199,7 @@ class NodeGraph:
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="crowd_perception_graph_"))
         self.parameters = {name: dict((parameters or {}).get(name, {})) for name in self.nodes}
         if "tracker" in self.parameters:
-            for stage, flag in (("occluded_pose", "attach_poses_2d"), ("pose3d", "attach_poses_3d")):
+            for stage, flag in (("pose2d", "attach_poses_2d"), ("pose3d", "attach_poses_3d")):
                 if stage not in self.nodes:
                     self.parameters["tracker"].setdefault(flag, False)
         self.processes: dict[str, subprocess.Popen] = {}

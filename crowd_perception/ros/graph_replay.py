@@ -160,7 +160,7 @@ class GraphClient:
 
     # ------------------------------------------------------------------ graph state
     def image_subscribers(self) -> int:
-        return sum(1 for s in self.graph.nodes if s in ("detector", "occluded_pose", "pose3d", "visualizer"))
+        return sum(1 for s in self.graph.nodes if s in ("detector", "pose2d", "pose3d", "visualizer"))
 
     def wait_ready(self, timeout_s: float = 120.0) -> float:
         """Wait until every node subscribes to what the player publishes and publishes what is recorded."""

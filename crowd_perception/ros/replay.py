@@ -191,10 +191,10 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
             raise
         report.ended_early = str(exc)  # storage corruption: what was read is written, the rest is lost
     report.undecodable_messages = dict(getattr(reader, "undecodable", {}))
-    stage = pipeline.detection or pipeline.pose3d  # both check the same image: count it once
+    stage = pipeline.detector or pipeline.pose3d  # both check the same image: count it once
     report.flagged = dict(getattr(stage, "flagged", {}) or {})
     report.non_finite = {name: stage.non_finite for name, stage in
-                         (("detector", pipeline.detection), ("occluded_pose", pipeline.pose), ("pose3d", pipeline.pose3d))
+                         (("detector", pipeline.detector), ("pose2d", pipeline.pose2d), ("pose3d", pipeline.pose3d))
                          if stage is not None}
     gaps = sorted({(start, end) for start, end, _ in getattr(reader, "corrupt", [])})
     report.storage_gaps_s = [round((end - start) * 1e-9, 3) for start, end in gaps]

@@ -6,7 +6,7 @@ import numpy as np
 
 from crowd_perception.core.skeletons import get_skeleton
 from crowd_perception.core.types import Detections, Poses2D, Poses3D
-from crowd_perception.pipeline import STAGE_MODELS, Pipeline
+from crowd_perception.pipeline import MODEL_STAGES, Pipeline
 from crowd_perception.pipeline.benchmark import bench_pipeline, pipeline_of, render_markdown
 
 
@@ -54,8 +54,11 @@ def _runners() -> dict:
     return {"detector": _Detector(), "pose2d": _Pose2D(), "pose3d": _Pose3D()}
 
 
-def test_pipeline_of_needs_every_model_and_maps_stages_to_models():
-    assert set(STAGE_MODELS.values()) == {"detector", "pose2d", "pose3d"}
+def test_pipeline_of_needs_every_model_and_one_name_per_stage():
+    from crowd_perception.pipeline.stages import NODE_CONFIGS, ModelNodeConfig
+
+    assert MODEL_STAGES == ("detector", "pose2d", "pose3d")
+    assert sorted(c.MODEL for c in NODE_CONFIGS.values() if issubclass(c, ModelNodeConfig)) == sorted(MODEL_STAGES)
     assert pipeline_of({"detector": _Detector()}) is None
     pipeline = pipeline_of(_runners())
     assert isinstance(pipeline, Pipeline) and len(pipeline.model_stages()) == 3
@@ -66,10 +69,10 @@ def test_bench_pipeline_applies_the_node_thresholds_and_new_tracks_per_sequence(
     samples = [_Sample("a", i * 10**8) for i in range(3)] + [_Sample("b", i * 10**8) for i in range(3)]
     result = bench_pipeline(pipeline, samples, warmup=1)
     assert result["calls"] == 5 and result["total_median_ms"] > 0
-    assert result["score_threshold"] == pipeline.detection.config.score_threshold
-    assert result["min_box_score"] == pipeline.pose.config.min_box_score
+    assert result["score_threshold"] == pipeline.detector.config.score_threshold
+    assert result["min_box_score"] == pipeline.pose2d.config.min_box_score
     assert (result["detections_mean"], result["posed_mean"]) == (2.0, 2.0)
     assert pipeline.tracker.runner.resets == 0  # sequence b started on fresh tracks, not on stamps going back
     text = render_markdown({"config": {"frames": 5, "warmup": 1, "threads": 1, "backend": "fake", "variant": ""},
                             "backends": {}, "missing": [], "models": {}, "scaling": {}, "pipeline": result})
-    assert f">= {pipeline.detection.config.score_threshold} are published" in text
+    assert f">= {pipeline.detector.config.score_threshold} are published" in text

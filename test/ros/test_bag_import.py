@@ -155,7 +155,7 @@ def test_imported_frames_replay_with_every_stage(tmp_path):
     (tmp_path / "cam.yaml").write_text(CALIBRATION)
     import_to_bag(tmp_path / "bag", images=_images(tmp_path / "img", ext=".jpg"), camera_info=tmp_path / "cam.yaml",
                   compressed=True, progress=False)
-    pipeline = Pipeline.from_config(runners={"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
+    pipeline = Pipeline.from_config(runners={"detector": FakeDetector(), "pose2d": FakePoseEstimator("body22"),
                                              "pose3d": FakePose3DEstimator()})
     report = replay_bag(tmp_path / "bag", tmp_path / "out", pipeline)
     assert (report.frames, report.processed, report.failed, report.skipped) == (4, 4, [], [])

@@ -15,7 +15,7 @@ from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
 
 
 def _fakes():
-    return {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"), "pose3d": FakePose3DEstimator()}
+    return {"detector": FakeDetector(), "pose2d": FakePoseEstimator("body22"), "pose3d": FakePose3DEstimator()}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def test_demo_writes_bag_metrics_video_and_summary(demo):
     assert demo.replay.frames == demo.replay.processed == 3
     summary = json.loads(demo.summary.read_text())
     assert summary["frames"] == 3 and summary["end_to_end_fps"] > 0
-    assert set(summary["stage_ms_per_frame"]) == {"detector", "occluded_pose", "pose3d", "tracker"}
+    assert set(summary["stage_ms_per_frame"]) == {"detector", "pose2d", "pose3d", "tracker"}
     assert summary["metrics"]["detection"]["num_gt"] > 0
     video = cv2.VideoCapture(str(demo.video))
     assert video.get(cv2.CAP_PROP_FRAME_COUNT) == 3 and video.get(cv2.CAP_PROP_FRAME_WIDTH) == 480

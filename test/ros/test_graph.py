@@ -23,7 +23,7 @@ from crowd_perception.ros import convert
 pytestmark = [pytest.mark.ros2_graph, pytest.mark.usefixtures("ros2_runtime")]
 
 FRAMES = 8
-STAGES = ("detector", "occluded_pose", "pose3d", "tracker")
+STAGES = ("detector", "pose2d", "pose3d", "tracker")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_every_frame_yields_one_message_per_output_topic_with_the_image_header(l
         headers = [(convert.header_from_msg(m.header).stamp_ns, m.header.frame_id) for _, m in reader.read(bagio.IMAGE_TOPIC)]
     assert len(headers) == FRAMES
     for stage in STAGES:
-        topic = graph.topic({"detector": "detections", "occluded_pose": "poses_2d", "pose3d": "poses_3d",
+        topic = graph.topic({"detector": "detections", "pose2d": "poses_2d", "pose3d": "poses_3d",
                              "tracker": "tracks"}[stage])
         got = [(convert.header_from_msg(m.header).stamp_ns, m.header.frame_id)
                for _, m in sorted(client.received[topic].items())]

@@ -16,7 +16,7 @@ from .samples import make_samples
 
 
 def _pipeline(**override_runners) -> Pipeline:
-    runners = {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
+    runners = {"detector": FakeDetector(), "pose2d": FakePoseEstimator("body22"),
                "pose3d": FakePose3DEstimator()}
     runners.update(override_runners)
     return Pipeline.from_config(runners=runners)  # the shipped config/crowd_perception.yaml
@@ -32,7 +32,7 @@ def input_bag(tmp_path):
 def test_replay_processes_every_frame_and_keeps_input_topics(tmp_path, input_bag):
     report = replay_bag(input_bag, tmp_path / "out", _pipeline())
     assert (report.frames, report.processed, report.failed) == (5, 5, [])
-    assert set(report.stage_seconds) == {"detector", "occluded_pose", "pose3d", "tracker"} and report.fps > 0
+    assert set(report.stage_seconds) == {"detector", "pose2d", "pose3d", "tracker"} and report.fps > 0
     with bagio.BagReader(tmp_path / "out") as reader:
         assert set(bagio.OUTPUT_TOPICS.values()) | {bagio.IMAGE_TOPIC, bagio.GT_TRACKS_TOPIC} <= set(reader.topics)
         frames = list(reader.frames())
@@ -68,7 +68,7 @@ def test_non_finite_network_output_gives_that_frame_no_detections_and_is_counted
 
     report = replay_bag(input_bag, tmp_path / "out", _pipeline(detector=Overflowing()))
     assert (report.frames, report.processed, report.failed) == (5, 5, [])
-    assert report.non_finite == {"detector": 1, "occluded_pose": 0, "pose3d": 0}
+    assert report.non_finite == {"detector": 1, "pose2d": 0, "pose3d": 0}
     assert "frames with non-finite network output (that stage's result dropped): detector 1" in report.summary()
     frames, info = _outputs_per_frame(tmp_path / "out")
     counts = [len(convert.detections_from_msg(f.messages[bagio.OUTPUT_TOPICS["detections"]])[1]) for f in frames]
@@ -163,7 +163,7 @@ def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_pat
     frames, info = _outputs_per_frame(tmp_path / "out")
     assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
                     "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0, "flagged": {},
-                    "non_finite": {"detector": 0, "occluded_pose": 0, "pose3d": 0}}
+                    "non_finite": {"detector": 0, "pose2d": 0, "pose3d": 0}}
     assert [f.header.stamp_ns for f in frames] == stamps
     for frame in frames:  # one output of every kind per input, with the input's header
         for topic in bagio.OUTPUT_TOPICS.values():
@@ -201,7 +201,7 @@ def test_replay_cli_summary_and_strict_flag(tmp_path, capsys):
 
     _faulty_bag(tmp_path / "in", {2: "short"})
     real = Pipeline.from_config
-    runners = {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
+    runners = {"detector": FakeDetector(), "pose2d": FakePoseEstimator("body22"),
                "pose3d": FakePose3DEstimator()}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Pipeline, "from_config",
@@ -271,7 +271,7 @@ def test_replay_reports_camera_info_and_honours_require_camera_info(tmp_path):
     assert placed == [False, True, False, True]  # never "placed" with fx = 1e12
     params = tmp_path / "p.yaml"
     params.write_text("/**/pose3d_node:\n  ros__parameters:\n    require_camera_info: true\n")
-    runners = {"detector": FakeDetector(), "occluded_pose": FakePoseEstimator("body22"),
+    runners = {"detector": FakeDetector(), "pose2d": FakePoseEstimator("body22"),
                "pose3d": FakePose3DEstimator()}
     report = replay_bag(tmp_path / "in", tmp_path / "strict_cam", Pipeline.from_config(params, runners=runners))
     frames, _ = _outputs_per_frame(tmp_path / "strict_cam")

@@ -76,7 +76,7 @@ def test_replay_with_all_shipped_models(demo_samples, tmp_path):
     _, detections = convert.detections_from_msg(frame.messages[bagio.OUTPUT_TOPICS["detections"]])
     _, poses = convert.poses2d_from_msg(frame.messages[bagio.OUTPUT_TOPICS["poses_2d"]])
     _, poses3d = convert.poses3d_from_msg(frame.messages[bagio.OUTPUT_TOPICS["poses_3d"]])
-    assert len(poses) == int((detections.scores >= pipeline.pose.config.min_box_score).sum())
+    assert len(poses) == int((detections.scores >= pipeline.pose2d.config.min_box_score).sum())
     assert detections.embeddings.shape[1] > 0  # JDE embeddings reach the tracker
     assert np.all(poses3d.placed_with_intrinsics)  # the bag's CameraInfo was used
     assert bagio.OUTPUT_TOPICS["tracks"] in frame.messages
