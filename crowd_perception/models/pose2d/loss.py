@@ -12,13 +12,17 @@ per sample for the target domain, which has boxes and masks only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cache
 
+import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ...core.skeletons import get_skeleton
 from .model import pool_occlusion
 
-__all__ = ["LossWeights", "pose_loss"]
+__all__ = ["LossWeights", "side_permutations", "choose_sides", "pose_loss"]
 
 
 @dataclass
@@ -30,6 +34,11 @@ class LossWeights:
     mask: float = 0.1
     occlusion: float = 0.1
     domain: float = 0.1
+    # Score each person against its labels or their left/right mirror, whichever fits the prediction
+    # better. Seen from behind, a small person's left is on the image's left; where the pixels cannot
+    # tell front from back, labelled sides make the two heatmaps of a pair the same average of both
+    # sides, whose single peak lies between them: every pair collapses onto the body's axis (issue 13).
+    either_side: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,11 +58,46 @@ def _weighted_heatmap_mse(pred: Tensor, target: Tensor, weight: Tensor, sample: 
     return 0.5 * (per_joint * w).sum() / w.numel()
 
 
+@cache
+def side_permutations(skeleton: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(joints, limbs)``: the index permutations that swap a skeleton's left and right sides."""
+    skel = get_skeleton(skeleton)
+    joints = skel.flip_permutation()
+    limb_index = {frozenset(limb): i for i, limb in enumerate(skel.limbs)}
+    limbs = np.array([limb_index[frozenset((int(joints[a]), int(joints[b])))] for a, b in skel.limbs])
+    return joints, limbs
+
+
+_JOINT_KEYS = ("target_heatmaps", "target_weights", "multi_heatmaps", "multi_weights", "occlusion", "occlusion_weights")
+_LIMB_KEYS = ("limbs", "limb_weights")
+
+
+def choose_sides(heatmaps: Tensor, batch: dict[str, Tensor], skeleton: str) -> tuple[dict[str, Tensor], Tensor]:
+    """``(batch, swapped)``: each person's per-joint and per-limb targets, left/right swapped where the
+    mirrored labels fit the predicted ``heatmaps`` better (``swapped (N,)`` bool, no gradient)."""
+    joints, limbs = (torch.from_numpy(p).to(heatmaps.device) for p in side_permutations(skeleton))
+    target, weight = batch["target_heatmaps"], batch["target_weights"]
+    with torch.no_grad():
+        labelled = (((heatmaps - target) ** 2).sum(dim=(2, 3)) * weight).sum(dim=1)
+        mirrored = (((heatmaps - target[:, joints]) ** 2).sum(dim=(2, 3)) * weight[:, joints]).sum(dim=1)
+        swapped = mirrored < labelled
+    chosen = dict(batch)
+    for keys, perm in ((_JOINT_KEYS, joints), (_LIMB_KEYS, limbs)):
+        for key in keys:
+            if key in batch:
+                value = batch[key]
+                flag = swapped.view(-1, *([1] * (value.ndim - 1)))
+                chosen[key] = torch.where(flag, value[:, perm], value)
+    return chosen, swapped
+
+
 def _masked_mean(values: Tensor, weight: Tensor) -> Tensor:
     return (values * weight).sum() / weight.sum().clamp(min=1.0)
 
 
-def pose_loss(outputs: dict[str, Tensor], batch: dict[str, Tensor], weights: LossWeights) -> tuple[Tensor, dict[str, float]]:
+def pose_loss(
+    outputs: dict[str, Tensor], batch: dict[str, Tensor], weights: LossWeights, skeleton: str = "coco17"
+) -> tuple[Tensor, dict[str, float]]:
     """Weighted sum of the terms whose outputs exist; returns ``(total, {term: value})``.
 
     ``batch`` keys: ``target_heatmaps``, ``target_weights`` (N, K), ``multi_heatmaps``,
@@ -62,6 +106,9 @@ def pose_loss(outputs: dict[str, Tensor], batch: dict[str, Tensor], weights: Los
     ``has_keypoints`` (N,) 0/1, ``has_mask`` (N,) 0/1.
     """
     has_kpt = batch["has_keypoints"].float()
+    swapped = None
+    if weights.either_side:
+        batch, swapped = choose_sides(outputs["heatmaps"], batch, skeleton)
     terms: dict[str, Tensor] = {
         "target": _weighted_heatmap_mse(outputs["heatmaps"], batch["target_heatmaps"], batch["target_weights"], has_kpt)
     }
@@ -86,4 +133,7 @@ def pose_loss(outputs: dict[str, Tensor], batch: dict[str, Tensor], weights: Los
     if "domain" in outputs:
         terms["domain"] = F.binary_cross_entropy_with_logits(outputs["domain"], batch["domain"].float())
     total = sum(getattr(weights, name) * value for name, value in terms.items())
-    return total, {name: float(value.detach()) for name, value in terms.items()}
+    logged = {name: float(value.detach()) for name, value in terms.items()}
+    if swapped is not None:
+        logged["swapped"] = float(_masked_mean(swapped.float(), has_kpt))
+    return total, logged

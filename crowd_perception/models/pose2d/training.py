@@ -65,6 +65,7 @@ def _cpu() -> PoseTrainingConfig:
         model=PoseNetConfig(input_mode="frame", head_conv="separable", channels=16, type_dim=16, relation_pool=4, fine_skip=True),
         data=DataConfig(bank_cache="runs/pose2d/frames_cpu.npz"),
         augment=AugmentConfig(zoom=2.5),
+        loss=LossWeights(either_side=True),
         train=TrainConfig(
             steps=8000, batch_size=4, lr=2e-3, warmup_steps=200, threads=2, log_every=50, checkpoint_every=500, max_minutes=80
         ),
@@ -81,6 +82,7 @@ def _cpu_mobilenetv2() -> PoseTrainingConfig:
         ),
         data=DataConfig(bank_cache="runs/pose2d/frames_cpu.npz"),
         augment=AugmentConfig(zoom=2.5),
+        loss=LossWeights(either_side=True),
         train=TrainConfig(
             steps=6000, batch_size=4, lr=1e-3, warmup_steps=200, threads=1, log_every=50, checkpoint_every=200, max_minutes=100
         ),
@@ -143,7 +145,7 @@ class PoseTask(nn.Module):
             logs["grl_lambda"] = scale
         if self.training:
             self.step += 1
-        loss, terms = pose_loss(self.model(batch["images"], batch.get("rois")), batch, self.weights)
+        loss, terms = pose_loss(self.model(batch["images"], batch.get("rois")), batch, self.weights, self.model.config.skeleton)
         return loss, {**logs, **terms}
 
 

@@ -1,6 +1,7 @@
 import torch
 
-from crowd_perception.models.pose2d.loss import LossWeights, pose_loss
+from crowd_perception.core.skeletons import get_skeleton
+from crowd_perception.models.pose2d.loss import LossWeights, pose_loss, side_permutations
 
 
 def _batch(n=2, k=3, h=4, w=4, s=4, limbs=2):
@@ -67,3 +68,67 @@ def test_heatmap_term_drives_the_shared_encoder(toy_frames):
         grads = torch.autograd.grad(total, encoder, allow_unused=True)
         norms[term] = float(torch.sqrt(sum((g**2).sum() for g in grads if g is not None)))
     assert all(norms["target"] > norms[t] for t in ("mask", "occlusion", "domain")), norms
+
+
+def _gaussian_row(columns: list[float], k: int = 17, h: int = 8, w: int = 16, sigma: float = 2.0) -> torch.Tensor:
+    """``(k, h, w)`` heatmaps with joint ``j`` at column ``columns[j]`` of row 4 (other joints empty)."""
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    maps = torch.zeros(k, h, w)
+    for j, x in enumerate(columns):
+        maps[j] = torch.exp(-((xs - x) ** 2 + (ys - 4) ** 2) / (2 * sigma**2))
+    return maps
+
+
+def _ambiguous_pair() -> dict[str, torch.Tensor]:
+    """Two samples with the same pixels: left shoulder (5) at column 6 and right (6) at 9, and the mirror."""
+    columns = [8.0] * 17
+    facing, away = list(columns), list(columns)
+    facing[5], facing[6], away[5], away[6] = 9.0, 6.0, 6.0, 9.0
+    weights = torch.zeros(2, 17)
+    weights[:, [5, 6]] = 1.0
+    return {"target_heatmaps": torch.stack([_gaussian_row(facing), _gaussian_row(away)]), "target_weights": weights,
+            "has_keypoints": torch.ones(2)}
+
+
+def test_side_permutations_swap_joints_and_their_limbs():
+    joints, limbs = side_permutations("coco17")
+    skeleton = get_skeleton("coco17")
+    assert skeleton.joints[joints[skeleton.index("left_wrist")]] == "right_wrist"
+    for i, (a, b) in enumerate(skeleton.limbs):
+        assert {int(joints[a]), int(joints[b])} == set(skeleton.limbs[limbs[i]])
+
+
+def test_either_side_scores_a_mirrored_prediction_by_its_mirror():
+    batch = _ambiguous_pair()
+    mirrored = batch["target_heatmaps"][:, side_permutations("coco17")[0]]
+    _, labelled = pose_loss({"heatmaps": mirrored}, batch, LossWeights())
+    _, either = pose_loss({"heatmaps": mirrored}, batch, LossWeights(either_side=True))
+    assert labelled["target"] > 0.1 and either["target"] < 1e-6 and either["swapped"] == 1.0
+
+
+def _fit_shared_prediction(weights: LossWeights) -> torch.Tensor:
+    """The heatmaps one prediction for both (identical-looking) samples converges to under ``weights``."""
+    torch.manual_seed(0)
+    batch = _ambiguous_pair()
+    shared = torch.nn.Parameter(0.01 * torch.rand(1, 17, 8, 16) + batch["target_heatmaps"][:1] * 0.05)
+    optimiser = torch.optim.Adam([shared], lr=0.05)
+    for _ in range(300):
+        optimiser.zero_grad()
+        loss, _ = pose_loss({"heatmaps": shared.expand(2, -1, -1, -1)}, batch, weights)
+        loss.backward()
+        optimiser.step()
+    return shared.detach()[0]
+
+
+def test_labelled_sides_collapse_an_ambiguous_pair_and_either_side_does_not():
+    """Issue 13's collapse in miniature: when the pixels cannot tell front from back, the best single
+    prediction under labelled sides is the two sides' average, peaking between the shoulders for both
+    joints; scored on either side, it keeps one shoulder on each side."""
+    def peak_column(heatmap: torch.Tensor) -> int:
+        return int(heatmap[4].argmax())
+
+    collapsed = _fit_shared_prediction(LossWeights())
+    assert peak_column(collapsed[5]) == peak_column(collapsed[6])
+    assert 7 <= peak_column(collapsed[5]) <= 8
+    spread = _fit_shared_prediction(LossWeights(either_side=True))
+    assert {peak_column(spread[5]), peak_column(spread[6])} == {6, 9}
