@@ -85,6 +85,13 @@ class ModelNodeConfig(NodeConfig):
         return {}
 
 
+def _image_health_check() -> Any:
+    """The ``image_health_check`` parameter of the nodes that look at whole images (detector, pose3d)."""
+    return field(default=False, metadata=param(
+        "publish no people for an image that cannot show any (constant: black, white or covered; pixel noise; "
+        "under 16 px), counted in the diagnostics (on in the shipped config)", dynamic=True))
+
+
 @dataclass(frozen=True)
 class DetectorNodeConfig(ModelNodeConfig):
     MODEL: ClassVar[str] = "detector"
@@ -96,10 +103,7 @@ class DetectorNodeConfig(ModelNodeConfig):
         "its own floor, stated in its card: post-processing score threshold)", low=0.0, high=1.0, dynamic=True))
     max_detections: int = field(default=300, metadata=param(
         "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
-    image_health_check: bool = field(default=False, metadata=param(
-        "publish no people for an image that cannot show any (constant: black, white or covered; pixel noise; "
-        "under 16 px), "
-        "counted in the diagnostics (on in the shipped config)", dynamic=True))
+    image_health_check: bool = _image_health_check()
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,7 @@ class Pose3DNodeConfig(ModelNodeConfig):
         "(0: the model's alone)", low=0.0, high=1.0, dynamic=True))
     require_camera_info: bool = field(default=False, metadata=param(
         "skip images without a valid CameraInfo (false: publish root-relative poses, placed_with_intrinsics=false)"))
-    image_health_check: bool = field(default=False, metadata=param(
-        "publish no people for an image that cannot show any (constant: black, white or covered; pixel noise; "
-        "under 16 px), "
-        "counted in the diagnostics (on in the shipped config)", dynamic=True))
+    image_health_check: bool = _image_health_check()
 
 
 @dataclass(frozen=True)
