@@ -22,6 +22,7 @@ from ..core.boxes import box_iou
 from ..core.camera import PinholeCamera
 from ..core.errors import CrowdPerceptionError, NonFiniteOutputError
 from ..core.types import Detections, Poses2D, Poses3D, Tracks
+from ..tracking import Tracker, get_profile
 from .image_health import image_fault
 from .params import param
 from .runners import Detector, Pose3DEstimator, PoseEstimator
@@ -52,6 +53,8 @@ _LOG = logging.getLogger(__name__)
 _RELIABILITY = ("best_effort", "reliable")
 MIN_BOX_SIDE = 2.0  # px: a narrower or lower box (zero-width, a sliver) cannot be a person
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
+_TRACKER_PROFILE = "default"
+_TRACKING = get_profile(_TRACKER_PROFILE)  # the tracker node's defaults are its default profile's thresholds
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class Pose2DNodeConfig(ModelNodeConfig):
         "a joint whose occlusion probability exceeds this is published as OCCLUDED (shipped models are "
         "calibrated for 0.5: their held-out threshold is folded into the weights)", low=0.0, high=1.0,
         dynamic=True))
-    min_box_score: float = field(default=0.5, metadata=param(
+    min_box_score: float = field(default=_TRACKING.detection_threshold, metadata=param(
         "only detections at or above this score get a pose (default = the tracker's detection_threshold: "
         "pose what the tracker's first association stage keeps)", low=0.0, high=1.0, dynamic=True))
     sync_capacity: int = field(default=10, metadata=param(
@@ -138,15 +141,15 @@ class Pose3DNodeConfig(ModelNodeConfig):
 
 @dataclass(frozen=True)
 class TrackerNodeConfig(NodeConfig):
-    profile: str = field(default="default", metadata=param(
+    profile: str = field(default=_TRACKER_PROFILE, metadata=param(
         "tracker profile: 'jde' (published JDE) or 'default' (time-based, BYTE, cosine gate)",
         choices=("default", "jde")))
-    detection_threshold: float = field(default=0.5, metadata=param(
+    detection_threshold: float = field(default=_TRACKING.detection_threshold, metadata=param(
         "detections at or above this score take part in the appearance association", low=0.0, high=1.0,
         dynamic=True))
-    new_track_threshold: float = field(default=0.5, metadata=param(
+    new_track_threshold: float = field(default=_TRACKING.new_track_threshold, metadata=param(
         "an unmatched detection at or above this score starts a track", low=0.0, high=1.0, dynamic=True))
-    track_buffer_s: float = field(default=1.0, metadata=param(
+    track_buffer_s: float = field(default=_TRACKING.track_buffer_s, metadata=param(
         "lost tracks are removed after this long without a match [s] (time-based profiles)", low=0.0,
         high=60.0, dynamic=True))
     attach_poses_2d: bool = field(default=False, metadata=param("wait for and attach 2D poses of the same stamp"))
@@ -191,8 +194,6 @@ def build_runner(config: Any) -> Any:
     naming the file, not a bare ``TypeError`` from deep inside the runner.
     """
     if isinstance(config, TrackerNodeConfig):
-        from ..tracking import Tracker
-
         return Tracker(tracker_config(config))
     from ..models.registry import runner_class
     from ..runtime.metadata import ModelMismatchError
@@ -213,8 +214,6 @@ def build_runner(config: Any) -> Any:
 
 def tracker_config(config: TrackerNodeConfig):
     """The tracking profile with the node's run-time thresholds applied."""
-    from ..tracking import get_profile
-
     return get_profile(config.profile).replace(
         detection_threshold=config.detection_threshold,
         new_track_threshold=config.new_track_threshold,

@@ -65,3 +65,12 @@ def test_the_shipped_runners_satisfy_the_stage_protocols():
     assert isinstance(build_runner(DetectorNodeConfig()), Detector)
     assert isinstance(build_runner(Pose2DNodeConfig()), PoseEstimator)
     assert isinstance(build_runner(Pose3DNodeConfig()), Pose3DEstimator)
+
+
+def test_the_tracker_node_defaults_are_its_default_profiles_thresholds():
+    from crowd_perception.tracking import get_profile
+
+    node = TrackerNodeConfig()
+    profile = get_profile(node.profile)
+    assert (node.detection_threshold, node.new_track_threshold, node.track_buffer_s) == (
+        profile.detection_threshold, profile.new_track_threshold, profile.track_buffer_s)
