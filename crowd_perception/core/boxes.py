@@ -38,31 +38,32 @@ def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
     return np.concatenate([boxes[..., :2], boxes[..., 2:4] - boxes[..., :2]], axis=-1)
 
 
+# The small kernels below work on column pairs and use ``np.maximum(x, 0)`` rather than
+# ``np.clip(x, 0, None)`` and ``np.stack``: the tracker calls them on a few boxes every frame, where
+# numpy's per-call overhead, not the arithmetic, is the cost (about 4x less for ``maximum``).
+
+
 def xyxy_to_cxcyah(boxes: np.ndarray) -> np.ndarray:
     """(x1, y1, x2, y2) -> (cx, cy, w / h, h)."""
     boxes = np.asarray(boxes)
-    w = boxes[..., 2] - boxes[..., 0]
-    h = boxes[..., 3] - boxes[..., 1]
-    return np.stack(
-        [(boxes[..., 0] + boxes[..., 2]) / 2, (boxes[..., 1] + boxes[..., 3]) / 2, w / np.maximum(h, _EPS), h],
-        axis=-1,
-    )
+    h = boxes[..., 3:4] - boxes[..., 1:2]
+    aspect = (boxes[..., 2:3] - boxes[..., 0:1]) / np.maximum(h, _EPS)
+    return np.concatenate([(boxes[..., :2] + boxes[..., 2:4]) / 2, aspect, h], axis=-1)
 
 
 def cxcyah_to_xyxy(state: np.ndarray) -> np.ndarray:
     """(cx, cy, w / h, h) -> (x1, y1, x2, y2)."""
     state = np.asarray(state)
-    h = state[..., 3]
-    w = state[..., 2] * h
-    return np.stack(
-        [state[..., 0] - w / 2, state[..., 1] - h / 2, state[..., 0] + w / 2, state[..., 1] + h / 2], axis=-1
-    )
+    centre, h = state[..., :2], state[..., 3:4]
+    half = np.concatenate([state[..., 2:3] * h, h], axis=-1) / 2
+    return np.concatenate([centre - half, centre + half], axis=-1)
 
 
 def box_area(boxes: np.ndarray) -> np.ndarray:
     """Area of ``xyxy`` boxes; degenerate boxes have area 0."""
     boxes = np.asarray(boxes)
-    area: np.ndarray = np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
+    wh = np.maximum(boxes[..., 2:4] - boxes[..., :2], 0.0)
+    area: np.ndarray = wh[..., 0] * wh[..., 1]
     return area
 
 
@@ -76,7 +77,7 @@ def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
 
 def _intersection_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Intersection and union areas of two broadcastable ``(..., 4)`` float arrays (the one IoU kernel)."""
-    wh = np.clip(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
+    wh = np.maximum(np.minimum(a[..., 2:4], b[..., 2:4]) - np.maximum(a[..., :2], b[..., :2]), 0.0)
     inter = wh[..., 0] * wh[..., 1]
     return inter, box_area(a) + box_area(b) - inter
 

@@ -163,6 +163,8 @@ def _ablation_variants() -> dict:
         "jde + byte": jde.replace(byte=True),
         "jde + cosine gate": jde.replace(appearance_metric="cosine", appearance_gate=default.appearance_gate),
         "jde + camera_motion": jde.replace(camera_motion=True),
+        "jde + iou_lost_tracks": jde.replace(iou_lost_tracks=True),
+        "jde + report_detection_boxes": jde.replace(report_detection_boxes=True),
         "default (all)": default,
     }
 

@@ -12,14 +12,38 @@ works on a whole batch, ``mean (N, 8)`` and ``covariance (N, 8, 8)``, with numpy
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["CHI2INV95", "KalmanFilter", "gate_candidates", "pair_gating_distance"]
+__all__ = [
+    "CHI2INV95",
+    "KalmanFilter",
+    "Projection",
+    "dense_gating_distance",
+    "gate_candidates",
+    "pair_gating_distance",
+]
 
 # 0.95 quantile of the chi-square distribution with N degrees of freedom (DeepSORT's table).
 CHI2INV95 = {1: 3.8415, 2: 5.9915, 3: 7.8147, 4: 9.4877, 5: 11.070, 6: 12.592, 7: 14.067, 8: 15.507, 9: 16.919}
 
 _NDIM = 4
+
+
+class Projection(NamedTuple):
+    """Tracks in measurement space: mean ``(N, 4)``, innovation covariance ``S`` and ``S^-1`` ``(N, 4, 4)``.
+
+    One projection of a frame's predicted tracks serves both the gating and the update, so ``S`` is
+    inverted once per frame.
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    inverse: np.ndarray
+
+    def take(self, rows: np.ndarray) -> Projection:
+        return Projection(self.mean[rows], self.cov[rows], self.inverse[rows])
 
 
 class KalmanFilter:
@@ -28,7 +52,13 @@ class KalmanFilter:
     def __init__(self, std_weight_position: float = 1.0 / 20, std_weight_velocity: float = 1.0 / 160) -> None:
         self.std_weight_position = std_weight_position
         self.std_weight_velocity = std_weight_velocity
-        self._update_mat = np.eye(_NDIM, 2 * _NDIM)
+        wp, wv = std_weight_position, std_weight_velocity
+        # standard deviations as ``height * scale + offset``, so that each step is two array operations
+        self._process_scale = np.array([wp, wp, 0.0, wp, wv, wv, 0.0, wv])
+        self._process_offset = np.array([0.0, 0.0, 1e-2, 0.0, 0.0, 0.0, 1e-5, 0.0])
+        self._measurement_scale = np.array([wp, wp, 0.0, wp])
+        self._measurement_offset = np.array([0.0, 0.0, 1e-1, 0.0])
+        self._motion: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # dt -> (F, F^T), reused every frame
 
     @staticmethod
     def motion_matrix(dt: float) -> np.ndarray:
@@ -55,35 +85,52 @@ class KalmanFilter:
 
         The noise uses the height *before* the step, as JDE does.
         """
-        h = mean[:, 3]
-        wp, wv = self.std_weight_position, self.std_weight_velocity
-        ones = np.ones_like(h)
-        std = np.stack([wp * h, wp * h, 1e-2 * ones, wp * h, wv * h, wv * h, 1e-5 * ones, wv * h], axis=1)
-        f = self.motion_matrix(dt)
-        new_mean = mean @ f.T
-        new_cov = f @ covariance @ f.T + _diag(std**2) * dt
-        return new_mean, new_cov
+        std = mean[:, 3:4] * self._process_scale + self._process_offset
+        f, f_t = self._motion_pair(dt)
+        new_cov = f @ covariance @ f_t
+        _add_diagonal(new_cov, std * std * dt)
+        return mean @ f_t, new_cov
+
+    def _motion_pair(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, F^T)`` for ``dt``, cached (a stream has one or a few distinct steps)."""
+        pair = self._motion.get(dt)
+        if pair is None:
+            if len(self._motion) > 64:  # irregular stamps: do not grow without bound
+                self._motion.clear()
+            f = self.motion_matrix(dt)
+            pair = self._motion[dt] = (f, np.ascontiguousarray(f.T))
+        return pair
 
     def project(self, mean: np.ndarray, covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Measurement-space mean ``(N, 4)`` and innovation covariance ``(N, 4, 4)``."""
-        h = mean[:, 3]
-        wp = self.std_weight_position
-        ones = np.ones_like(h)
-        std = np.stack([wp * h, wp * h, 1e-1 * ones, wp * h], axis=1)
-        return mean[:, :_NDIM].copy(), covariance[:, :_NDIM, :_NDIM] + _diag(std**2)
+        std = mean[:, 3:4] * self._measurement_scale + self._measurement_offset
+        cov = covariance[:, :_NDIM, :_NDIM].copy()
+        _add_diagonal(cov, std * std)
+        return mean[:, :_NDIM].copy(), cov
+
+    def projection(self, mean: np.ndarray, covariance: np.ndarray) -> Projection:
+        """:meth:`project` with the inverse of the innovation covariance."""
+        projected_mean, projected_cov = self.project(mean, covariance)
+        return Projection(projected_mean, projected_cov, np.linalg.inv(projected_cov))
 
     def update(
-        self, mean: np.ndarray, covariance: np.ndarray, measurements: np.ndarray
+        self,
+        mean: np.ndarray,
+        covariance: np.ndarray,
+        measurements: np.ndarray,
+        projection: Projection | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Correct each row's state with its own ``(cx, cy, a, h)`` measurement (row-aligned)."""
+        """Correct each row's state with its own ``(cx, cy, a, h)`` measurement (row-aligned).
+
+        ``projection``: the rows' :meth:`projection`, when the caller already has it.
+        """
         z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
-        projected_mean, projected_cov = self.project(mean, covariance)
-        # K = P H^T S^-1, solved rather than inverted (S is symmetric positive definite).
+        projected_mean, _, inverse = projection or self.projection(mean, covariance)
         cross = covariance[:, :, :_NDIM]  # P H^T, (N, 8, 4)
-        gain = np.linalg.solve(projected_cov, cross.transpose(0, 2, 1)).transpose(0, 2, 1)
+        gain = cross @ inverse  # K = P H^T S^-1 (S symmetric)
         innovation = z - projected_mean
-        new_mean = mean + np.einsum("nij,nj->ni", gain, innovation)
-        new_cov = covariance - gain @ projected_cov @ gain.transpose(0, 2, 1)
+        new_mean = mean + (gain @ innovation[:, :, None])[:, :, 0]
+        new_cov = covariance - gain @ cross.transpose(0, 2, 1)  # P - K S K^T, with K S = P H^T
         return new_mean, new_cov
 
     def gating_distance(
@@ -94,10 +141,22 @@ class KalmanFilter:
         With ``only_position`` only ``(cx, cy)`` count (compare with ``CHI2INV95[2]``), otherwise
         all four coordinates (``CHI2INV95[4]``), as in DeepSORT / JDE.
         """
-        z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
-        rows, cols = np.divmod(np.arange(len(mean) * len(z)), max(len(z), 1))
-        projected = self.project(mean, covariance)
-        return pair_gating_distance(*projected, z, rows, cols, only_position).reshape(len(mean), len(z))
+        k = 2 if only_position else _NDIM
+        projected_mean, projected_cov = self.project(mean, covariance)
+        return dense_gating_distance(projected_mean[:, :k], np.linalg.inv(projected_cov[:, :k, :k]), measurements)
+
+
+def dense_gating_distance(projected_mean: np.ndarray, inverse: np.ndarray, measurements: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distance of every track to every measurement, ``(N, M)``.
+
+    ``projected_mean`` ``(N, k)`` and ``inverse`` ``(N, k, k)`` (the inverted innovation covariance)
+    over the first ``k`` measurement coordinates. For a few tracks this costs less than
+    :func:`gate_candidates`.
+    """
+    k = projected_mean.shape[1]
+    z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
+    diff = z[None, :, :k] - projected_mean[:, None, :]  # (N, M, k)
+    return ((diff @ inverse) * diff).sum(axis=2)
 
 
 def pair_gating_distance(
@@ -146,6 +205,12 @@ def gate_candidates(
     cols = order[np.repeat(lo, counts) + offsets]
     near_y = np.abs(z[cols, 1] - projected_mean[rows, 1]) <= reach[rows, 1]
     return rows[near_y], cols[near_y]
+
+
+def _add_diagonal(matrices: np.ndarray, values: np.ndarray) -> None:
+    """``matrices[n] += diag(values[n])`` in place, for a C-contiguous ``(N, D, D)`` batch."""
+    n, d = values.shape
+    matrices.reshape(n, d * d)[:, :: d + 1] += values
 
 
 def _diag(values: np.ndarray) -> np.ndarray:

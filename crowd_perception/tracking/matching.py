@@ -7,13 +7,16 @@
   infeasible pairs where the squared Mahalanobis distance exceeds the chi-square gate.
 - :func:`linear_assignment`: ``lap.lapjv`` with a cost limit, exactly what JDE calls, but solved
   per connected component of the feasible pairs, which gives the same optimum and keeps crowds
-  of hundreds of people fast (the gate makes the bipartite graph very sparse).
+  of hundreds of people fast (the gate makes the bipartite graph very sparse). A small matrix
+  (a few people) is solved in one ``linear_sum_assignment`` call instead: there the fixed cost
+  of finding components is larger than the whole problem.
 """
 
 from __future__ import annotations
 
 import lap
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -72,12 +75,16 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     improve that objective, so the problem splits into the connected components of the graph of
     feasible pairs. Isolated pairs (the common case after gating) are matched directly; a
     component with a single row or a single column (a "star") by its cheapest pair, all stars at
-    once; the others with ``lapjv``, several small components per call.
+    once; the others with ``lapjv``, several small components per call. A matrix of at most
+    ``_DIRECT_CELLS`` cells is solved whole by :func:`_solve_small`.
     """
     cost = np.asarray(cost, dtype=np.float64)
     n_rows, n_cols = cost.shape
     if cost.size == 0:
         return np.zeros((0, 2), dtype=np.int64), np.arange(n_rows), np.arange(n_cols)
+    if cost.size <= _DIRECT_CELLS:
+        matches = _solve_small(cost, limit)
+        return _with_unmatched(matches, n_rows, n_cols)
     rows, cols = np.nonzero(cost < limit)
     # pairs whose row and column have no other feasible pair: matched as they are
     isolated = (np.bincount(rows, minlength=n_rows)[rows] == 1) & (np.bincount(cols, minlength=n_cols)[cols] == 1)
@@ -98,12 +105,32 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
         rows, cols, label = rows[~on_star], cols[~on_star], label[~on_star]
         if len(rows):
             matches.extend(_solve_components(cost, rows, cols, label, limit))
-    matches = np.concatenate(matches).astype(np.int64)
+    return _with_unmatched(np.concatenate(matches).astype(np.int64), n_rows, n_cols)
+
+
+_DIRECT_CELLS = 16 * 16  # up to this many cells one dense solve is cheaper than the component search
+
+
+def _solve_small(cost: np.ndarray, limit: float) -> np.ndarray:
+    """Optimal matches below ``limit`` of a small matrix, ``(K, 2)``.
+
+    Clipping the cost at ``limit`` gives the objective of the extended problem that ``lapjv`` solves
+    with ``cost_limit`` (a pair at the limit costs as much as leaving its row and column unmatched,
+    ``limit / 2`` each), so a complete rectangular assignment of the clipped matrix, with the pairs
+    at the limit dropped, is an optimum of it.
+    """
+    r, c = linear_sum_assignment(np.minimum(cost, limit))
+    keep = cost[r, c] < limit
+    return np.stack([r[keep], c[keep]], axis=1)
+
+
+def _with_unmatched(matches: np.ndarray, n_rows: int, n_cols: int) -> Assignment:
+    """The assignment triple: ``matches`` and the rows and columns they leave free."""
     free_rows = np.ones(n_rows, dtype=bool)
     free_rows[matches[:, 0]] = False
     free_cols = np.ones(n_cols, dtype=bool)
     free_cols[matches[:, 1]] = False
-    return matches, np.flatnonzero(free_rows), np.flatnonzero(free_cols)
+    return matches, free_rows.nonzero()[0], free_cols.nonzero()[0]
 
 
 _BATCH_CELLS = 64 * 64  # components are packed into lapjv calls of at most this many cells

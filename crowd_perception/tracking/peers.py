@@ -46,6 +46,7 @@ __all__ = [
     "versions",
     "boxmot_rows",
     "norfair_corners",
+    "corner_boxes",
     "confirmed_tracks",
     "boxmot_tracks",
 ]
@@ -101,6 +102,12 @@ def norfair_corners(detections: Detections) -> tuple[np.ndarray, np.ndarray]:
     corners = np.asarray(detections.boxes, dtype=np.float64).reshape(-1, 2, 2)
     scores = np.repeat(np.asarray(detections.scores, dtype=np.float64)[:, None], 2, axis=1)
     return corners, scores
+
+
+def corner_boxes(corners: np.ndarray) -> np.ndarray:
+    """``xyxy`` boxes spanning norfair's two corner estimates ``(N, 2, 2)``: they move independently and
+    may cross, and a MOTChallenge box needs ``x1 <= x2``, ``y1 <= y2``."""
+    return np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
 
 
 def confirmed_tracks(ids: np.ndarray, boxes: np.ndarray, scores: np.ndarray) -> Tracks:
@@ -203,7 +210,7 @@ class NorfairAdapter(TrackerAdapter):
 
     def tracks(self, output: list) -> Tracks:
         ids = np.array([o.id for o in output], dtype=np.int64)
-        boxes = np.array([o.estimate.reshape(4) for o in output]).reshape(-1, 4)
+        boxes = corner_boxes(np.array([o.estimate.reshape(2, 2) for o in output]).reshape(-1, 2, 2))
         scores = np.array([float(np.mean(o.last_detection.scores)) for o in output])
         return confirmed_tracks(ids, boxes, scores)
 

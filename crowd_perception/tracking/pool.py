@@ -20,7 +20,7 @@ class TrackPool:
 
     FIELDS = (
         "ids", "mean", "cov", "features", "state", "activated",
-        "start_clock", "last_clock", "start_stamp", "last_stamp", "hits", "score",
+        "start_clock", "last_clock", "start_stamp", "last_stamp", "hits", "score", "box",
     )  # fmt: skip
 
     def __init__(self, embedding_dim: int = 0) -> None:
@@ -36,6 +36,7 @@ class TrackPool:
         self.last_stamp = np.zeros(0, dtype=np.int64)
         self.hits = np.zeros(0, dtype=np.int64)
         self.score = np.zeros(0, dtype=np.float32)
+        self.box = np.zeros((0, 4))  # xyxy of the last matched detection
 
     def __len__(self) -> int:
         return len(self.ids)

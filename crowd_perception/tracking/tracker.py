@@ -6,12 +6,18 @@ Per call of :meth:`Tracker.update`, following JDE's ``JDETracker.update``:
 
 1. confirmed and lost tracks are Kalman-predicted and matched to the detections by the gated,
    fused appearance + motion cost (``lap`` with cost limit 0.7);
-2. the remaining *tracked* tracks are matched to the remaining detections by IoU (limit 0.5);
-   (BYTE, optional: then to the low-score detections by IoU); the rest become lost;
+2. the remaining *tracked* tracks (optionally the lost ones too, as ByteTrack does) are matched
+   to the remaining detections by IoU (limit 0.5) (BYTE, optional: then to the low-score
+   detections by IoU); the rest become lost;
 3. unconfirmed tracks (created in the previous frame) are matched by IoU (limit 0.7) or removed;
 4. leftover detections above the score threshold start new tracks (confirmed at once only in the
    very first frame); lost tracks older than the buffer are removed; tracked/lost duplicates
    (IoU > 0.85) are resolved in favour of the older track.
+
+Tracks report their Kalman box (JDE) or, with ``report_detection_boxes``, the box of the
+detection matched in this frame. The per-frame fixed cost is kept low for small crowds: the
+detections are converted and their embeddings normalised once per frame, the Kalman matrices are
+cached, and small assignment problems are solved in one call (:mod:`.matching`).
 """
 
 from __future__ import annotations
@@ -25,13 +31,17 @@ from ..core.boxes import box_iou, cxcyah_to_xyxy, paired_iou, xyxy_to_cxcyah
 from ..core.types import Detections, Tracks, TrackState
 from .camera_motion import validate_homography, warp_states
 from .config import TrackerConfig, get_profile
-from .kalman import KalmanFilter, gate_candidates, pair_gating_distance
-from .matching import fuse_motion, iou_distance, linear_assignment, paired_embedding_distance
+from .kalman import KalmanFilter, Projection, dense_gating_distance, gate_candidates, pair_gating_distance
+from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment, paired_embedding_distance
 from .pool import LOST, TRACKED, TrackPool
 
 __all__ = ["Tracker"]
 
 _LOG = logging.getLogger(__name__)
+
+_DENSE_PAIRS = 32 * 32  # stage 1 computes whole matrices up to this many (track, detection) pairs
+# the output states as plain integers (an enum member costs a conversion in every array operation)
+_TENTATIVE, _CONFIRMED, _LOST = (np.uint8(s) for s in (TrackState.TENTATIVE, TrackState.CONFIRMED, TrackState.LOST))
 
 
 class Tracker:
@@ -53,6 +63,9 @@ class Tracker:
         self.last_stamp_ns: int | None = None
         self._stamp_now = 0
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+        # every track after this frame's prediction, until the commit: measurement space and xyxy box
+        self._projection: Projection | None = None
+        self._predicted_boxes = np.zeros((0, 4))
 
     # ------------------------------------------------------------------ public API
     def update(self, detections: Detections, stamp_ns: int, homography: np.ndarray | None = None) -> Tracks:
@@ -82,30 +95,36 @@ class Tracker:
             expired = (self._clock(stamp_ns) - pool.last_clock) > cfg.track_buffer_s
             self._remove(expired, record=True)
 
-        scores = detections.scores
-        high = _DetectionRows.of(detections, scores >= cfg.detection_threshold)
+        frame = _DetectionRows.of(detections)
+        is_high = frame.scores >= cfg.detection_threshold
+        high = frame.take(is_high)
         low = None
         if cfg.byte:
-            low = _DetectionRows.of(detections, (scores >= cfg.byte_low_threshold) & (scores < cfg.detection_threshold))
+            low = frame.without_features().take(~is_high & (frame.scores >= cfg.byte_low_threshold))
 
         if cfg.camera_motion and homography is not None and len(pool):
             pool.mean, pool.cov = warp_states(pool.mean, pool.cov, homography)
 
-        unconfirmed = np.flatnonzero((pool.state == TRACKED) & ~pool.activated)
-        candidates = np.flatnonzero(((pool.state == TRACKED) & pool.activated) | (pool.state == LOST))
+        tracked = pool.state == TRACKED
+        unconfirmed = (tracked & ~pool.activated).nonzero()[0]
+        candidates = (~tracked | pool.activated).nonzero()[0]  # confirmed or lost
         self._predict(candidates, dt)
+        self._projection = self.kalman.projection(pool.mean, pool.cov)
+        self._predicted_boxes = cxcyah_to_xyxy(self._projection.mean)
 
         # Stage 1: appearance + motion.
         cost = self._appearance_motion_cost(candidates, high)
         matches, u_track, u_det = linear_assignment(cost, cfg.embedding_limit)
         self._apply(candidates[matches[:, 0]], high, matches[:, 1])
 
-        # Stage 2: remaining tracked tracks vs remaining detections, IoU.
-        r_tracked = candidates[u_track][pool.state[candidates[u_track]] == TRACKED]
-        r_tracked, u_det = self._iou_stage(r_tracked, high, u_det, cfg.iou_limit)
+        # Stage 2: remaining tracked (and with iou_lost_tracks, lost) tracks vs remaining detections, IoU.
+        remaining = candidates[u_track]
+        if not cfg.iou_lost_tracks:
+            remaining = remaining[pool.state[remaining] == TRACKED]
+        remaining, u_det = self._iou_stage(remaining, high, u_det, cfg.iou_limit)
         if low is not None:  # BYTE: low-score detections only extend tracks, never their appearance
-            r_tracked, _ = self._iou_stage(r_tracked, low.without_features(), np.arange(len(low)), cfg.byte_iou_limit)
-        pool.state[r_tracked] = LOST
+            remaining, _ = self._iou_stage(remaining, low, np.arange(len(low)), cfg.byte_iou_limit)
+        pool.state[remaining] = LOST
 
         # Unconfirmed tracks: IoU with a looser limit, removed when unmatched.
         u_unconfirmed, u_det = self._iou_stage(unconfirmed, high, u_det, cfg.unconfirmed_iou_limit)
@@ -121,9 +140,9 @@ class Tracker:
 
         new = u_det[high.scores[u_det] >= cfg.new_track_threshold]
         self._start(high, new, stamp_ns)
-        self._remove_duplicates()
+        kalman_boxes = self._remove_duplicates(cxcyah_to_xyxy(pool.mean[:, :4]))
         self.last_stamp_ns = stamp_ns
-        return self._output(stamp_ns)
+        return self._output(stamp_ns, kalman_boxes)
 
     # ------------------------------------------------------------------ steps
     def _usable(self, detections: Detections) -> Detections:
@@ -131,8 +150,7 @@ class Tracker:
         boxes = detections.boxes
         ok = (np.isfinite(boxes).all(axis=1) & np.isfinite(detections.scores)
               & np.isfinite(detections.embeddings).all(axis=1))
-        with np.errstate(invalid="ignore"):
-            ok &= (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        ok &= (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # False for NaN, no warning
         if ok.all():
             return detections
         dropped = int((~ok).sum())
@@ -176,26 +194,40 @@ class Tracker:
     def _appearance_motion_cost(self, rows: np.ndarray, dets: _DetectionRows) -> np.ndarray:
         """Stage-1 cost: gated fusion of appearance distance and squared Mahalanobis distance.
 
-        Only pairs that can pass the motion gate are evaluated (the others are ``inf`` anyway).
-        Without embeddings (size 0) the appearance term is the IoU distance.
+        A small problem (at most ``_DENSE_PAIRS`` pairs) is computed as whole matrices, like JDE;
+        a larger one only for the pairs that can pass the motion gate (the others are ``inf``
+        anyway). Without embeddings (size 0) the appearance term is the IoU distance.
         """
-        cfg, pool = self.config, self.pool
-        cost = np.full((len(rows), len(dets)), np.inf)
-        if len(rows) == 0 or len(dets) == 0:
-            return cost
-        projected = self.kalman.project(pool.mean[rows], pool.cov[rows])
-        r, c = gate_candidates(*projected, dets.xyah, cfg.gating_threshold)
-        if len(r) == 0:
-            return cost
-        maha = pair_gating_distance(*projected, dets.xyah, r, c)
+        cfg = self.config
+        n, m = len(rows), len(dets)
+        if n == 0 or m == 0:
+            return np.full((n, m), np.inf)
+        projected = self._projection.take(rows)
+        if n * m <= _DENSE_PAIRS:
+            maha = dense_gating_distance(projected.mean, projected.inverse, dets.xyah)
+            return self._fuse(maha, rows, projected.mean, dets, paired=False)
+        cost = np.full((n, m), np.inf)
+        r, c = gate_candidates(projected.mean, projected.cov, dets.xyah, cfg.gating_threshold)
+        if len(r):
+            maha = pair_gating_distance(projected.mean, projected.cov, dets.xyah, r, c)
+            cost[r, c] = self._fuse(maha, rows[r], projected.mean[r], dets.take(c), paired=True)
+        return cost
+
+    def _fuse(
+        self, maha: np.ndarray, rows: np.ndarray, xyah: np.ndarray, dets: _DetectionRows, paired: bool
+    ) -> np.ndarray:
+        """Gated fused cost of track ``rows`` (predicted measurements ``xyah``) and ``dets``: of every
+        pair (``maha`` is ``(N, M)``) or of row-aligned pairs (``paired``, ``maha`` is ``(K,)``)."""
+        cfg = self.config
         if dets.features.shape[1] == 0:
-            appearance = 1.0 - paired_iou(cxcyah_to_xyxy(pool.mean[rows[r], :4]), dets.boxes[c])
+            iou = paired_iou if paired else box_iou
+            appearance = 1.0 - iou(cxcyah_to_xyxy(xyah), dets.boxes)
         else:
-            appearance = paired_embedding_distance(pool.features[rows[r]], dets.features[c], cfg.appearance_metric)
+            distance = paired_embedding_distance if paired else embedding_distance
+            appearance = distance(self.pool.features[rows], dets.features, cfg.appearance_metric)
             if cfg.appearance_gate is not None:
                 appearance = np.where(appearance > cfg.appearance_gate, np.inf, appearance)
-        cost[r, c] = fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
-        return cost
+        return fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
 
     def _iou_stage(
         self, rows: np.ndarray, dets: _DetectionRows, det_index: np.ndarray, limit: float
@@ -203,8 +235,8 @@ class Tracker:
         """Match ``rows`` to detections ``det_index`` by IoU; returns the unmatched of both."""
         if len(rows) == 0 or len(det_index) == 0:
             return rows, det_index
-        track_boxes = cxcyah_to_xyxy(self.pool.mean[rows, :4])
-        matches, u_rows, u_dets = linear_assignment(iou_distance(track_boxes, dets.boxes[det_index]), limit)
+        cost = iou_distance(self._predicted_boxes[rows], dets.boxes[det_index])
+        matches, u_rows, u_dets = linear_assignment(cost, limit)
         self._apply(rows[matches[:, 0]], dets, det_index[matches[:, 1]])
         return rows[u_rows], det_index[u_dets]
 
@@ -226,19 +258,20 @@ class Tracker:
         pool.last_stamp[rows] = self._stamp_now
         pool.hits[rows] += 1
         pool.score[rows] = dets.scores[det_rows]
+        pool.box[rows] = dets.boxes[det_rows]
 
     def _commit(self) -> None:
         """One batched Kalman update (and embedding EMA) for every match of this frame."""
         if not self._pending:
             return
         pool = self.pool
-        rows = np.concatenate([p[0] for p in self._pending])
-        z = np.concatenate([p[1] for p in self._pending])
-        pool.mean[rows], pool.cov[rows] = self.kalman.update(pool.mean[rows], pool.cov[rows], z)
+        rows, z = _stacked([p[0] for p in self._pending]), _stacked([p[1] for p in self._pending])
+        pool.mean[rows], pool.cov[rows] = self.kalman.update(
+            pool.mean[rows], pool.cov[rows], z, self._projection.take(rows)
+        )
         with_features = [p for p in self._pending if p[2] is not None]
         if with_features:
-            rows = np.concatenate([p[0] for p in with_features])
-            feat = np.concatenate([p[2] for p in with_features])
+            rows, feat = _stacked([p[0] for p in with_features]), _stacked([p[2] for p in with_features])
             m = self.config.embedding_momentum
             pool.features[rows] = _normalise(m * pool.features[rows] + (1.0 - m) * feat)
         self._pending = []
@@ -263,6 +296,7 @@ class Tracker:
             last_stamp=np.full(n, stamp_ns),
             hits=np.ones(n),
             score=dets.scores[index],
+            box=dets.boxes[index],
         )
         self._next_id += n
 
@@ -273,33 +307,40 @@ class Tracker:
             self.removed_ids.extend(self.pool.ids[mask].tolist())
         self.pool.keep(~mask)
 
-    def _remove_duplicates(self) -> None:
-        """Tracked vs lost pairs with IoU above the threshold: drop the one tracked for less time."""
+    def _remove_duplicates(self, kalman_boxes: np.ndarray) -> np.ndarray:
+        """Tracked vs lost pairs with IoU above the threshold: drop the one tracked for less time.
+
+        ``kalman_boxes`` are the pool's Kalman boxes (xyxy); returns those of the rows kept.
+        """
         pool = self.pool
-        tracked = np.flatnonzero(pool.state == TRACKED)
-        lost = np.flatnonzero(pool.state == LOST)
+        tracked = (pool.state == TRACKED).nonzero()[0]
+        lost = (pool.state == LOST).nonzero()[0]
         if len(tracked) == 0 or len(lost) == 0:
-            return
-        boxes = cxcyah_to_xyxy(pool.mean[:, :4])
-        p, q = np.nonzero(box_iou(boxes[tracked], boxes[lost]) > self.config.duplicate_iou)
+            return kalman_boxes
+        p, q = np.nonzero(box_iou(kalman_boxes[tracked], kalman_boxes[lost]) > self.config.duplicate_iou)
         if len(p) == 0:
-            return
+            return kalman_boxes
         duration = pool.last_clock - pool.start_clock
         tracked_older = duration[tracked[p]] > duration[lost[q]]
         drop = np.zeros(len(pool), dtype=bool)
         drop[lost[q[tracked_older]]] = True
         drop[tracked[p[~tracked_older]]] = True
         self._remove(drop, record=False)
+        return kalman_boxes[~drop]
 
-    def _output(self, stamp_ns: int) -> Tracks:
+    def _output(self, stamp_ns: int, kalman_boxes: np.ndarray) -> Tracks:
+        """Every live track; a tracked one (matched or started in this frame) with its detection's box
+        when ``report_detection_boxes``, else all with their Kalman box (``kalman_boxes``, xyxy)."""
         pool = self.pool
-        states = np.where(
-            pool.state == LOST, TrackState.LOST, np.where(pool.activated, TrackState.CONFIRMED, TrackState.TENTATIVE)
-        )
+        lost = pool.state == LOST
+        states = np.where(lost, _LOST, np.where(pool.activated, _CONFIRMED, _TENTATIVE))
+        boxes = kalman_boxes
+        if self.config.report_detection_boxes:
+            boxes = np.where(lost[:, None], kalman_boxes, pool.box)
         return Tracks(
             ids=pool.ids,
             states=states,
-            boxes=cxcyah_to_xyxy(pool.mean[:, :4]),
+            boxes=boxes,
             velocities=pool.mean[:, 4:6] * self.config.frame_rate,
             ages=(stamp_ns - pool.start_stamp) * 1e-9,
             hits=pool.hits,
@@ -310,7 +351,7 @@ class Tracker:
 
 @dataclass(frozen=True)
 class _DetectionRows:
-    """The detections of one association tier, with Kalman measurements and unit embeddings."""
+    """Detections with Kalman measurements and unit embeddings (all of a frame, or one association tier)."""
 
     boxes: np.ndarray
     scores: np.ndarray
@@ -318,9 +359,13 @@ class _DetectionRows:
     features: np.ndarray
 
     @classmethod
-    def of(cls, detections: Detections, mask: np.ndarray) -> _DetectionRows:
-        boxes = detections.boxes[mask].astype(np.float64)
-        return cls(boxes, detections.scores[mask], xyxy_to_cxcyah(boxes), _normalise(detections.embeddings[mask]))
+    def of(cls, detections: Detections) -> _DetectionRows:
+        """All detections of a frame, converted once (the tiers are row selections of it)."""
+        boxes = detections.boxes.astype(np.float64)
+        return cls(boxes, detections.scores, xyxy_to_cxcyah(boxes), _normalise(detections.embeddings))
+
+    def take(self, mask: np.ndarray) -> _DetectionRows:
+        return _DetectionRows(self.boxes[mask], self.scores[mask], self.xyah[mask], self.features[mask])
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -329,8 +374,13 @@ class _DetectionRows:
         return _DetectionRows(self.boxes, self.scores, self.xyah, self.features[:, :0])
 
 
+def _stacked(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts concatenated along rows (a single part as it is: most frames have one)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _normalise(features: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     features = np.asarray(features, dtype=np.float64)
-    norm = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norm, 1e-12)
+    norm = np.sqrt(np.einsum("nd,nd->n", features, features))
+    return features / np.maximum(norm, 1e-12)[:, None]

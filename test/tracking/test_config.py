@@ -15,11 +15,13 @@ def test_jde_profile_has_the_published_defaults():
     assert (jde.std_weight_position, jde.std_weight_velocity) == (1 / 20, 1 / 160)
     assert jde.appearance_metric == "euclidean" and jde.appearance_gate is None
     assert not (jde.time_based or jde.byte or jde.bounded_memory or jde.camera_motion)
+    assert not (jde.iou_lost_tracks or jde.report_detection_boxes)
 
 
 def test_default_profile_turns_every_improvement_on():
     default = get_profile("default")
     assert default.time_based and default.byte and default.bounded_memory and default.camera_motion
+    assert default.iou_lost_tracks and default.report_detection_boxes
     assert default.appearance_metric == "cosine" and default.appearance_gate is not None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crowd_perception.tracking.kalman import CHI2INV95, KalmanFilter, gate_candidates
+from crowd_perception.tracking.kalman import CHI2INV95, KalmanFilter, dense_gating_distance, gate_candidates
 
 Z = np.array([[10.0, 20.0, 0.5, 100.0]])
 
@@ -109,3 +109,25 @@ def test_gate_candidates_never_drop_a_pair_inside_the_gate():
     assert len(set(zip(rows.tolist(), cols.tolist(), strict=True))) == len(rows)  # no pair twice
     assert np.all(candidates[full])  # every gated-in pair is a candidate
     assert candidates.sum() < 0.2 * candidates.size  # and the pruning is substantial
+
+
+def test_update_with_a_precomputed_projection_is_the_same():
+    kf = KalmanFilter()
+    z = np.array([[10.0, 20.0, 0.5, 100.0], [300.0, 50.0, 0.4, 50.0], [40.0, 60.0, 0.3, 80.0]])
+    mean, cov = kf.predict(*kf.initiate(z), 2.0)
+    meas = z[[2, 0]] + 3.0
+    rows = np.array([2, 0])  # a subset, out of order, as the tracker's matches are
+    alone = kf.update(mean[rows], cov[rows], meas)
+    shared = kf.update(mean[rows], cov[rows], meas, kf.projection(mean, cov).take(rows))
+    for a, b in zip(alone, shared, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_dense_gating_distance_takes_the_inverse():
+    kf = KalmanFilter()
+    mean, cov = kf.predict(*kf.initiate(Z), 1.0)
+    projection = kf.projection(mean, cov)
+    meas = np.array([[12.0, 18.0, 0.5, 104.0], [60.0, 20.0, 0.5, 100.0]])
+    dense = dense_gating_distance(projection.mean, projection.inverse, meas)
+    np.testing.assert_allclose(dense, kf.gating_distance(mean, cov, meas))
+    assert dense_gating_distance(projection.mean[:0], projection.inverse[:0], meas).shape == (0, 2)

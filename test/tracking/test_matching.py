@@ -68,3 +68,19 @@ def test_linear_assignment_has_the_same_optimum_as_lapjv():
         ref = np.stack([np.flatnonzero(x >= 0), x[x >= 0]], axis=1)
         assert np.all(cost[ours[:, 0], ours[:, 1]] < limit)
         assert _objective(cost, ours, limit) == pytest.approx(_objective(cost, ref, limit))
+
+
+@pytest.mark.parametrize("density", [0.3, 1.0])
+def test_small_matrices_solved_whole_have_the_same_optimum_as_lapjv(density):
+    rng = np.random.default_rng(1)
+    limit = 0.7
+    for _ in range(60):
+        n, m = rng.integers(1, 17, size=2)  # at most 16 x 16: one dense solve, not the component search
+        cost = rng.uniform(0, 1.2, size=(n, m))
+        cost[rng.random((n, m)) > density] = np.inf
+        ours, u_rows, u_cols = linear_assignment(cost, limit)
+        _, x, _ = lap.lapjv(cost, extend_cost=True, cost_limit=limit)
+        ref = np.stack([np.flatnonzero(x >= 0), x[x >= 0]], axis=1)
+        assert np.all(cost[ours[:, 0], ours[:, 1]] < limit)
+        assert _objective(cost, ours, limit) == pytest.approx(_objective(cost, ref, limit))
+        assert sorted([*ours[:, 0], *u_rows]) == list(range(n)) and sorted([*ours[:, 1], *u_cols]) == list(range(m))

@@ -40,6 +40,11 @@ def test_norfair_points_are_the_two_corners_scored_by_the_box():
     np.testing.assert_array_equal(scores[:, 1], dets.scores)
 
 
+def test_norfair_corner_estimates_that_crossed_still_give_a_valid_box():
+    corners = np.array([[[10.0, 20.0], [50.0, 120.0]], [[52.0, 30.0], [49.0, 140.0]]])  # x crossed in the second
+    np.testing.assert_array_equal(peers.corner_boxes(corners), [[10, 20, 50, 120], [49, 30, 52, 140]])
+
+
 def test_boxmot_output_rows_become_confirmed_tracks_with_positive_ids():
     rows = np.array([[1, 2, 3, 4, 0, 0.8, 0, 2], [5, 6, 7, 8, 4, 0.6, 0, 0]], dtype=np.float32)
     tracks = peers.boxmot_tracks(rows)

@@ -22,6 +22,7 @@ def _rows(n: int, first_id: int) -> dict:
         "last_stamp": np.zeros(n, int),
         "hits": np.ones(n, int),
         "score": np.ones(n),
+        "box": np.zeros((n, 4)),
     }
 
 

@@ -164,6 +164,32 @@ def test_duplicate_of_a_lost_track_is_removed_in_favour_of_the_older():
     assert out.ids.tolist() == [1] and out.states.tolist() == [TrackState.LOST]
 
 
+@pytest.mark.parametrize(("iou_lost_tracks", "state"), [(True, TrackState.CONFIRMED), (False, TrackState.LOST)])
+@pytest.mark.parametrize("score", [0.9, 0.3])  # the IoU fallback and the BYTE low-score stage
+def test_iou_lost_tracks_recovers_a_lost_track_whose_appearance_changed(iou_lost_tracks, state, score):
+    tracker = Tracker(get_profile("default").replace(iou_lost_tracks=iou_lost_tracks))
+    for f in range(5):
+        tracker.update(dets([box(100)], [0]), f * FRAME_NS)
+    tracker.update(Detections.empty(DIM), 5 * FRAME_NS)  # track 1 lost
+    # back in place, looking unrelated (occluded): stage 1 rejects the pair by appearance
+    out = tracker.update(dets([box(101)], [3], scores=score), 6 * FRAME_NS)
+    assert out.ids.tolist() == [1] and out.states.tolist() == [state]
+
+
+def test_a_matched_track_reports_its_detection_box_when_switched_on():
+    default = get_profile("default")
+    on, off = Tracker(default), Tracker(default.replace(report_detection_boxes=False))
+    for f, dx in enumerate([0.0, 6.0, -5.0, 4.0, -6.0, 5.0]):  # a walker seen with jittery boxes
+        detection = box(100 + 3 * f + dx)
+        out_on, out_off = (t.update(dets([detection], [0]), f * FRAME_NS) for t in (on, off))
+    np.testing.assert_allclose(out_on.boxes[0], detection, atol=1e-4)
+    assert not np.allclose(out_off.boxes[0], detection, atol=0.5)  # the Kalman posterior lags the jitter
+    # a lost track has no detection: both report the same Kalman prediction
+    out_on, out_off = (t.update(Detections.empty(DIM), 6 * FRAME_NS) for t in (on, off))
+    assert out_on.states.tolist() == [TrackState.LOST]
+    np.testing.assert_allclose(out_on.boxes, out_off.boxes)
+
+
 @pytest.mark.parametrize(("camera_motion", "same_id"), [(True, True), (False, False)])
 def test_camera_motion_compensation_follows_a_pan(camera_motion, same_id):
     config = get_profile("default").replace(camera_motion=camera_motion)
