@@ -34,13 +34,14 @@ def render_model_card(
     weights = onnx_path.with_suffix(".safetensors")
     sizes = ", ".join(f"`{p.name}` {p.stat().st_size / 2**20:.1f} MiB" for p in (weights, onnx_path) if p.is_file())
     last = _last_row(train_log) if train_log is not None and train_log.is_file() else {}
-    post = DetectorExportInfo.from_extra(meta.extra).postprocess
+    info = DetectorExportInfo.from_extra(meta.extra)
+    post = info.postprocess
     lines = [
         "# Pedestrian detector (default model)",
         "",
         "Single-shot anchor-point detector: "
         f"`{model['backbone']}` backbone (width {model['backbone_width']}), FPN with {model['fpn_channels']} channels at "
-        f"strides {meta.extra.get('strides')}, shared {'depthwise-separable' if model['lite'] else 'full'} head "
+        f"strides {list(info.strides)}, shared {'depthwise-separable' if model['lite'] else 'full'} head "
         f"({model['head_convs']} conv tower) with class, l/t/r/b box, IoU-quality and {model['embedding_dim']}-d "
         "JDE embedding outputs. Score = sqrt(cls * iou).",
         "",

@@ -7,7 +7,6 @@ graph raw; thresholds, NMS and placement stay in the numpy ``postprocess`` / ``p
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from ...utils.configs import config_from_dict
 from .config import Pose3DConfig
 from .data import normalization_for
 from .model import INPUT_NAME, OUTPUT_NAMES, PandaNet
+from .runner import Pose3DExportInfo
 
 __all__ = ["is_checkpoint", "load_model", "export_pose3d"]
 
@@ -50,7 +50,7 @@ def export_pose3d(weights: Path | str, onnx_path: Path | str, check_parity: bool
     """ONNX (+ metadata JSON carrying the model config) of a trained model; checks ONNX Runtime parity."""
     model, cfg = load_model(weights)
     example = torch.from_numpy(np.random.default_rng(0).normal(size=(1, 3, cfg.model.input_height, cfg.model.input_width)).astype(np.float32))
-    extra: dict[str, Any] = {"model": dataclasses.asdict(cfg.model), "selection": cfg.selection, "weighting": cfg.weighting}
+    extra: dict[str, Any] = {**Pose3DExportInfo(cfg.model).to_extra(), "selection": cfg.selection, "weighting": cfg.weighting}
     spec = ExportSpec(
         name="pose3d",
         module=model,

@@ -9,7 +9,10 @@ a default camera and flagged ``placed_with_intrinsics = False``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +26,29 @@ from .model import INPUT_NAME, OUTPUT_NAMES, ModelConfig
 from .placement import BodySizePrior, default_camera, place_poses
 from .postprocess import PostprocessConfig, postprocess
 
-__all__ = ["Pose3DEstimator", "model_config_from_dict"]
+__all__ = ["Pose3DExportInfo", "Pose3DEstimator", "model_config_from_dict"]
 
 
 def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
     from ...utils.configs import config_from_dict
 
     return config_from_dict(ModelConfig, data)
+
+
+@dataclass(frozen=True)
+class Pose3DExportInfo:
+    """What the runner needs beyond the runtime's metadata: the whole model config (input size,
+    anchors, body-size prior, calibrated score threshold), written into ``ModelMetadata.extra`` by the
+    export and read back by :class:`Pose3DEstimator`."""
+
+    model: ModelConfig
+
+    def to_extra(self) -> dict[str, Any]:
+        return {"model": dataclasses.asdict(self.model)}
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> Pose3DExportInfo:
+        return cls(model_config_from_dict(dict(extra["model"])))
 
 
 def _torch_backend(model: Any, threads: int | None = None) -> Any:
@@ -63,7 +82,7 @@ class Pose3DEstimator:
             meta = runtime_backend.metadata
             if meta is None or "model" not in meta.extra:
                 raise ValueError(f"{model_path}: no pose3d model config in its metadata JSON")
-            config = model_config_from_dict(meta.extra["model"])
+            config = Pose3DExportInfo.from_extra(meta.extra).model
         self._setup(runtime_backend, config, postprocess_config)
 
     @classmethod
