@@ -167,22 +167,30 @@ def run_benchmark(config: BenchConfig, weights_dir: Path) -> dict[str, Any]:
             continue
         runners[name] = load_runner(name, path, backend=config.backend, threads=config.threads)
     samples = bench_samples(config.frames + config.warmup, config.seed)
+    result = bench_runners(runners, samples, config, missing)
+    if "pose2d" in runners:
+        result["scaling"]["pose2d"] = scaling_pose2d(runners["pose2d"], samples[0].image, config.people,
+                                                     config.scaling_repeats, config.seed)
+    if "pose3d" in runners:
+        result["scaling"]["pose3d"] = scaling_pose3d(runners["pose3d"], config.people, config.scaling_repeats, config.seed)
+    return result
+
+
+def bench_runners(runners: dict[str, Any], samples: Sequence[Any], config: BenchConfig,
+                  missing: Sequence[str] = ()) -> dict[str, Any]:
+    """Each model and, when all three are loaded, the pipeline on ``samples``: the suite without its
+    scaling curves (``scaling`` empty), shared by ``bench`` and ``gpu-check``."""
     result: dict[str, Any] = {
         "config": dataclasses.asdict(config),
         "load_average_1min": os.getloadavg()[0],  # other work on the machine inflates every figure
         "backends": {name: backend_name(r) for name, r in runners.items()},
-        "missing": missing,
+        "missing": list(missing),
         "models": bench_models(runners, samples, config.warmup),
+        "scaling": {},
     }
     pipeline = pipeline_of(runners)
     if pipeline is not None:
         result["pipeline"] = bench_pipeline(pipeline, samples, config.warmup)
-    scaling = {}
-    if "pose2d" in runners:
-        scaling["pose2d"] = scaling_pose2d(runners["pose2d"], samples[0].image, config.people, config.scaling_repeats, config.seed)
-    if "pose3d" in runners:
-        scaling["pose3d"] = scaling_pose3d(runners["pose3d"], config.people, config.scaling_repeats, config.seed)
-    result["scaling"] = scaling
     return result
 
 

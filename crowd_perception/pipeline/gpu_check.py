@@ -24,7 +24,6 @@ it measured. Exit status: 0 all outputs within tolerance, 1 some are not, 2 Tens
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -121,7 +120,7 @@ def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: 
 def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, args: argparse.Namespace) -> dict:
     """Models and pipeline on TensorRT on ``samples`` (:mod:`.benchmark`'s suite)."""
     from ..models.registry import load_runner
-    from .benchmark import BenchConfig, backend_name, bench_models, bench_pipeline, pipeline_of
+    from .benchmark import BenchConfig, bench_runners
 
     config = BenchConfig(
         backend="tensorrt",
@@ -132,18 +131,7 @@ def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, 
         variant=variant,
     )
     runners = {name: load_runner(name, MODELS[name].onnx(model_dir, variant), backend="tensorrt") for name in models}
-    result: dict[str, Any] = {
-        "config": dataclasses.asdict(config),
-        "load_average_1min": os.getloadavg()[0],
-        "backends": {name: backend_name(runner) for name, runner in runners.items()},
-        "missing": [],
-        "models": bench_models(runners, samples, config.warmup),
-        "scaling": {},
-    }
-    pipeline = pipeline_of(runners)
-    if pipeline is not None:
-        result["pipeline"] = bench_pipeline(pipeline, samples, config.warmup)
-    return result
+    return bench_runners(runners, samples, config)
 
 
 # ------------------------------------------------------------------ report
