@@ -506,8 +506,9 @@ def results_markdown(results: list[Outcome]) -> str:
         row = groups.setdefault(r.group, dict.fromkeys(OUTCOMES, 0))
         row[r.outcome] += 1
         lost += r.frames_lost or 0
-    summary_rows = [[group, sum(c.values()), *c.values()] for group, c in groups.items()]
-    totals = [sum(r[i] for r in summary_rows) for i in range(1, 2 + len(OUTCOMES))]
+    counts = [[sum(c.values()), *c.values()] for c in groups.values()]
+    totals = [sum(column) for column in zip(*counts, strict=True)] if counts else [0] * (1 + len(OUTCOMES))
+    summary_rows: list[list[object]] = [[group, *row] for group, row in zip(groups, counts, strict=True)]
     summary_rows.append(["**all**", *totals])
     summary = markdown_table(["fault class", "cases", *OUTCOMES], summary_rows)
     cases = markdown_table(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,9 @@ def oks_ap(
     skel = get_skeleton(skeleton)
     if skel.sigmas is None:
         raise ValueError(f"skeleton {skeleton} has no OKS sigmas")
-    images, annotations, results = [], [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     for image_id, (frame, pred) in enumerate(zip(frames, predictions, strict=True), start=1):
         images.append({"id": image_id, "width": frame.width, "height": frame.height})
         kpts, v = _gt_in(frame, skeleton)

@@ -116,6 +116,8 @@ class Pose3DEvaluator:
             if value != self.skeleton:
                 raise ValueError(f"{name} skeleton {value!r} differs from the evaluator's {self.skeleton!r}")
         root = get_skeleton(self.skeleton).root
+        if root is None:
+            raise ValueError(f"skeleton {self.skeleton!r} has no root joint to align poses at")
         valid = evaluable(gt, self.min_visible_fraction)
         status, _ = match_detections(poses.boxes, poses.person_scores, gt.boxes, valid, self.iou_threshold)
         keep = status >= 0

@@ -61,7 +61,7 @@ FORMATS: dict[str, _Format] = {
 def _lookup(name: str, role: str) -> Any:
     spec = FORMATS.get(name)
     attribute = getattr(spec, role, None) if spec else None
-    if attribute is None:
+    if spec is None or attribute is None:
         known = writer_names() if role == "writer" else reader_names()
         raise ValueError(f"no {role} for format {name!r}; known: {known}")
     return getattr(importlib.import_module(f"{__name__}.{spec.module}"), attribute)

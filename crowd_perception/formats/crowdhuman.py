@@ -175,7 +175,7 @@ def _person_boxes(annotation: FrameAnnotation) -> list[dict]:
     in_image = clip_boxes(persons.boxes.astype(np.float64), annotation.width, annotation.height)
     with np.errstate(invalid="ignore", divide="ignore"):
         cover = box_area(persons.visible_boxes.astype(np.float64)) / box_area(in_image)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(len(persons)):
         if not np.isfinite(persons.visible_boxes[i]).all() or persons.visible_fractions[i] == 0:
             continue  # nobody to see: CrowdHuman annotates visible people only

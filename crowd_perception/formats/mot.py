@@ -160,9 +160,7 @@ def read_mot_rows(path: str | Path, min_columns: int = 6) -> MotRows:
             rows.append(values)
             lines.append(number)
     if not rows:
-        return MotRows(
-            *(np.zeros(0, int) for _ in range(2)), np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), np.zeros(0)
-        )
+        return MotRows(np.zeros(0, int), np.zeros(0, int), np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), np.zeros(0))
     data = np.array(rows, dtype=np.float64)
     n = len(data)
     column = lambda i, fill: data[:, i] if data.shape[1] > i else np.full(n, fill, dtype=float)  # noqa: E731
