@@ -373,7 +373,7 @@ class Pose3DStage(Stage):
 @dataclass
 class TrackerStage(Stage):
     config: TrackerNodeConfig
-    runner: Any  # Tracker
+    runner: Tracker
 
     def __post_init__(self) -> None:
         self.runner.config = tracker_config(self.config)  # the node's parameters are authoritative
