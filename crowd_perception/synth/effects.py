@@ -64,7 +64,10 @@ class Effects:
             ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
             if not ok:
                 raise RuntimeError("JPEG encoding failed")
-            image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            if decoded is None:
+                raise RuntimeError("JPEG decoding failed")
+            image = decoded
         return image
 
 

@@ -274,7 +274,7 @@ def draw_shadows(image: np.ndarray, pose: CameraPose, ground: np.ndarray, sun: n
     pixels = pixels[inside].astype(np.int32)
     y0 = int(np.clip(pixels[..., 1].min() // SCALE, 0, height - 1))
     y1 = int(np.clip(pixels[..., 1].max() // SCALE + 2, y0 + 1, height))
-    mask = np.zeros((y1 - y0, width), np.uint8)
+    mask: np.ndarray = np.zeros((y1 - y0, width), np.uint8)
     offset = np.array([0, y0 << SHIFT], np.int32)
     for polygon in pixels:
         cv2.fillConvexPoly(mask, polygon - offset, strength, cv2.LINE_8, SHIFT)

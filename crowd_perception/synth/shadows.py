@@ -51,7 +51,7 @@ def bake_shadows(texture: np.ndarray, origin: tuple[float, float], res: tuple[fl
     sun = np.asarray(sun, dtype=float)
     if np.hypot(*sun) < 0.05:
         return None
-    mask = np.zeros(texture.shape[:2], np.float32)
+    mask: np.ndarray = np.zeros(texture.shape[:2], np.float32)
     scale, shift = np.array(res), np.array(origin)
 
     def texels(points: np.ndarray) -> np.ndarray:

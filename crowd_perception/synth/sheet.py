@@ -34,8 +34,9 @@ _RING_COLOURS = {
 def identity_colour(identity: int) -> tuple[int, int, int]:
     """A bright, stable BGR colour for an identity (golden-ratio hue walk)."""
     hue = int((identity * 0.618033988749895 % 1.0) * 180)
-    hsv = np.uint8([[[hue, 220, 255]]])
-    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
+    hsv = np.array([[[hue, 220, 255]]], np.uint8)
+    b, g, r = (int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
+    return b, g, r
 
 
 def draw_annotation(image: np.ndarray, annotation: FrameAnnotation, min_visible: float = 0.0) -> np.ndarray:

@@ -32,21 +32,29 @@ class SplitStatistics:
 
 def split_statistics(config: SynthConfig, seed: int = 0, max_frames: int | None = None) -> SplitStatistics:
     """Generate (up to ``max_frames`` frames of) ``config`` and summarise its ground truth."""
-    counts, heights, distances, visible = [], [], [], []
+    counts: list[int] = []
+    heights_per_frame: list[np.ndarray] = []
+    distances_per_frame: list[np.ndarray] = []
+    visible_per_frame: list[np.ndarray] = []
     states = np.zeros(len(JointState), np.int64)
     for sample in islice(generate(config, seed), max_frames):
         persons = sample.annotation.persons
         counts.append(len(persons))
-        heights.append(persons.boxes[:, 3] - persons.boxes[:, 1])
-        distances.append(persons.distances)
-        visible.append(persons.visible_fractions)
+        heights_per_frame.append(persons.boxes[:, 3] - persons.boxes[:, 1])
+        distances_per_frame.append(persons.distances)
+        visible_per_frame.append(persons.visible_fractions)
         states += np.bincount(persons.keypoint_states.ravel(), minlength=len(JointState))
     if not counts:
         raise ValueError(f"{config.name}: no frames generated")
-    heights, distances, visible = (np.concatenate(v) if v else np.zeros(0) for v in (heights, distances, visible))
+    heights, distances, visible = (
+        np.concatenate(v) if v else np.zeros(0) for v in (heights_per_frame, distances_per_frame, visible_per_frame)
+    )
 
     def pct(values: np.ndarray) -> tuple[float, float, float]:
-        return tuple(float(v) for v in np.percentile(values, [10, 50, 90])) if len(values) else (np.nan,) * 3
+        if not len(values):
+            return np.nan, np.nan, np.nan
+        p10, p50, p90 = (float(v) for v in np.percentile(values, [10, 50, 90]))
+        return p10, p50, p90
 
     total = max(int(states.sum()), 1)
     return SplitStatistics(

@@ -111,6 +111,8 @@ class _TexturedPlane:
 
     def _visible_outlines(self, pose: CameraPose) -> list[np.ndarray]:
         """Camera-frame outlines in front of the near plane (clipped where they cross it)."""
+        if self.outlines is None:
+            return []
         cam = pose.to_camera(self.outlines)
         z = cam[..., 2]
         whole = cam[z.min(axis=1) >= NEAR]  # most are wholly in front: no clipping
