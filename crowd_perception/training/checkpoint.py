@@ -63,7 +63,8 @@ def config_path(weights_path: Path | str) -> Path:
 
 def _split_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Optimizer ``state_dict`` -> (tensors keyed ``optim.<param>.<name>``, JSON-able rest)."""
-    tensors, scalars = {}, {}
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
     for pid, entries in state["state"].items():
         for name, value in entries.items():
             if isinstance(value, torch.Tensor):

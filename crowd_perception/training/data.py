@@ -9,12 +9,12 @@ combines the DDP rank and the loader worker, and seed themselves from :func:`wor
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, RandomSampler, Sampler
 
 from .distributed import DistContext
 
@@ -62,11 +62,13 @@ def make_loader(
     drop_last: bool = True,
 ) -> DataLoader:
     """A ``DataLoader`` with seeded shuffling (or DDP sharding) and seeded workers."""
-    sampler = None
+    sampler: Sampler[int] | None = None
     if not isinstance(dataset, IterableDataset):
         if ctx.distributed:
             sampler = DistributedSampler(dataset, ctx.world_size, ctx.rank, shuffle=shuffle, seed=seed)
         elif shuffle:
+            if not isinstance(dataset, Sized):
+                raise TypeError(f"shuffling needs the dataset's length; {type(dataset).__name__} has no __len__")
             sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
     generator = torch.Generator().manual_seed(seed + ctx.rank)
     return DataLoader(

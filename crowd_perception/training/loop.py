@@ -77,6 +77,14 @@ def _should_stop(started: float, cfg: TrainConfig, ctx: DistContext) -> bool:
     return stop
 
 
+def _network(task: nn.Module) -> nn.Module:
+    """The network a (possibly DDP-wrapped) training task holds as ``.model``: evaluated and saved."""
+    model = unwrap_model(task).model
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"the training task's .model is a {type(model).__name__}, not a torch module")
+    return model
+
+
 def train(
     task: nn.Module,
     batches: Iterable[Any],
@@ -110,7 +118,8 @@ def train(
         _log.info("resumed from %s at step %d", resume, step)
     wrapped = wrap_model(task, ctx)
     logger = MetricLogger(out_dir, cfg.tensorboard) if ctx.is_main else None
-    started, window, window_start = time.monotonic(), {}, time.monotonic()
+    started, window_start = time.monotonic(), time.monotonic()
+    window: dict[str, list[float]] = {}
     last_logs: dict[str, float] = {}
     eval_metrics: dict[str, float] = {}
     checkpoint = out_dir / "last.safetensors"
@@ -125,12 +134,13 @@ def train(
         nonlocal eval_metrics
         if evaluate is None or not ctx.is_main:
             return
-        model = unwrap_model(wrapped).model
+        model = _network(wrapped)
         model.eval()
         with torch.no_grad():
             eval_metrics = {f"eval/{k}": float(v) for k, v in evaluate(model).items()}
         model.train()
-        logger.log(step, eval_metrics)
+        if logger is not None:
+            logger.log(step, eval_metrics)
 
     wrapped.train()
     for _ in bar:
@@ -176,7 +186,7 @@ def train(
     save()
     run_eval()
     weights = None
-    if ctx.is_main:
-        weights = save_weights(out_dir / "model.safetensors", unwrap_model(wrapped).model, full_config)
+    if logger is not None:
+        weights = save_weights(out_dir / "model.safetensors", _network(wrapped), full_config)
         logger.close()
     return TrainResult(step, time.monotonic() - started, weights, checkpoint, last_logs, eval_metrics)

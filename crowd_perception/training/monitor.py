@@ -39,7 +39,7 @@ class MetricLogger:
                 _log.warning("tensorboard is not installed; logging to %s only", self.path)
 
     def log(self, step: int, values: dict[str, float]) -> None:
-        row = {"step": step, **values}
+        row: dict[str, object] = {"step": step, **values}
         self.rows.append(row)
         new = [k for k in row if k not in self.columns]
         if new or not self.path.exists():
