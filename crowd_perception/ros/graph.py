@@ -242,13 +242,31 @@ class NodeGraph:
             raise GraphError("graph already started")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.started_at = time.monotonic()
-        env = self.environment
         for name in self.nodes:
-            with open(self.log_dir / f"{self.executable(name)}.log", "wb") as log:
-                self.processes[name] = subprocess.Popen(self.command(name), env=env, stdin=subprocess.DEVNULL,
-                                                        stdout=log, stderr=subprocess.STDOUT,
-                                                        preexec_fn=_restore_sigint)
+            self._spawn(name, "wb")
         return self
+
+    def _spawn(self, name: str, log_mode: str) -> None:
+        with open(self.log_dir / f"{self.executable(name)}.log", log_mode) as log:
+            self.processes[name] = subprocess.Popen(self.command(name), env=self.environment, stdin=subprocess.DEVNULL,
+                                                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=_restore_sigint)
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL, timeout_s: float = 10.0) -> NodeExit:
+        """Fault injection: send ``sig`` (default SIGKILL: no shutdown, no goodbye to its DDS peers) to
+        one node and wait for it to end; the graph carries on without it until :meth:`restart`."""
+        process = self.processes[name]
+        sent = time.monotonic()
+        process.send_signal(sig)
+        process.wait(timeout=timeout_s)
+        self.exits[name] = NodeExit(name, process.returncode, time.monotonic() - sent, [sig.name])
+        return self.exits[name]
+
+    def restart(self, name: str) -> None:
+        """Start a node that has ended again, with the same command line (its log is appended to)."""
+        if self.processes[name].poll() is None:
+            raise GraphError(f"{self.executable(name)} is still running; kill or stop it first")
+        self.exits.pop(name, None)
+        self._spawn(name, "ab")
 
     def check_alive(self) -> None:
         """:class:`GraphError` with the node's log when a node process has exited."""
