@@ -148,6 +148,14 @@ def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-frames", type=int, default=None, help="--source detector: only the first N frames of each sequence"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--operating-points",
+        nargs="+",
+        default=None,
+        metavar="DET:NEW",
+        help="instead of the switches: the default profile at each detection_threshold:new_track_threshold "
+        "(choose the tracker node's operating point on the detector's own score distribution)",
+    )
     parser.add_argument("--conditions", nargs="+", default=None, help="subset of: nominal dropped pan")
     parser.add_argument("--json", type=Path, help="also write all reports as JSON here")
     parser.add_argument("--no-results", action="store_true", help="do not write docs/RESULTS.md")
@@ -167,6 +175,26 @@ def _ablation_variants() -> dict:
         "jde + report_detection_boxes": jde.replace(report_detection_boxes=True),
         "default (all)": default,
     }
+
+
+def _operating_point_variants(points: list[str]) -> dict:
+    """``{"det 0.5 / new 0.6": default profile with those thresholds}`` from ``DET:NEW`` strings."""
+    from ..core.errors import InputError
+    from .config import get_profile
+
+    default, variants = get_profile("default"), {}
+    for point in points:
+        det, colon, new = point.partition(":")
+        try:
+            detection, new_track = float(det), float(new)
+        except ValueError:
+            raise InputError(f"--operating-points {point!r}: expected DET:NEW, e.g. 0.6:0.7") from None
+        if not colon or not 0 <= detection <= new_track <= 1:
+            raise InputError(f"--operating-points {point!r}: expected 0 <= DET <= NEW <= 1")
+        variants[f"det {detection:g} / new {new_track:g}"] = default.replace(
+            detection_threshold=detection, new_track_threshold=new_track
+        )
+    return variants
 
 
 def _detector_ground_truth(args: argparse.Namespace) -> tuple[list, str]:
@@ -239,6 +267,7 @@ def _ablate(args: argparse.Namespace) -> int:
     from ..utils.results import markdown_table, update_results_section
     from .ablation import CONDITIONS, DROP_RATE, apply_condition, detection_identities, run_ablation
     from .calibration import equal_error_threshold
+    from .config import get_profile
     from .perturbation import DetectionPerturbation, PerturbationConfig
 
     conditions = args.conditions or list(CONDITIONS)
@@ -265,7 +294,7 @@ def _ablate(args: argparse.Namespace) -> int:
         calibration = f"not measurable ({exc})"
     _LOG.info("cosine equal-error threshold: %s", calibration)
 
-    variants = _ablation_variants()
+    variants = _operating_point_variants(args.operating_points) if args.operating_points else _ablation_variants()
     reports = run_ablation(sequences, variants, conditions, PerturbationConfig(), seed=args.seed)
     header = ["variant"]
     for condition in conditions:
@@ -278,7 +307,7 @@ def _ablate(args: argparse.Namespace) -> int:
             row += [m["HOTA"], m["IDF1"], m["MOTA"], m["IDSW"]]
         rows.append(row)
     frames = sum(len(s.frames) for s in sequences)
-    gate = variants["default (all)"].appearance_gate
+    gate = get_profile("default").appearance_gate
     body = (
         _source_description(args, len(sequences), frames, quality)
         + " People less than 10 % visible are scored as distractors. Metrics from TrackEval (HOTA, IDF1, MOTA in %, "
@@ -294,9 +323,12 @@ def _ablate(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     if not args.no_results:
-        update_results_section(
-            f"tracking-ablation-{args.source}", f"Tracking: ablation of the association switches ({args.source})", body
+        section, title = (
+            ("tracking-operating-points", "the tracker node's operating point")
+            if args.operating_points
+            else ("tracking-ablation", "ablation of the association switches")
         )
+        update_results_section(f"{section}-{args.source}", f"Tracking: {title} ({args.source})", body)
     return 0
 
 

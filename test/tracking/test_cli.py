@@ -40,7 +40,25 @@ def test_detector_source_writes_a_table(tiny_onnx, tmp_path, monkeypatch, capsys
     assert "the first 4 frames of each sequence" in printed and "4 frames" in printed
     assert "all: AP50" in printed and "reasonable: AP50" in printed
     reports = json.loads(out.read_text())
-    assert len(reports) == 12 and "default (all) / dropped" in reports  # 6 variants x 2 conditions
+    assert len(reports) == 16 and "default (all) / dropped" in reports  # 8 variants x 2 conditions
+
+
+def test_operating_points_evaluate_the_default_profile_at_each_threshold_pair(tiny_onnx, tmp_path, monkeypatch, capsys):
+    import crowd_perception.synth as synth
+    from crowd_perception.cli import main
+
+    real_generate = synth.generate
+    monkeypatch.setattr(synth, "generate", lambda preset, seed=0: islice(real_generate("demo", seed=seed), 4))
+    out = tmp_path / "reports.json"
+    argv = ["ablation", "tracking", "--source", "detector", "--model", str(tiny_onnx), "--max-frames", "4",
+            "--conditions", "nominal", "--no-results"]
+    assert main([*argv, "--operating-points", "0.5:0.6", "0.6:0.7", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| det 0.5 / new 0.6 | " in printed and "| det 0.6 / new 0.7 | " in printed and "| jde | " not in printed
+    assert set(json.loads(out.read_text())) == {"det 0.5 / new 0.6 / nominal", "det 0.6 / new 0.7 / nominal"}
+    assert main([*argv, "--operating-points", "0.7:0.6"]) != 0
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and "0.7:0.6" in error and len(error.splitlines()) == 1
 
 
 def test_bench_tracking_peers_prints_speed_accuracy_and_verdict(tmp_path, monkeypatch, capsys):
