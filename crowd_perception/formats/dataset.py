@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+W = TypeVar("W", bound="DatasetWriter")
 
 
 class FormatError(CrowdPerceptionError, ValueError):
@@ -258,7 +259,7 @@ class DatasetWriter(ABC):
             self._closed = True
             self._finish()
 
-    def __enter__(self) -> DatasetWriter:
+    def __enter__(self: W) -> W:
         return self
 
     def __exit__(self, *exc_info) -> None:

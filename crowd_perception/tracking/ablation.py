@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from .config import TrackerConfig
 from .matching import iou_distance, linear_assignment
 from .perturbation import DetectionPerturbation, PerturbationConfig
 from .tracker import Tracker
+
+if TYPE_CHECKING:
+    from ..synth.generator import Sample
 
 __all__ = [
     "CONDITIONS",
@@ -102,7 +105,7 @@ def from_annotations(
 
 
 def detect_samples(
-    samples: Iterable, detect: Callable[[np.ndarray], Detections], max_frames: int | None = None
+    samples: Iterable[Sample], detect: Callable[[np.ndarray], Detections], max_frames: int | None = None
 ) -> tuple[list[FrameAnnotation], dict[str, Detections]]:
     """Run ``detect`` once on each synth sample's image (the first ``max_frames`` of each sequence when
     given) and keep only the annotations and detections, so the images are not held in memory."""
@@ -151,7 +154,8 @@ def apply_condition(seq: GroundTruthSequence, condition: str, seed: int) -> Grou
         keep[0] = True
         frames = tuple(f for f, k in zip(seq.frames, keep, strict=True) if k)
     elif condition == "pan":
-        frames, previous = [], None
+        panned: list[GroundTruthFrame] = []
+        previous = None
         t0 = seq.frames[0].stamp_ns
         for f in seq.frames:
             h = _pan((f.stamp_ns - t0) * 1e-9, seq.width, seq.height)
@@ -159,9 +163,9 @@ def apply_condition(seq: GroundTruthSequence, condition: str, seed: int) -> Grou
             dets = f.detections
             if dets is not None:
                 dets = Detections(_warp_boxes(dets.boxes, h), dets.scores, embeddings=dets.embeddings)
-            frames.append(GroundTruthFrame(f.stamp_ns, _warp_boxes(f.boxes, h), f.ids, f.visible, step, dets))
+            panned.append(GroundTruthFrame(f.stamp_ns, _warp_boxes(f.boxes, h), f.ids, f.visible, step, dets))
             previous = h
-        frames = tuple(frames)
+        frames = tuple(panned)
     else:
         raise ValueError(f"unknown condition {condition!r}; known: {CONDITIONS}")
     return GroundTruthSequence(seq.name, seq.frame_rate, seq.width, seq.height, frames)

@@ -21,7 +21,8 @@ def validate_homography(homography: np.ndarray) -> np.ndarray:
         raise ValueError(f"homography must be a finite 3x3 matrix, got shape {h.shape}")
     if abs(np.linalg.det(h)) < 1e-12 or abs(h[2, 2]) < 1e-12:
         raise ValueError("homography is singular")
-    return h / h[2, 2]
+    normalised: np.ndarray = h / h[2, 2]
+    return normalised
 
 
 def warp_states(mean: np.ndarray, covariance: np.ndarray, homography: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -73,7 +74,7 @@ class TrackerConfig:
         if self.byte and self.byte_low_threshold > self.detection_threshold:
             raise ValueError("byte_low_threshold must not exceed detection_threshold")
 
-    def replace(self, **changes: object) -> TrackerConfig:
+    def replace(self, **changes: Any) -> TrackerConfig:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""
         return dataclasses.replace(self, **changes)
 

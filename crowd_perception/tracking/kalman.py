@@ -156,7 +156,8 @@ def dense_gating_distance(projected_mean: np.ndarray, inverse: np.ndarray, measu
     k = projected_mean.shape[1]
     z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
     diff = z[None, :, :k] - projected_mean[:, None, :]  # (N, M, k)
-    return ((diff @ inverse) * diff).sum(axis=2)
+    distance: np.ndarray = ((diff @ inverse) * diff).sum(axis=2)
+    return distance
 
 
 def pair_gating_distance(
@@ -177,7 +178,8 @@ def pair_gating_distance(
         return np.zeros(0)
     inv = np.linalg.inv(projected_cov[:, :k, :k])
     diff = np.asarray(measurements, dtype=np.float64)[cols, :k] - projected_mean[rows, :k]
-    return np.einsum("ki,kij,kj->k", diff, inv[rows], diff)
+    distance: np.ndarray = np.einsum("ki,kij,kj->k", diff, inv[rows], diff)
+    return distance
 
 
 def gate_candidates(

@@ -54,10 +54,13 @@ def paired_embedding_distance(a: np.ndarray, b: np.ndarray, metric: str = "eucli
 
 
 def _from_cosine(cosine_distance: np.ndarray, metric: str) -> np.ndarray:
+    distance: np.ndarray
     if metric == "cosine":
-        return np.maximum(cosine_distance, 0.0)
+        distance = np.maximum(cosine_distance, 0.0)
+        return distance
     if metric == "euclidean":
-        return np.sqrt(np.maximum(2.0 * cosine_distance, 0.0))  # |a - b| for unit vectors
+        distance = np.sqrt(np.maximum(2.0 * cosine_distance, 0.0))  # |a - b| for unit vectors
+        return distance
     raise ValueError(f"unknown embedding metric {metric!r} (use 'euclidean' or 'cosine')")
 
 
@@ -88,7 +91,7 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
     rows, cols = np.nonzero(cost < limit)
     # pairs whose row and column have no other feasible pair: matched as they are
     isolated = (np.bincount(rows, minlength=n_rows)[rows] == 1) & (np.bincount(cols, minlength=n_cols)[cols] == 1)
-    matches = [np.stack([rows[isolated], cols[isolated]], axis=1)]
+    found = [np.stack([rows[isolated], cols[isolated]], axis=1)]
     rows, cols = rows[~isolated], cols[~isolated]
     if len(rows):
         label = _component_labels(rows, cols, n_rows, n_cols)
@@ -101,11 +104,11 @@ def linear_assignment(cost: np.ndarray, limit: float) -> Assignment:
         star_rows, star_cols, star_label = rows[on_star], cols[on_star], label[on_star]
         order = np.lexsort((cost[star_rows, star_cols], star_label))
         first = np.diff(star_label[order], prepend=-1) != 0
-        matches.append(np.stack([star_rows[order][first], star_cols[order][first]], axis=1))
+        found.append(np.stack([star_rows[order][first], star_cols[order][first]], axis=1))
         rows, cols, label = rows[~on_star], cols[~on_star], label[~on_star]
         if len(rows):
-            matches.extend(_solve_components(cost, rows, cols, label, limit))
-    return _with_unmatched(np.concatenate(matches).astype(np.int64), n_rows, n_cols)
+            found.extend(_solve_components(cost, rows, cols, label, limit))
+    return _with_unmatched(np.concatenate(found).astype(np.int64), n_rows, n_cols)
 
 
 _DIRECT_CELLS = 16 * 16  # up to this many cells one dense solve is cheaper than the component search
@@ -136,7 +139,9 @@ def _with_unmatched(matches: np.ndarray, n_rows: int, n_cols: int) -> Assignment
 _BATCH_CELLS = 64 * 64  # components are packed into lapjv calls of at most this many cells
 
 
-def _solve_components(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, label: np.ndarray, limit: float):
+def _solve_components(
+    cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, label: np.ndarray, limit: float
+) -> list[np.ndarray]:
     """``lapjv`` on the components given by edge ``label``, several small ones per call.
 
     Components are independent, so a block-diagonal sub-matrix of several (infeasible between
@@ -172,4 +177,5 @@ def _component_labels(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: i
     """Connected-component label of every edge of the bipartite graph given by the edges."""
     graph = coo_matrix((np.ones(len(rows)), (rows, n_rows + cols)), shape=(n_rows + n_cols,) * 2)
     _, labels = connected_components(graph, directed=False)
-    return labels[rows]
+    edge_labels: np.ndarray = labels[rows]
+    return edge_labels

@@ -201,14 +201,14 @@ class NorfairAdapter(TrackerAdapter):
             distance_function="iou", distance_threshold=0.7, detection_threshold=config.detection_threshold
         )
 
-    def prepare(self, detections: Detections, stamp_ns: int) -> list:
+    def prepare(self, detections: Detections, stamp_ns: int) -> list[Any]:
         corners, scores = norfair_corners(detections)
         return [self._detection(points, scores=s) for points, s in zip(corners, scores, strict=True)]
 
-    def step(self, prepared: list) -> list:
+    def step(self, prepared: list[Any]) -> list[Any]:
         return self.tracker.update(prepared)
 
-    def tracks(self, output: list) -> Tracks:
+    def tracks(self, output: list[Any]) -> Tracks:
         ids = np.array([o.id for o in output], dtype=np.int64)
         boxes = corner_boxes(np.array([o.estimate.reshape(2, 2) for o in output]).reshape(-1, 2, 2))
         scores = np.array([float(np.mean(o.last_detection.scores)) for o in output])

@@ -37,7 +37,8 @@ def visible_fractions(boxes: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     ioa = box_ioa(boxes, boxes)
     closer = boxes[None, :, 3] > boxes[:, None, 3]
-    return 1.0 - np.where(closer, ioa, 0.0).max(axis=1)
+    visible: np.ndarray = 1.0 - np.where(closer, ioa, 0.0).max(axis=1)
+    return visible
 
 
 def simulate_crowd(

@@ -40,6 +40,7 @@ __all__ = ["Tracker"]
 _LOG = logging.getLogger(__name__)
 
 _DENSE_PAIRS = 32 * 32  # stage 1 computes whole matrices up to this many (track, detection) pairs
+MAX_DETECTIONS = 1000  # per frame: the best-scored ones are associated, the rest counted (bounds every cost matrix)
 # the output states as plain integers (an enum member costs a conversion in every array operation)
 _TENTATIVE, _CONFIRMED, _LOST = (np.uint8(s) for s in (TrackState.TENTATIVE, TrackState.CONFIRMED, TrackState.LOST))
 
@@ -47,7 +48,11 @@ _TENTATIVE, _CONFIRMED, _LOST = (np.uint8(s) for s in (TrackState.TENTATIVE, Tra
 class Tracker:
     """Online multi-person tracker: ``update(detections, stamp_ns, homography=None) -> Tracks``."""
 
-    def __init__(self, config: TrackerConfig | str = "default") -> None:
+    def __init__(self, config: TrackerConfig | str = "default", max_detections: int = MAX_DETECTIONS) -> None:
+        if max_detections < 1:
+            raise ValueError(f"max_detections must be >= 1, got {max_detections}")
+        self.max_detections = max_detections
+        self.overflow_detections = 0  # detections beyond max_detections in a frame (lowest scores), not associated
         self.config = get_profile(config) if isinstance(config, str) else config
         self.kalman = KalmanFilter(self.config.std_weight_position, self.config.std_weight_velocity)
         self._next_id = 1
@@ -67,6 +72,20 @@ class Tracker:
         self._projection: Projection | None = None
         self._predicted_boxes = np.zeros((0, 4))
 
+    @property
+    def _tracks(self) -> TrackPool:
+        """The track pool, which the first update creates (it fixes the embedding size)."""
+        if self.pool is None:
+            raise RuntimeError("the tracker has no track pool before its first update")
+        return self.pool
+
+    @property
+    def _projected(self) -> Projection:
+        """This frame's predicted tracks in measurement space (set by ``update`` before association)."""
+        if self._projection is None:
+            raise RuntimeError("no projection outside update")
+        return self._projection
+
     # ------------------------------------------------------------------ public API
     def update(self, detections: Detections, stamp_ns: int, homography: np.ndarray | None = None) -> Tracks:
         """Associate one frame of detections; returns every live track with its state.
@@ -74,7 +93,8 @@ class Tracker:
         ``homography`` (3x3, previous image -> current image) is applied when the config enables
         camera-motion compensation. An empty ``detections`` is a valid frame. A detection with a
         non-finite box, score or embedding, or a box without area, is dropped (counted in
-        ``dropped_detections``, warned about); the rest of the frame is tracked. A timestamp earlier
+        ``dropped_detections``, warned about); the rest of the frame is tracked, at most
+        ``max_detections`` of it (the best-scored; the others counted in ``overflow_detections``). A timestamp earlier
         than the previous one resets the tracker with a warning (counted in ``resets``). Invalid
         input (a singular homography, a changed embedding size) raises ``ValueError`` before any
         state changes. With a time-based profile, tracks not updated for longer than the track
@@ -151,13 +171,24 @@ class Tracker:
         ok = (np.isfinite(boxes).all(axis=1) & np.isfinite(detections.scores)
               & np.isfinite(detections.embeddings).all(axis=1))
         ok &= (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # False for NaN, no warning
-        if ok.all():
+        if not ok.all():
+            dropped = int((~ok).sum())
+            self.dropped_detections += dropped
+            _LOG.warning("dropped %d of %d detections with non-finite values or no area (%d so far)", dropped,
+                         len(ok), self.dropped_detections)
+            detections = detections.select(ok)
+        return self._capped(detections)
+
+    def _capped(self, detections: Detections) -> Detections:
+        """At most ``max_detections``, the best-scored: a frame of thousands of boxes (a broken detector, a
+        threshold of 0) must not make the association quadratic in them. The rest is counted and warned about."""
+        overflow = len(detections) - self.max_detections
+        if overflow <= 0:
             return detections
-        dropped = int((~ok).sum())
-        self.dropped_detections += dropped
-        _LOG.warning("dropped %d of %d detections with non-finite values or no area (%d so far)", dropped,
-                     len(ok), self.dropped_detections)
-        return detections.select(ok)
+        self.overflow_detections += overflow
+        _LOG.warning("%d detections in one frame: only the %d best-scored are tracked (%d ignored so far)",
+                     len(detections), self.max_detections, self.overflow_detections)
+        return detections.select(np.argsort(-detections.scores, kind="stable")[: self.max_detections])
 
     def _clock(self, stamp_ns: int) -> float:
         """Current time in the config's clock: seconds (time-based) or the frame counter (JDE)."""
@@ -184,7 +215,7 @@ class Tracker:
 
     def _predict(self, rows: np.ndarray, dt: float) -> None:
         """Kalman-predict the given rows; lost tracks stop growing/shrinking (JDE zeroes ``vh``)."""
-        pool = self.pool
+        pool = self._tracks
         if len(rows) == 0:
             return
         mean = pool.mean[rows]
@@ -202,7 +233,7 @@ class Tracker:
         n, m = len(rows), len(dets)
         if n == 0 or m == 0:
             return np.full((n, m), np.inf)
-        projected = self._projection.take(rows)
+        projected = self._projected.take(rows)
         if n * m <= _DENSE_PAIRS:
             maha = dense_gating_distance(projected.mean, projected.inverse, dets.xyah)
             return self._fuse(maha, rows, projected.mean, dets, paired=False)
@@ -224,7 +255,7 @@ class Tracker:
             appearance = 1.0 - iou(cxcyah_to_xyxy(xyah), dets.boxes)
         else:
             distance = paired_embedding_distance if paired else embedding_distance
-            appearance = distance(self.pool.features[rows], dets.features, cfg.appearance_metric)
+            appearance = distance(self._tracks.features[rows], dets.features, cfg.appearance_metric)
             if cfg.appearance_gate is not None:
                 appearance = np.where(appearance > cfg.appearance_gate, np.inf, appearance)
         return fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
@@ -249,7 +280,7 @@ class Tracker:
         """
         if len(rows) == 0:
             return
-        pool = self.pool
+        pool = self._tracks
         features = dets.features[det_rows] if dets.features.shape[1] and pool.embedding_dim else None
         self._pending.append((rows, dets.xyah[det_rows], features))
         pool.state[rows] = TRACKED
@@ -264,14 +295,14 @@ class Tracker:
         """One batched Kalman update (and embedding EMA) for every match of this frame."""
         if not self._pending:
             return
-        pool = self.pool
+        pool = self._tracks
         rows, z = _stacked([p[0] for p in self._pending]), _stacked([p[1] for p in self._pending])
         pool.mean[rows], pool.cov[rows] = self.kalman.update(
-            pool.mean[rows], pool.cov[rows], z, self._projection.take(rows)
+            pool.mean[rows], pool.cov[rows], z, self._projected.take(rows)
         )
-        with_features = [p for p in self._pending if p[2] is not None]
+        with_features = [(p[0], p[2]) for p in self._pending if p[2] is not None]
         if with_features:
-            rows, feat = _stacked([p[0] for p in with_features]), _stacked([p[2] for p in with_features])
+            rows, feat = _stacked([r for r, _ in with_features]), _stacked([f for _, f in with_features])
             m = self.config.embedding_momentum
             pool.features[rows] = _normalise(m * pool.features[rows] + (1.0 - m) * feat)
         self._pending = []
@@ -283,7 +314,7 @@ class Tracker:
             return
         mean, cov = self.kalman.initiate(dets.xyah[index])
         clock = self._clock(stamp_ns)
-        self.pool.append(
+        self._tracks.append(
             ids=np.arange(self._next_id, self._next_id + n),
             mean=mean,
             cov=cov,
@@ -304,15 +335,15 @@ class Tracker:
         if not mask.any():
             return
         if record and not self.config.bounded_memory:
-            self.removed_ids.extend(self.pool.ids[mask].tolist())
-        self.pool.keep(~mask)
+            self.removed_ids.extend(self._tracks.ids[mask].tolist())
+        self._tracks.keep(~mask)
 
     def _remove_duplicates(self, kalman_boxes: np.ndarray) -> np.ndarray:
         """Tracked vs lost pairs with IoU above the threshold: drop the one tracked for less time.
 
         ``kalman_boxes`` are the pool's Kalman boxes (xyxy); returns those of the rows kept.
         """
-        pool = self.pool
+        pool = self._tracks
         tracked = (pool.state == TRACKED).nonzero()[0]
         lost = (pool.state == LOST).nonzero()[0]
         if len(tracked) == 0 or len(lost) == 0:
@@ -331,7 +362,7 @@ class Tracker:
     def _output(self, stamp_ns: int, kalman_boxes: np.ndarray) -> Tracks:
         """Every live track; a tracked one (matched or started in this frame) with its detection's box
         when ``report_detection_boxes``, else all with their Kalman box (``kalman_boxes``, xyxy)."""
-        pool = self.pool
+        pool = self._tracks
         lost = pool.state == LOST
         states = np.where(lost, _LOST, np.where(pool.activated, _CONFIRMED, _TENTATIVE))
         boxes = kalman_boxes
@@ -383,4 +414,5 @@ def _normalise(features: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     features = np.asarray(features, dtype=np.float64)
     norm = np.sqrt(np.einsum("nd,nd->n", features, features))
-    return features / np.maximum(norm, 1e-12)[:, None]
+    unit: np.ndarray = features / np.maximum(norm, 1e-12)[:, None]
+    return unit
