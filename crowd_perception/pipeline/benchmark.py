@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,9 @@ def bench_pipeline(pipeline: Pipeline, samples: Sequence[Any], warmup: int) -> d
     *infer* sums the three networks; *pre* is the detector's pre-processing; *post* is everything
     else (decoding, crops, readouts, tracking, pose attachment).
     """
+    detector, pose2d = pipeline.detector, pipeline.pose2d
+    if detector is None or pose2d is None:
+        raise ValueError("the pipeline bench needs the detector and pose2d stages")
     counts: list[tuple[int, int]] = []
     clocks = [instrument(stage.runner) for stage in pipeline.model_stages()]
     sequence: list[str] = []
@@ -108,7 +112,7 @@ def bench_pipeline(pipeline: Pipeline, samples: Sequence[Any], warmup: int) -> d
                 pipeline.reset()
                 sequence.append(sample.annotation.sequence)
             out = pipeline.run(sample.image, sample.annotation.stamp_ns, sample.annotation.camera)
-            counts.append((len(out.detections), len(out.poses_2d)))
+            counts.append((len(out.detections or ()), len(out.poses_2d or ())))
             return out
 
         return call
@@ -116,8 +120,7 @@ def bench_pipeline(pipeline: Pipeline, samples: Sequence[Any], warmup: int) -> d
     reset_peak_rss()
     stats = measure([frame(s) for s in samples], clocks, warmup)
     published, posed = np.mean(counts[warmup:], axis=0)
-    thresholds = {"score_threshold": pipeline.detector.config.score_threshold,
-                  "min_box_score": pipeline.pose2d.config.min_box_score}
+    thresholds = {"score_threshold": detector.config.score_threshold, "min_box_score": pose2d.config.min_box_score}
     return _summary(stats, {"peak_rss_mib": peak_rss_mib(), "detections_mean": float(published),
                             "posed_mean": float(posed), **thresholds})
 
@@ -135,7 +138,7 @@ def scaling_pose2d(runner: Any, image: np.ndarray, people: Sequence[int], repeat
     rows = []
     for n in people:
         boxes = scaling_boxes(n, image.shape[1], image.shape[0], rng)
-        stats = measure([lambda b=boxes: runner.estimate(image, b)] * (repeats + 1), clock, warmup=1)
+        stats = measure([partial(runner.estimate, image, boxes)] * (repeats + 1), clock, warmup=1)
         rows.append({"people": n, **stats.summary()})
     return rows
 
@@ -150,7 +153,7 @@ def scaling_pose3d(runner: Any, people: Sequence[int], repeats: int, seed: int) 
     for n in people:
         group = dataclasses.replace(base.sequences[0], name=f"people{n}", count=1, frames=repeats + 1, people=(n, n))
         frames = list(generate(dataclasses.replace(base, sequences=(group,)), seed=seed))
-        stats = measure([lambda s=s: runner.estimate(s.image, s.annotation.camera) for s in frames], clock, warmup=1)
+        stats = measure([partial(runner.estimate, s.image, s.annotation.camera) for s in frames], clock, warmup=1)
         visible = float(np.mean([len(frame_boxes(s.annotation)) for s in frames[1:]]))
         rows.append({"people": n, "visible_people_mean": visible, **stats.summary()})
     return rows

@@ -98,7 +98,8 @@ def compare_outputs(
     return rows
 
 
-def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: Path, threads: int) -> dict:
+def _parity(name: str, onnx_path: Path, feeds: list[dict[str, np.ndarray]], precision: str, cache_dir: Path,
+            threads: int) -> dict[str, Any]:
     """Build ``onnx_path``'s engine and compare it with ONNX Runtime on the same file and feeds."""
     from ..runtime.backends import resolve_metadata
     from ..runtime.backends.onnxruntime import OrtBackend
@@ -117,7 +118,7 @@ def _parity(name: str, onnx_path: Path, feeds: list, precision: str, cache_dir: 
 
 
 # ------------------------------------------------------------------ pipeline bench
-def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, args: argparse.Namespace) -> dict:
+def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list[Any], args: argparse.Namespace) -> dict[str, Any]:
     """Models and pipeline on TensorRT on ``samples`` (:mod:`.benchmark`'s suite)."""
     from ..models.registry import load_runner
     from .benchmark import BenchConfig, bench_runners
@@ -135,7 +136,7 @@ def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list, 
 
 
 # ------------------------------------------------------------------ report
-def _parity_section(parity: list[dict], args: argparse.Namespace) -> str:
+def _parity_section(parity: list[dict[str, Any]], args: argparse.Namespace) -> str:
     from ..utils.results import markdown_table
 
     rows = [

@@ -17,11 +17,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from ..core.errors import CrowdPerceptionError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "ParamSpec",
@@ -38,7 +41,7 @@ __all__ = [
 
 _LOG = logging.getLogger(__name__)
 
-C = TypeVar("C")
+C = TypeVar("C", bound="DataclassInstance")
 
 
 class ParameterError(CrowdPerceptionError, ValueError):
@@ -69,6 +72,7 @@ class ParamSpec:
 
     def check(self, value: Any) -> Any:
         """``value`` converted to this parameter's type, or :class:`ParameterError`."""
+        out: Any  # bool, int, float or str, as the parameter's type says
         try:
             if self.type is bool:
                 if not isinstance(value, bool):
@@ -109,7 +113,12 @@ def param_specs(config_cls: type) -> list[ParamSpec]:
         meta = f.metadata.get("param")
         if meta is None:
             raise TypeError(f"{config_cls.__name__}.{f.name} has no param() metadata")
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            raise TypeError(f"{config_cls.__name__}.{f.name} has no default")
         specs.append(ParamSpec(f.name, default, type(default), **meta))
     return specs
 
@@ -204,7 +213,7 @@ def read_params_file(path: str | Path) -> list[ParamSection]:
                              f"got a {type(data).__name__}")
     sections: list[ParamSection] = []
 
-    def walk(mapping: dict, prefix: str) -> None:
+    def walk(mapping: Mapping[Any, Any], prefix: str) -> None:
         for key, value in mapping.items():
             if not isinstance(key, str) or not key.strip("/"):
                 raise ParameterError(f"{path}: {key!r} is not a node name")
@@ -310,5 +319,5 @@ def node_config_from_file(config_cls: type[C], path: str | Path, node_name: str,
         return config_from_params(config_cls, values)
     except ParameterError as exc:
         name = str(exc).split(":", 1)[0]
-        section = f" (section {origin[name]})" if name in origin else ""
-        raise ParameterError(f"{path}: node {fqn}{section}: {exc}") from None
+        where = f" (section {origin[name]})" if name in origin else ""
+        raise ParameterError(f"{path}: node {fqn}{where}: {exc}") from None

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -22,7 +22,7 @@ from ..core.boxes import box_iou
 from ..core.camera import PinholeCamera
 from ..core.errors import CrowdPerceptionError, NonFiniteOutputError
 from ..core.types import Detections, Poses2D, Poses3D, Tracks
-from ..tracking import Tracker, get_profile
+from ..tracking import Tracker, TrackerConfig, get_profile
 from .image_health import image_fault
 from .params import param
 from .runners import Detector, Pose3DEstimator, PoseEstimator
@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger(__name__)
+R = TypeVar("R")
+P = TypeVar("P", Poses2D, Poses3D)
 _RELIABILITY = ("best_effort", "reliable")
 MIN_BOX_SIDE = 2.0  # px: a narrower or lower box (zero-width, a sliver) cannot be a person
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
@@ -212,7 +214,7 @@ def build_runner(config: Any) -> Any:
                                  f"{type(exc).__name__}: {exc}") from exc
 
 
-def tracker_config(config: TrackerNodeConfig):
+def tracker_config(config: TrackerNodeConfig) -> TrackerConfig:
     """The tracking profile with the node's run-time thresholds applied."""
     return get_profile(config.profile).replace(
         detection_threshold=config.detection_threshold,
@@ -253,7 +255,7 @@ def _flag(stage: Any, reason: str) -> None:
         _LOG.warning("%s: %s, no people reported (%d so far)", type(stage).__name__, reason, stage.flagged[reason])
 
 
-def _forward(stage: Any, call: Callable[[], Any]) -> Any:
+def _forward(stage: Any, call: Callable[[], R]) -> R | None:
     """The runner's result, or None when its network output was not finite (counted in ``non_finite``)."""
     try:
         return call()
@@ -400,12 +402,13 @@ class TrackerStage(Stage):
         return tracks
 
 
-def _attach(tracks: Tracks, poses: Poses2D | Poses3D, min_iou: float) -> Poses2D | Poses3D:
+def _attach(tracks: Tracks, poses: P, min_iou: float) -> P:
     """Row-aligned poses for ``tracks``: a one-to-one IoU matching of updated tracks and pose boxes.
 
     Only tracks matched in this frame (``time_since_update == 0``) get a pose; rows without one are NaN.
     """
     n = len(tracks)
+    out: P
     if isinstance(poses, Poses2D):
         out = Poses2D(poses.skeleton, np.full((n, *poses.keypoints.shape[1:]), np.nan))
     else:

@@ -20,16 +20,18 @@ T = TypeVar("T")
 def config_to_dict(config: Any) -> dict[str, Any]:
     """A JSON-ready dict of a (nested) config dataclass (a plain dict passes through)."""
     if isinstance(config, dict):
-        return json.loads(json.dumps(config))
-    if not dataclasses.is_dataclass(config):
+        plain: dict[str, Any] = json.loads(json.dumps(config))
+        return plain
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
         raise TypeError(f"expected a dataclass instance, got {type(config).__name__}")
-    return json.loads(json.dumps(dataclasses.asdict(config)))
+    data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(config)))
+    return data
 
 
 def _convert(tp: Any, value: Any) -> Any:
     """``value`` (from JSON/YAML) converted to the annotated type ``tp`` where that matters."""
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, dict):
         return config_from_dict(tp, value)
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(tp):
@@ -56,7 +58,7 @@ def _convert(tp: Any, value: Any) -> Any:
 def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild config dataclass ``cls`` from :func:`config_to_dict` output; unknown keys are an error."""
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # T is a dataclass by contract
     unknown = set(data) - names
     if unknown:
         raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")

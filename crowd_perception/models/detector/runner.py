@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...core.types import Detections
+from ...runtime.backends.base import Backend
 from ...runtime.metadata import ModelMetadata, Normalization
 from ...runtime.preprocess import prepare_batch
 from .postprocess import OUTPUT_NAMES, PostprocessConfig, anchor_points, postprocess
@@ -64,7 +65,8 @@ def _load_torch(path: Path) -> tuple[Any, tuple[int, int], DetectorExportInfo]:
     model_cfg = config_from_dict(DetectorConfig, config["model"])
     net = PedestrianDetectorNet(model_cfg)
     net.load_state_dict(state)
-    return net, tuple(model_cfg.input_size), DetectorExportInfo.of_network(net, PostprocessConfig(**config.get("post", {})))
+    height, width = model_cfg.input_size
+    return net, (height, width), DetectorExportInfo.of_network(net, PostprocessConfig(**config.get("post", {})))
 
 
 class PedestrianDetector:
@@ -87,6 +89,7 @@ class PedestrianDetector:
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"detector model not found: {path}")
+        self.backend: Backend
         if path.suffix == ".safetensors" or backend == "torch":
             if path.suffix != ".safetensors":
                 raise ValueError(f"the torch backend loads .safetensors weights, got {path.name}")
@@ -111,7 +114,7 @@ class PedestrianDetector:
 
         self = cls.__new__(cls)
         self.backend = TorchBackend(module, [INPUT_NAME], OUTPUT_NAMES, device)
-        self._setup(tuple(input_size), Normalization(), DetectorExportInfo.of_network(module, post), None, None)
+        self._setup(input_size, Normalization(), DetectorExportInfo.of_network(module, post), None, None)
         return self
 
     def _setup(self, input_size: tuple[int, int], normalization: Normalization, info: DetectorExportInfo,
@@ -153,4 +156,5 @@ def _from_metadata(path: Path, meta: ModelMetadata | None) -> tuple[tuple[int, i
     """Input size, normalisation and export info from the metadata beside an exported detector."""
     if meta is None or meta.input_size is None or "strides" not in meta.extra:
         raise ValueError(f"{path}: the detector needs its export metadata (input size, strides) beside the model")
-    return tuple(meta.input_size), meta.normalization or Normalization(), DetectorExportInfo.from_extra(meta.extra)
+    height, width = meta.input_size
+    return (height, width), meta.normalization or Normalization(), DetectorExportInfo.from_extra(meta.extra)

@@ -96,7 +96,8 @@ class OccludedPoseEstimator:
         model, config = load_pose_model(path)
         info = export_info(model.config, config)
         self.backend = TorchBackend(InferenceWrapper(model), INPUT_NAMES[info.input_mode], OUTPUT_NAMES, threads=threads)
-        self._setup(info, tuple(model.config.network_input), model.config.skeleton)
+        height, width = model.config.network_input
+        self._setup(info, (height, width), model.config.skeleton)
 
     def _setup(self, info: Pose2DExportInfo, frame_size: tuple[int, int], skeleton: str) -> None:
         self.input_mode, self.input_size, self.frame_size = info.input_mode, info.crop_size, frame_size
@@ -122,7 +123,7 @@ class OccludedPoseEstimator:
         if self.input_mode == "crop":
             crops = warp_crops(image, transforms, self.input_size)
             batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-            chunks = [(batch[i : i + self.max_batch],) for i in range(0, len(batch), self.max_batch)]
+            chunks: list[tuple[np.ndarray, ...]] = [(batch[i : i + self.max_batch],) for i in range(0, len(batch), self.max_batch)]
         else:
             frame, to_input = letterbox_frame(image, self.frame_size)
             pixels = np.ascontiguousarray(frame.transpose(2, 0, 1)[None], dtype=np.float32)
