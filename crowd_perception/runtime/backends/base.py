@@ -51,11 +51,11 @@ class Backend(ABC):
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Backend-specific inference on validated, contiguous feeds."""
 
-    def _check_graph(self, inputs: Sequence[tuple[str, Sequence | None]], outputs: list[str],
+    def _check_graph(self, source: str, inputs: Sequence[tuple[str, Sequence | None]], outputs: list[str],
                      properties: Mapping[str, str] | None = None) -> None:
-        """Refuse a model whose graph disagrees with its metadata (a swapped file or an edited JSON);
-        see :func:`~crowd_perception.runtime.model_check.check_graph`."""
-        check_graph(self.name, self.metadata, inputs, outputs, properties)
+        """Refuse a model (``source``: its file) whose graph disagrees with its metadata (a swapped file or
+        an edited JSON); see :func:`~crowd_perception.runtime.model_check.check_graph`."""
+        check_graph(f"{source} ({self.name})", self.metadata, inputs, outputs, properties)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing to release
         """Release native resources (device memory, sessions)."""

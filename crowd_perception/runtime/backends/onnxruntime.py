@@ -82,7 +82,7 @@ class OrtBackend(Backend):
         if unsupported:
             raise BackendUnavailableError(f"{onnx_path}: unsupported input types {unsupported}")
         self.input_dtypes = {i.name: ORT_TYPES[i.type] for i in inputs}
-        self._check_graph([(i.name, i.shape) for i in inputs], self.output_names,
+        self._check_graph(str(onnx_path), [(i.name, i.shape) for i in inputs], self.output_names,
                           self.session.get_modelmeta().custom_metadata_map)
         log.debug("onnxruntime session for %s on %s, %d thread(s)", onnx_path, self.providers, threads)
 

@@ -264,7 +264,8 @@ class TensorRTBackend(Backend):
         if self.metadata is not None:  # keep the ONNX order; TensorRT may list tensors differently
             self.input_names = [n for n in self.metadata.input_names if n in self.input_names] or self.input_names
             self.output_names = [n for n in self.metadata.output_names if n in self.output_names] or self.output_names
-        self._check_graph([(n, None) for n in self.input_names], self.output_names)  # shapes: the profiles check them
+        self._check_graph(str(self.engine_path), [(n, None) for n in self.input_names],  # shapes: the profiles
+                          self.output_names)
         dtypes = {n: np.dtype(trt.nptype(engine.get_tensor_dtype(n))) for n in names}
         self.input_dtypes = {n: dtypes[n] for n in self.input_names}
         self._max_shapes: dict[str, tuple[int, ...]] = {}
