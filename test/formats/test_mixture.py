@@ -87,3 +87,24 @@ def test_empty_part_is_refused(fixtures_dir: Path) -> None:
     coco, _ = _real_parts(fixtures_dir)
     with pytest.raises(FormatError, match="no images"):
         MixedDataset([coco, coco.subset([])], [1.0, 1.0])
+
+
+def test_interleave_follows_the_weights_and_restarts_a_short_part() -> None:
+    """3:1 over 40 draws: 30 and 10 whatever the part sizes; the 4-item part starts over."""
+    from itertools import islice
+
+    from crowd_perception.formats.mixture import interleave
+
+    parts = {"long": [f"l{i}" for i in range(100)], "short": ["s0", "s1", "s2", "s3"]}
+    specs = parse_sources("list:long@3,list:short@1")
+    drawn = list(islice(interleave(specs, lambda spec: parts[spec.where]), 40))
+    assert sum(d.startswith("l") for d in drawn) == 30
+    assert [d for d in drawn if d.startswith("s")] == parts["short"] * 2 + parts["short"][:2]
+
+
+def test_interleave_refuses_an_empty_part() -> None:
+    from crowd_perception.formats.mixture import interleave
+
+    specs = parse_sources("list:full@1,list:empty@1")
+    with pytest.raises(FormatError, match="'list:empty' has no images"):
+        list(interleave(specs, lambda spec: [1, 2] if spec.where == "full" else []))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -18,6 +19,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                    help="config override, e.g. train.steps=2000, selection=box, weighting=fixed, model.input_width=448")
     p.add_argument("--resume", type=Path, default=None,
                    help="resume from a training checkpoint (last.safetensors); --set applies on top of its config")
+    p.add_argument("--data", default="", metavar="SOURCES",
+                   help="train on a weighted mixture of the sources with 3D joints ('source:where@weight', "
+                        "comma-separated: synth:<preset>, jta:<JTA root>), e.g. synth:train_a@0.8,jta:/data/JTA@0.2")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -28,6 +32,8 @@ def _run_train(args: argparse.Namespace) -> int:
     # A resumed run starts from its checkpoint's config (same anchors); overrides apply on top.
     base = Pose3DConfig() if args.resume is None else config_from_dict(Pose3DConfig, read_config(args.resume))
     cfg = apply_overrides(base, args.overrides)
+    if args.data:
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, mix=args.data))
     result = run_training(cfg, args.out, resume=args.resume)
     _log.info("trained %d steps in %.0f s -> %s; %s", result.steps, result.seconds, result.weights, result.eval_metrics)
     return 0

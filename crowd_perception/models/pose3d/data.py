@@ -9,10 +9,10 @@ A random horizontal flip mirrors the image, the 2D joints and the root-relative 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from torch.utils.data import IterableDataset
 
 from ...core.annotations import FrameAnnotation, PersonAnnotations
 from ...core.skeletons import convert_keypoints, get_skeleton
+from ...formats.mixture import SourceSpec, interleave, read_part
 from ...runtime.metadata import Normalization
 from ...runtime.preprocess import ImageTransform, letterbox, normalize
 from ...training.data import worker_seed
@@ -31,7 +32,7 @@ from .normalise import normalise_pose
 from .placement import BodySizePrior
 from .targets import match_anchors
 
-__all__ = ["NORMALIZATION", "normalization_for", "frames", "select_people", "SampleEncoder", "Pose3DStream", "collate", "fit_anchors_and_prior"]
+__all__ = ["NORMALIZATION", "normalization_for", "frames", "part_frames", "select_people", "SampleEncoder", "Pose3DStream", "collate", "fit_anchors_and_prior"]
 
 NORMALIZATION = Normalization(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), color="bgr")
 
@@ -46,14 +47,24 @@ Frame = tuple[np.ndarray, FrameAnnotation]
 def frames(data: DataConfig, split: str = "train", seed: int = 0) -> Iterator[Frame]:
     """BGR images and ground truth of the training (``split="train"``) or validation split.
 
-    Synthetic presets are endless (one seed after another); a JTA folder (``data.jta_root``, with
-    ``annotations/<split>/seq_*.json`` and ``frames/``) is read once through the formats reader,
-    sequence by sequence in a seeded random order (``Pose3DStream``'s buffer shuffles the frames).
+    One part (``data.preset`` or ``data.jta_root``) streams as :func:`part_frames` gives it; a
+    mixture (``data.mix``) is endless, each part drawn by its weight
+    (:func:`crowd_perception.formats.mixture.interleave`).
     """
-    if data.jta_root:
-        from ...formats.jta import read_jta
+    specs = data.sources()
+    stream = functools.partial(part_frames, data=data, split=split, seed=seed)
+    if len(specs) == 1:
+        return iter(stream(specs[0]))
+    return interleave(specs, stream)
 
-        dataset = read_jta(Path(data.jta_root) / "annotations" / split)
+
+def part_frames(spec: SourceSpec, data: DataConfig, split: str, seed: int) -> Iterator[Frame]:
+    """The frames of one part: a synthetic preset endlessly (one seed after another; validation
+    uses ``data.val_preset``), or a JTA root's ``annotations/<split>`` once, through the formats
+    reader, sequence by sequence in a seeded random order (``Pose3DStream``'s buffer shuffles the frames).
+    """
+    if spec.source == "jta":
+        dataset = read_part(spec, split)
         groups = list(dataset.groups().values())
         random.Random(seed).shuffle(groups)  # whole sequences in random order: each is parsed once
         for index in itertools.chain.from_iterable(groups):
@@ -61,7 +72,7 @@ def frames(data: DataConfig, split: str = "train", seed: int = 0) -> Iterator[Fr
         return
     from ...synth import generate
 
-    preset = data.preset if split == "train" else data.val_preset
+    preset = spec.where if split == "train" else data.val_preset
     for s in itertools.count(seed):
         for sample in generate(preset, seed=s):
             yield sample.image, sample.annotation
