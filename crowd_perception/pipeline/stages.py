@@ -23,6 +23,7 @@ from ..core.camera import PinholeCamera
 from ..core.errors import CrowdPerceptionError, NonFiniteOutputError
 from ..core.types import Detections, Poses2D, Poses3D, Tracks
 from ..tracking import Tracker, TrackerConfig, get_profile
+from ..tracking.tracker import MAX_DETECTIONS
 from .image_health import image_fault
 from .params import param
 from .runners import Detector, Pose3DEstimator, PoseEstimator
@@ -107,7 +108,8 @@ class DetectorNodeConfig(ModelNodeConfig):
         "detections below this score are not published (the operating point; the model keeps nothing below "
         "its own floor, stated in its card: post-processing score threshold)", low=0.0, high=1.0, dynamic=True))
     max_detections: int = field(default=300, metadata=param(
-        "at most this many detections per image (highest scores)", low=1, high=10000, dynamic=True))
+        "at most this many detections per image (highest scores; the tracker associates at most "
+        f"{MAX_DETECTIONS} per frame)", low=1, high=MAX_DETECTIONS, dynamic=True))
     image_health_check: bool = _image_health_check()
 
 

@@ -110,3 +110,13 @@ def test_stamps_going_backwards_reset_the_sync_and_the_tracker(ros_node):
     out = node.publishers["tracks"].messages
     assert len(out) == 6 and node.sync.resets == 1 and node.runner.resets == 1
     assert convert.header_from_msg(out[-1].header).stamp_ns == 10**9 + 2 * 10**8
+
+
+def test_detections_beyond_the_trackers_cap_are_counted_in_the_diagnostics(ros_node):
+    from crowd_perception.tracking import Tracker
+
+    node = ros_node("tracker_node", "TrackerNode", Tracker(max_detections=1), live=False)
+    node.subscriptions["detections"].deliver(_dets(node, 10**9, 0.0))  # two detections, cap 1
+    values = node.diagnostics.force_update()["tracker_node: tracking"].values
+    assert values["detections beyond max_detections (not tracked)"] == "1"
+    assert len(convert.tracks_from_msg(node.publishers["tracks"].messages[0])[1]) == 1

@@ -227,6 +227,8 @@ class StageNode(Node):
             stat.add("non-finite outputs (frame's result dropped)", self.stage.non_finite)
         if hasattr(self.stage, "too_small"):
             stat.add(f"boxes under {MIN_BOX_SIDE:g} px dropped", self.stage.too_small)
+        if hasattr(self.runner, "overflow_detections"):  # the tracker's per-frame cap
+            stat.add("detections beyond max_detections (not tracked)", self.runner.overflow_detections)
         stat.add("live", self.config.live)
         stat.add("runner", runner_identity(self.runner))
         if isinstance(self.config, ModelNodeConfig):
