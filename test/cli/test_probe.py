@@ -38,3 +38,21 @@ def test_results_table_counts_by_fault_class():
     text = probe.results_markdown(results)
     assert "3 fault cases, frames lost in replay cases: 2" in text
     assert "| **all** | 3 | 1 | 1 | 0 | 1 | 0 |" in text
+
+
+@pytest.mark.parametrize("case", ["sync", "flood", "engine cache"])
+def test_tracker_and_engine_cache_cases_are_handled(case, tmp_path):
+    from crowd_perception.cli import probe_models
+
+    run = {"sync": probe._sync_case, "flood": probe_models.tracker_flood_case,
+           "engine cache": lambda: probe_models.engine_cache_case(tmp_path)}[case]
+    assert run().outcome == "handled"
+
+
+def test_a_malformed_model_metadata_is_a_clean_error(tmp_path):
+    from crowd_perception.cli import probe_models
+
+    probe._bag(tmp_path / "good_bag", n=2)
+    out = probe_models.model_file_case(tmp_path / "model", tmp_path / "good_bag", "input_size as strings",
+                                       probe_models.string_input_size)
+    assert out.outcome == "clean error" and "input_size must be 2 positive integers" in out.detail
