@@ -8,8 +8,13 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..utils.commands import Command
+
+if TYPE_CHECKING:  # the command line imports the tracker only when a command runs
+    from .ablation import GroundTruthSequence
+    from .config import TrackerConfig
 
 _LOG = logging.getLogger(__name__)
 _SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -161,7 +166,7 @@ def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-results", action="store_true", help="do not write docs/RESULTS.md")
 
 
-def _ablation_variants() -> dict:
+def _ablation_variants() -> dict[str, TrackerConfig]:
     from .config import get_profile
 
     jde, default = get_profile("jde"), get_profile("default")
@@ -177,7 +182,7 @@ def _ablation_variants() -> dict:
     }
 
 
-def _operating_point_variants(points: list[str]) -> dict:
+def _operating_point_variants(points: list[str]) -> dict[str, TrackerConfig]:
     """``{"det 0.5 / new 0.6": default profile with those thresholds}`` from ``DET:NEW`` strings."""
     from ..core.errors import InputError
     from .config import get_profile
@@ -197,7 +202,7 @@ def _operating_point_variants(points: list[str]) -> dict:
     return variants
 
 
-def _detector_ground_truth(args: argparse.Namespace) -> tuple[list, str]:
+def _detector_ground_truth(args: argparse.Namespace) -> tuple[list[GroundTruthSequence], str]:
     """The synth ``bench`` sequences with the detector's output on every frame, and its detection quality."""
     from ..eval.detection import evaluate_detections
     from ..models.registry import get_model, load_runner
@@ -214,7 +219,7 @@ def _detector_ground_truth(args: argparse.Namespace) -> tuple[list, str]:
     return from_annotations(annotations, get_preset("bench").fps, detections), "; ".join(quality)
 
 
-def _ground_truth(source: str, seed: int) -> list:
+def _ground_truth(source: str, seed: int) -> list[GroundTruthSequence]:
     from .ablation import GroundTruthFrame, GroundTruthSequence, from_annotations
 
     if source == "bench":
@@ -299,9 +304,9 @@ def _ablate(args: argparse.Namespace) -> int:
     header = ["variant"]
     for condition in conditions:
         header += [f"{condition} HOTA", f"{condition} IDF1", f"{condition} MOTA", f"{condition} IDSW"]
-    rows = []
+    rows: list[list[object]] = []
     for name in variants:
-        row = [name]
+        row: list[object] = [name]
         for condition in conditions:
             m = reports[name, condition].combined
             row += [m["HOTA"], m["IDF1"], m["MOTA"], m["IDSW"]]
