@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,17 +65,25 @@ class FrameOutputs:
     poses_2d: Poses2D | None = None
     poses_3d: Poses3D | None = None
     tracks: Tracks | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU time of the thread that ran the stage
 
 
 @dataclass
 class Pipeline:
-    """The stages of the node graph, run in order on one image at a time."""
+    """The stages of the node graph, run in order on one image at a time.
+
+    With ``overlap_3d`` the 3D stage, which needs only the image, runs in a worker thread while the
+    detector, 2D pose and tracker run in the caller's: ONNX Runtime releases the GIL during
+    inference, so a frame uses two cores (the node graph gets the same from its processes).
+    """
 
     detector: DetectorStage | None = None
     pose2d: Pose2DStage | None = None
     pose3d: Pose3DStage | None = None
     tracker: TrackerStage | None = None
+    overlap_3d: bool = False
+    _worker: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.pose2d is not None or self.tracker is not None) and self.detector is None:
@@ -125,19 +134,24 @@ class Pipeline:
         out = FrameOutputs()
 
         def timed(name: str, fn: Callable[[], Any]) -> Any:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             result = fn()
             out.seconds[name] = time.perf_counter() - start
+            out.cpu_seconds[name] = time.thread_time() - start_cpu
             return result
 
+        pose3d: Callable[[], Poses3D] | None = None
+        if self.pose3d is not None:
+            cam, _ = camera_for_image(camera, image.shape[1], image.shape[0])
+            if cam is not None or not self.pose3d.config.require_camera_info:  # else skipped, as pose3d_node does
+                pose3d = lambda: timed("pose3d", lambda: self.pose3d.process(image, cam))  # noqa: E731
+        overlapped = self._submit(pose3d) if pose3d is not None and self.overlap_3d else None
         if self.detector is not None:
             out.detections = timed("detector", lambda: self.detector.process(image))
         if self.pose2d is not None:
             out.poses_2d = timed("pose2d", lambda: self.pose2d.process(image, out.detections))
-        if self.pose3d is not None:
-            cam, _ = camera_for_image(camera, image.shape[1], image.shape[0])
-            if cam is not None or not self.pose3d.config.require_camera_info:  # else skipped, as pose3d_node does
-                out.poses_3d = timed("pose3d", lambda: self.pose3d.process(image, cam))
+        if pose3d is not None:
+            out.poses_3d = overlapped.result() if overlapped is not None else pose3d()
         if self.tracker is not None:
             cfg = self.tracker.config
             out.tracks = timed("tracker", lambda: self.tracker.process(
@@ -147,6 +161,12 @@ class Pipeline:
                 homography if cfg.motion_compensation else None,
             ))
         return out
+
+    def _submit(self, fn: Callable[[], Poses3D]) -> Future[Poses3D]:
+        """``fn`` on the worker thread (started on first use)."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pose3d")
+        return self._worker.submit(fn)
 
     def run_empty(self, stamp_ns: int, homography: np.ndarray | None = None) -> FrameOutputs:
         """The outputs of a frame whose image could not be used: what the node graph publishes for it.

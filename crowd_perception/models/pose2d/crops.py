@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...runtime.preprocess import area_resize
+
 __all__ = [
     "boxes_to_center_size",
     "crop_transforms",
@@ -141,7 +143,6 @@ def letterbox_frame(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarra
     new_w, new_h = min(max(round(w * scale), 1), out_w), min(max(round(h * scale), 1), out_h)
     pad_x, pad_y = (out_w - new_w) // 2, (out_h - new_h) // 2
     canvas = np.full((out_h, out_w, *image.shape[2:]), PAD_VALUE, dtype=image.dtype)
-    flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(image, (new_w, new_h), interpolation=flags)
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = area_resize(image, (new_w, new_h))
     sx, sy = new_w / w, new_h / h
     return canvas, np.array([[sx, 0.0, pad_x + 0.5 * sx - 0.5], [0.0, sy, pad_y + 0.5 * sy - 0.5]])
