@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ...utils.commands import Command
@@ -24,6 +25,11 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cpu (shipped: frame mode, 128x96 crops of 384x640 frames), cpu_crop (pixel crops), gpu or smoke")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field, e.g. model.use_trp=false or train.steps=500 (repeatable)")
+    parser.add_argument("--data", default="", metavar="SOURCES",
+                        help="bank frames from a weighted mixture instead of the preset's data ('source:where@weight', "
+                             "comma-separated), e.g. synth:train_a@0.6,coco:/data/coco/person_keypoints_train2017.json@0.3,"
+                             "crowdpose:/data/crowdpose/crowdpose_trainval.json@0.1; crowdhuman / citypersons parts "
+                             "(no keypoints) are the domain-adaptation target")
     parser.add_argument("--out", type=Path, default=Path("runs/pose2d"), help="output folder (weights, CSV log)")
     parser.add_argument("--resume", type=Path, default=None, help="training checkpoint to continue from")
     parser.add_argument("--export", action="store_true", help="also write <out>/pose2d.onnx (+ .json metadata)")
@@ -36,6 +42,8 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.preset not in PRESETS:
         raise SystemExit(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")
     cfg = apply_overrides(PRESETS[args.preset](), args.overrides)
+    if args.data:
+        cfg.data = replace(cfg.data, mix=args.data)
     result = run_training(cfg, args.out, resume=args.resume)
     _log.info("trained %d steps in %.0f s -> %s", result.steps, result.seconds, result.weights)
     if args.export and result.weights is not None:
@@ -103,8 +111,6 @@ def _frames(args: argparse.Namespace) -> list:
     from itertools import islice
 
     if args.data.endswith(".json"):
-        from dataclasses import replace
-
         from .data import coco_frames
 
         paths = args.data.split(",")

@@ -8,8 +8,9 @@ seconds-long test run). :class:`PoseTask` is what the loop optimises.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,24 +18,32 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ...training import TrainConfig, TrainResult, cycle, init_distributed, make_loader, train
+from ...formats.mixture import parse_sources
+from ...training import DistContext, TrainConfig, TrainResult, cycle, init_distributed, make_loader, train
 from ..common.pretrained import init_backbone
 from .data import AugmentConfig, BankConfig, CropBank, PoseTrainingSet, build_crop_bank, coco_frames, synthetic_frames
 from .frame_data import FrameBank, FrameTrainingSet, build_frame_bank, collate_frames
 from .grl import dann_lambda
 from .loss import LossWeights, pose_loss
 from .model import OccludedPoseNet, PoseNetConfig
+from .sources import BankBuilder, Frame, check_mixture, mixture_bank
 
-__all__ = ["DataConfig", "PoseTrainingConfig", "PRESETS", "PoseTask", "load_or_build_bank", "run_training"]
+__all__ = ["DataConfig", "PoseTrainingConfig", "PRESETS", "PoseTask", "bank_builder", "load_or_build_bank", "run_training"]
 
 _log = logging.getLogger(__name__)
 
 
 @dataclass
 class DataConfig:
-    """Where crops come from: the synthetic engine (``synth``) or a COCO-style file (``coco``)."""
+    """Where crops come from: the synthetic engine (``synth``) or a COCO-style file (``coco``).
+
+    ``mix`` (``train pose --data``), when set, replaces ``source``, the presets and ``coco_json``:
+    a weighted mixture of sources (:mod:`.sources`) sharing ``source_frames`` frames (crop mode:
+    ``source_crops`` crops) by weight, target-domain parts included.
+    """
 
     source: str = "synth"  # "synth" | "coco"
+    mix: str = ""  # e.g. "synth:train_a@0.6,coco:/data/coco/person_keypoints_train2017.json@0.3,crowdhuman:/data/ch.odgt@0.1"
     source_preset: str = "train_a"  # synthetic source domain (keypoints)
     target_preset: str = "train_b"  # synthetic target domain (boxes + masks), used with model.use_domain
     source_crops: int = 3000  # crop mode
@@ -159,29 +168,65 @@ def _frames(cfg: PoseTrainingConfig, preset: str, seed: int):
     raise ValueError(f"unknown data.source {cfg.data.source!r}; choose 'synth' or 'coco'")
 
 
+def _cache_path(cfg: PoseTrainingConfig) -> Path | None:
+    """``data.bank_cache``; a mixture's bank is named after the mixture too, so that another
+    mixture (or the preset's own data) never loads it."""
+    if not cfg.data.bank_cache:
+        return None
+    path = Path(cfg.data.bank_cache)
+    if not cfg.data.mix:
+        return path
+    key = hashlib.sha1(f"{cfg.data.mix}|{_counts(cfg)[0]}|{cfg.data.seed}".encode()).hexdigest()[:10]
+    return path.with_name(f"{path.stem}_mix{key}{path.suffix}")
+
+
+def _counts(cfg: PoseTrainingConfig) -> tuple[int, int]:
+    """Source and target bank sizes: frames in frame mode, crops in crop mode."""
+    if cfg.model.input_mode == "frame":
+        return cfg.data.source_frames, cfg.data.target_frames
+    return cfg.data.source_crops, cfg.data.target_crops
+
+
+def bank_builder(cfg: PoseTrainingConfig) -> BankBuilder:
+    """``build(frames, count, bank_config)``: up to ``count`` bank items (frames or crops, as the
+    input mode says) cut from a frame stream."""
+    rng = np.random.default_rng(cfg.data.seed)
+    size = (cfg.model.input_height, cfg.model.input_width)
+
+    def build(frames: Iterable[Frame], count: int, bank: BankConfig) -> CropBank | FrameBank:
+        if cfg.model.input_mode == "frame":
+            return build_frame_bank(frames, bank, cfg.model.skeleton, cfg.model.network_input, count)
+        return build_crop_bank(frames, bank, cfg.model.skeleton, size, count, rng)
+
+    return build
+
+
+def _build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
+    """A new bank: the mixture ``data.mix`` split by weight, or the preset's source domain plus
+    (synthetic data) its target domain."""
+    build, counts = bank_builder(cfg), _counts(cfg)
+    if cfg.data.mix:
+        banks = mixture_bank(parse_sources(cfg.data.mix), counts[0], cfg.bank, build, cfg.data.seed)
+    else:
+        banks = [build(_frames(cfg, cfg.data.source_preset, cfg.data.seed), counts[0], cfg.bank)]
+        if cfg.data.source == "synth" and counts[1] > 0:
+            banks.append(build(_frames(cfg, cfg.data.target_preset, cfg.data.seed + 1), counts[1], cfg.bank))
+    return type(banks[0]).concatenate(banks)  # type: ignore[arg-type]
+
+
 def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
     """The training bank (crops, or frames in frame mode): source domain, plus the target domain
-    (boxes + masks only) with ``model.use_domain`` on synthetic data."""
+    (boxes + masks only) with ``model.use_domain``; read from ``data.bank_cache`` when it is there."""
     frame_mode = cfg.model.input_mode == "frame"
     bank_type = FrameBank if frame_mode else CropBank
-    cache = Path(cfg.data.bank_cache) if cfg.data.bank_cache else None
+    if cfg.data.mix:
+        check_mixture(parse_sources(cfg.data.mix), cfg.model.use_domain)
+    cache = _cache_path(cfg)
     if cache is not None and cache.is_file():
         _log.info("loading %s %s", bank_type.__name__, cache)
         bank = bank_type.load(cache)
     else:
-        rng = np.random.default_rng(cfg.data.seed)
-        size = (cfg.model.input_height, cfg.model.input_width)
-
-        def build(frames, count: int):
-            if frame_mode:
-                return build_frame_bank(frames, cfg.bank, cfg.model.skeleton, cfg.model.network_input, count)
-            return build_crop_bank(frames, cfg.bank, cfg.model.skeleton, size, count, rng)
-
-        counts = (cfg.data.source_frames, cfg.data.target_frames) if frame_mode else (cfg.data.source_crops, cfg.data.target_crops)
-        banks = [build(_frames(cfg, cfg.data.source_preset, cfg.data.seed), counts[0])]
-        if cfg.data.source == "synth" and counts[1] > 0:
-            banks.append(build(_frames(cfg, cfg.data.target_preset, cfg.data.seed + 1), counts[1]))
-        bank = bank_type.concatenate(banks)
+        bank = _build_bank(cfg)
         if cache is not None:
             bank.save(cache)
     if bank.skeleton != cfg.model.skeleton:
@@ -193,6 +238,16 @@ def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
     return bank
 
 
+def _shared_bank(cfg: PoseTrainingConfig, ctx: DistContext) -> CropBank | FrameBank:
+    """The bank; under ``torchrun`` with a ``data.bank_cache`` the main process builds and caches
+    it first and the others then load it, instead of every process writing the same file at once."""
+    if not (ctx.distributed and cfg.data.bank_cache):
+        return load_or_build_bank(cfg)
+    bank = load_or_build_bank(cfg) if ctx.is_main else None
+    torch.distributed.barrier()
+    return bank if bank is not None else load_or_build_bank(cfg)
+
+
 def _collate(samples: list[dict[str, np.ndarray]]) -> dict[str, Tensor]:
     return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
 
@@ -201,7 +256,7 @@ def run_training(cfg: PoseTrainingConfig, out_dir: Path | str, resume: Path | st
     """Build the bank, the network and the task, and run the shared loop; weights land in ``out_dir``."""
     ctx = init_distributed(cfg.train.device)
     torch.set_num_threads(cfg.train.threads)
-    bank = load_or_build_bank(cfg)
+    bank = _shared_bank(cfg, ctx)
     _log.info("%s: %d items (%d target-domain)", type(bank).__name__, len(bank), int((bank.domain == 1).sum()))
     total = cfg.train.steps * cfg.train.batch_size
     size = (cfg.model.input_height, cfg.model.input_width)
