@@ -57,7 +57,10 @@ _RELIABILITY = ("best_effort", "reliable")
 MIN_BOX_SIDE = 2.0  # px: a narrower or lower box (zero-width, a sliver) cannot be a person
 _BACKENDS = ("onnxruntime", "tensorrt", "auto")
 _TRACKER_PROFILE = "default"
-_TRACKING = get_profile(_TRACKER_PROFILE)  # the tracker node's defaults are its default profile's thresholds
+# The tracker node's operating point: its profile's association, with the score thresholds chosen for the
+# shipped detector's scores on the synth bench preset (`ablation tracking --source detector --operating-points`,
+# RESULTS section tracking-operating-points-detector), not on the demo the chain is judged on.
+_TRACKING = get_profile(_TRACKER_PROFILE).replace(detection_threshold=0.6, new_track_threshold=0.7)
 
 
 @dataclass(frozen=True)
