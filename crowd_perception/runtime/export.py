@@ -137,6 +137,8 @@ def export_onnx(spec: ExportSpec, onnx_path: Path | str, opset: int = MIN_OPSET)
         dynamic_shapes=dynamic_shapes if spec.dynamic_batch else None,
         external_data=False,
     )
+    if program is None:
+        raise RuntimeError(f"{spec.name}: torch.onnx.export returned no program")
     tmp = onnx_path.with_name(f".{onnx_path.name}.tmp")
     program.save(tmp, external_data=False)
     onnx.checker.check_model(str(tmp), full_check=True)

@@ -134,9 +134,9 @@ class ModelMetadata:
                 outputs=tuple(_tensor_spec(t) for t in data["outputs"]),
                 sha256=str(data["sha256"]),
                 opset=int(data["opset"]),
-                input_size=_dims("input_size", size, 2) if size is not None else None,
-                normalization=Normalization(_numbers("normalization.mean", norm["mean"]),
-                                            _numbers("normalization.std", norm["std"]), norm["color"]) if norm else None,
+                input_size=_pair("input_size", size) if size is not None else None,
+                normalization=Normalization(_three("normalization.mean", norm["mean"]),
+                                            _three("normalization.std", norm["std"]), norm["color"]) if norm else None,
                 skeleton=data.get("skeleton"),
                 profiles={
                     k: ShapeProfile(*(_dims(f"profiles.{k}.{b}", p[b]) for b in ("min", "opt", "max")))
@@ -179,6 +179,20 @@ def _dims(key: str, value: Any, rank: int | None = None) -> tuple[int, ...]:
         size = f"{rank} " if rank else ""
         raise ModelMismatchError(f"malformed model metadata: {key} must be {size}positive integers, got {value!r}")
     return tuple(value)
+
+
+def _pair(key: str, value: Any) -> tuple[int, int]:
+    """Two positive integer dimensions (``input_size`` as height, width)."""
+    first, second = _dims(key, value, 2)
+    return first, second
+
+
+def _three(key: str, value: Any) -> tuple[float, float, float]:
+    """Three numbers (a per-channel normalisation constant)."""
+    numbers = _numbers(key, value)
+    if len(numbers) != 3:
+        raise ModelMismatchError(f"malformed model metadata: {key} must be 3 numbers, got {value!r}")
+    return numbers[0], numbers[1], numbers[2]
 
 
 def _numbers(key: str, value: Any) -> tuple[float, ...]:

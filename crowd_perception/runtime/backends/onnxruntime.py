@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ __all__ = ["OrtBackend", "ORT_TYPES"]
 log = logging.getLogger(__name__)
 
 # ONNX Runtime type strings -> numpy dtypes for the inputs we accept.
-ORT_TYPES = {
+ORT_TYPES: dict[str, np.dtype[Any]] = {
     "tensor(float)": np.dtype(np.float32),
     "tensor(float16)": np.dtype(np.float16),
     "tensor(double)": np.dtype(np.float64),

@@ -163,7 +163,7 @@ class TensorRTBackend(Backend):
         self.metadata = metadata
         self._trt, self._cudart = trt, cudart
         self._allocations: list[tuple[str, int]] = []
-        self._stream = None
+        self._stream: Any = None  # a cudaStream_t once the engine is loaded
         onnx_path = Path(onnx_path)
         try:
             _call(cudart, cudart.cudaSetDevice(device))
