@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 
 from ..pipeline import Pipeline
+from ..pipeline.stages import TrackerNodeConfig
 from . import convert
 from .bag import OUTPUT_TOPICS, BagReader, write_synthetic_bag
 from .draw import draw_detections, draw_tracks
@@ -35,8 +36,9 @@ class DemoResult:
     evaluation: BagEvaluation
 
 
-def write_video(bag: str | Path, path: str | Path, fps: float, min_detection_score: float = 0.5) -> int:
-    """Annotated MP4 of a replayed bag: confident detections in gray, confirmed tracks with ids and skeletons."""
+def write_video(bag: str | Path, path: str | Path, fps: float, min_detection_score: float) -> int:
+    """Annotated MP4 of a replayed bag: detections at or above ``min_detection_score`` in gray, confirmed
+    tracks with ids and skeletons."""
     writer = None
     count = 0
     try:
@@ -102,7 +104,8 @@ def run_demo(out_dir: str | Path, preset: str = "demo", seed: int = 0, backend: 
     fps = get_preset(preset).fps
     evaluation = evaluate_bag(output_bag, out_dir=out_dir / "report", fps=fps)
     video = out_dir / "demo.mp4"
-    write_video(output_bag, video, fps)
+    confident = pipeline.tracker.config if pipeline.tracker is not None else TrackerNodeConfig()
+    write_video(output_bag, video, fps, confident.detection_threshold)  # what the tracker's first stage keeps
     summary = out_dir / "summary.json"
     summary.write_text(json.dumps({
         "preset": preset,
