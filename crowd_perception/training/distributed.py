@@ -58,14 +58,19 @@ def init_distributed(device: str = "auto") -> DistContext:
 
 
 def wrap_model(module: nn.Module, ctx: DistContext) -> nn.Module:
-    """``module`` on its device, wrapped in DistributedDataParallel when running distributed."""
+    """``module`` on its device, wrapped in DistributedDataParallel when running distributed.
+
+    DDP looks for parameters a step leaves without gradient (``find_unused_parameters``): the 2D
+    pose network reads only the finest FPN level, so the other levels' smoothing convolutions never
+    get one, and without the search the first backward pass fails on every rank.
+    """
     module = module.to(ctx.device)
     if not ctx.distributed:
         return module
     if ctx.device.type == "cuda":
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
-        return nn.parallel.DistributedDataParallel(module, device_ids=[ctx.device.index])
-    return nn.parallel.DistributedDataParallel(module)
+        return nn.parallel.DistributedDataParallel(module, device_ids=[ctx.device.index], find_unused_parameters=True)
+    return nn.parallel.DistributedDataParallel(module, find_unused_parameters=True)
 
 
 def unwrap_model(module: nn.Module) -> nn.Module:

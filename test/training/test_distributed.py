@@ -1,5 +1,5 @@
 """DDP through the torchrun environment: two CPU (Gloo) processes train in lock step and end with
-identical weights; rank 0 alone writes files."""
+identical weights; rank 0 alone writes files; a parameter that no step reaches does not stop DDP."""
 
 from __future__ import annotations
 
@@ -15,11 +15,22 @@ from torch import nn  # noqa: E402
 from crowd_perception.training import TrainConfig, init_distributed, train  # noqa: E402
 
 
+class _Net(nn.Module):
+    """A layer the loss uses and one it never reaches (as the 2D pose network's coarser FPN levels)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used, self.unused = nn.Linear(2, 1), nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.used(x)
+
+
 class _Task(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         torch.manual_seed(0)
-        self.model = nn.Linear(2, 1)
+        self.model = _Net()
 
     def forward(self, batch):
         x, y = batch
