@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one prepared GPU check (crowd_perception/pipeline/gpu_check.py) for a session lent a GPU machine:
 # FP16 (and INT8) TensorRT engines of the three shipped networks checked against ONNX Runtime, then
-# the models and the pipeline timed on TensorRT at 1920x1080. Results land in $OUT (RESULTS.md
+# the models and the pipeline timed on TensorRT at 1920x1080, and `bench pipeline`'s sweep there
+# (the pipeline end to end and per stage with 10 / 40 / 80 people). Results land in $OUT (RESULTS.md
 # sections to carry into docs/RESULTS.md, gpu_check.json, gpu_check.log, gpu.txt).
 #
 #   here, with PyPI:      bash scripts/gpu_check.sh fetch   # the wheels the GPU image lacks -> .whl/

@@ -10,7 +10,9 @@ For each shipped network (``crowd_perception/weights/<model>.onnx``):
    ``train_a`` frames), built as exported (the Q/DQ nodes set the precision) and compared with ONNX
    Runtime running the same Q/DQ model;
 3. the models and the whole pipeline are timed on TensorRT at ``--width`` x ``--height``
-   (:mod:`.benchmark`, frames of the synthetic ``bench`` preset re-rendered at that size).
+   (:mod:`.benchmark`, frames of the synthetic ``bench`` preset re-rendered at that size);
+4. with all three models, ``bench pipeline``'s sweep on TensorRT (:mod:`.resolution`): the pipeline
+   end to end and per stage at that size with ``--people`` people (section ``gpu-pipeline-resolution``).
 
 Tolerance (:data:`TOLERANCES`): per output, the mean absolute difference divided by the reference
 output's standard deviation (``mean_rel`` of :func:`~crowd_perception.runtime.quantize.output_error`), averaged over the
@@ -65,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
+    parser.add_argument("--people", type=int, nargs="+", default=[10, 40, 80], help="crowds of the pipeline sweep")
     parser.add_argument("--threads", type=int, default=4, help="onnxruntime threads (reference runs, calibration)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="engine cache (default: a temporary folder)")
 
@@ -135,6 +138,28 @@ def _bench(variant: str, models: Sequence[str], model_dir: Path, samples: list[A
     return bench_runners(runners, samples, config)
 
 
+def _pipeline_resolution(model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """``bench pipeline``'s sweep on TensorRT: the pipeline end to end and per stage at ``--width`` x
+    ``--height`` with each of ``--people`` (:mod:`.resolution`), one row per precision and crowd."""
+    from .resolution import Setup, crowd_scene, load_average, load_pipeline, sweep
+
+    scenes = [crowd_scene((args.width, args.height), n, args.bench_frames + args.warmup) for n in args.people]
+    result: dict[str, Any] = {
+        "config": {"warmup": args.warmup, "frames": args.bench_frames, "setup": "sequential"},
+        "setup": "sequential (one GPU stream)",
+        "backend": "TensorRT (GPU)",
+        "variants": "fp16 and int8: the engines of the parity check above.",
+        "load_average_start": load_average(),
+        "sweep": [],
+        "ab": [],
+    }
+    for precision in args.precisions:
+        pipeline = load_pipeline(model_dir, "int8" if precision == "int8" else "", Setup(overlap_3d=False), "tensorrt")
+        result["sweep"] += sweep(pipeline, precision, scenes, args.warmup)
+    result["load_average_end"] = load_average()
+    return result
+
+
 # ------------------------------------------------------------------ report
 def _parity_section(parity: list[dict[str, Any]], args: argparse.Namespace) -> str:
     from ..utils.results import markdown_table
@@ -191,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
     from ..runtime.backends.tensorrt import import_cudart, import_tensorrt
     from ..utils.results import machine_description, update_results_section
     from .benchmark import bench_samples, render_markdown
+    from .pipeline import MODEL_STAGES
+    from .resolution_report import render as render_resolution
 
     out = args.out or (Path(os.environ["OUT"]) if os.environ.get("OUT") else None)
     if out is None:
@@ -251,6 +278,14 @@ def run(args: argparse.Namespace) -> int:
                     f"Runtime benchmark on the GPU (TensorRT {precision}, {args.width}x{args.height})",
                     f"Frames of the synthetic `bench` preset re-rendered at {args.width}x{args.height}; engines "
                     f"{precision}.\n\n" + render_markdown(report["bench"][precision]),
+                )
+            if set(MODEL_STAGES) <= set(args.models):
+                report["pipeline_resolution"] = _pipeline_resolution(work, args)
+                _write(out, report)
+                section(
+                    "gpu-pipeline-resolution",
+                    f"Pipeline on the GPU at {args.width}x{args.height} and crowd sizes (TensorRT)",
+                    render_resolution(report["pipeline_resolution"]),
                 )
         except BackendUnavailableError as exc:
             _write(out, report)

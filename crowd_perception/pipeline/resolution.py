@@ -45,6 +45,7 @@ __all__ = [
     "image_scene",
     "load_pipeline",
     "time_scene",
+    "sweep",
     "resize_ab",
     "int8_models",
     "run",
@@ -132,10 +133,12 @@ def image_scene(folder: Path) -> Scene:
     return Scene(f"real: {folder.name} ({size_text})", sizes[-1], None, tuple(frames))
 
 
-def load_pipeline(model_dir: Path, variant: str, setup: Setup) -> Pipeline:
-    """The nodes' pipeline on the models of ``model_dir`` (``variant`` "" float, "int8") run as ``setup`` says."""
+def load_pipeline(model_dir: Path, variant: str, setup: Setup, backend: str = "onnxruntime") -> Pipeline:
+    """The nodes' pipeline on the models of ``model_dir`` (``variant`` "" float, "int8") on ``backend``,
+    run as ``setup`` says."""
     runners = {
-        name: load_runner(name, MODELS[name].onnx(model_dir, variant), threads=setup.threads) for name in MODEL_STAGES
+        name: load_runner(name, MODELS[name].onnx(model_dir, variant), backend=backend, threads=setup.threads)
+        for name in MODEL_STAGES
     }
     runners["pose2d"].max_batch = setup.pose_batch
     pipeline = Pipeline.from_config(runners=runners)
@@ -173,6 +176,16 @@ def time_scene(pipeline: Pipeline, scene: Scene, warmup: int) -> dict[str, Any]:
             result[f"{name}_{kind}_p99_ms"] = float(np.percentile(ms, 99))
     result["detections_mean"], result["posed_mean"] = (float(v) for v in np.mean(counts, axis=0))
     return result
+
+
+def sweep(pipeline: Pipeline, variant: str, scenes: Iterable[Scene], warmup: int) -> list[dict[str, Any]]:
+    """:func:`time_scene` of each scene, as the rows of the sweep table (labelled with ``variant``)."""
+    rows = []
+    for scene in scenes:
+        row = time_scene(pipeline, scene, warmup)
+        rows.append({"variant": variant, "scene": scene.label, "people": scene.people, **row})
+        log.info("%s %s: %.1f FPS", variant, scene.label, row["fps"])
+    return rows
 
 
 def resize_ab(
@@ -295,10 +308,7 @@ def run(config: ResolutionBenchConfig, weights_dir: Path, int8_dir: Path) -> dic
     result["setup"] = fastest if config.setup == AUTO else config.setup
     for variant in config.variants:
         pipeline = load_pipeline(dirs[variant], "" if variant == "fp32" else "int8", SETUPS[result["setup"]])
-        for scene in scenes:
-            row = time_scene(pipeline, scene, config.warmup)
-            result["sweep"].append({"variant": variant, "scene": scene.label, "people": scene.people, **row})
-            log.info("%s %s: %.1f FPS", variant, scene.label, row["fps"])
+        result["sweep"] += sweep(pipeline, variant, scenes, config.warmup)
     by_size = {s.size: s for s in scenes}
     result["resize"] = resize_ab(by_size.values(), network_input_sizes(weights_dir))
     result["load_average_end"] = load_average()

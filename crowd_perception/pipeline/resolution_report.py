@@ -20,6 +20,7 @@ GOAL_FPS = 10.0
 GOAL_MODEL_GROWTH = 1.5
 GOAL_CHAIN_GROWTH = 3.0
 GOAL_SCENE = "960x540, 40 people"
+VARIANTS_TEXT = "fp32: the shipped models; int8: their Q/DQ models of `crowd-perception export --int8`."
 
 
 def _stage_cells(row: dict[str, Any]) -> list[str]:
@@ -105,15 +106,15 @@ def render(result: dict[str, Any]) -> str:
     cfg = result["config"]
     text = [
         "The one `Pipeline` of the nodes (`config/crowd_perception.yaml`: their thresholds, the tracker; fresh "
-        "tracks per scene) on ONNX Runtime (CPU), end to end and per stage. Synthetic scenes: one street sequence "
+        f"tracks per scene) on {result.get('backend', 'ONNX Runtime (CPU)')}, end to end and per stage. "
+        "Synthetic scenes: one street sequence "
         f"of the `bench` preset re-rendered at each size with a fixed number of people, {cfg['warmup']} warm-up "
         f"and {cfg['frames']} timed consecutive frames each; real: the image folders given "
         "(every image, no camera info: 3D poses root-relative). Per stage: wall time and the CPU time of the "
         "thread that ran it; end to end: wall time and the whole process's CPU time (all threads), per frame. "
         f"FPS = timed frames / their total wall time. Sweep setup: '{result['setup']}'"
         + (" (the fastest of the A/B below)" if cfg["setup"] == AUTO else "")
-        + ". fp32: the shipped models; "
-        "int8: their Q/DQ models of `crowd-perception export --int8`. 1-minute load average "
+        + f". {result.get('variants', VARIANTS_TEXT)} 1-minute load average "
         f"{result['load_average_start']:.1f} at the start, {result['load_average_end']:.1f} at the end "
         "(other work on the 2 shared cores inflates wall times, not CPU times).",
         "",

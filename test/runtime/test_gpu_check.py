@@ -113,3 +113,16 @@ def test_fake_gpu_output_outside_tolerance_exits_1_naming_it(tmp_path, monkeypat
     err = capsys.readouterr().err
     assert err.startswith("gpu-check: outside tolerance: pose3d fp16 scores") and err.count("\n") == 1
     assert "| pose3d | fp16 |" in (out / "RESULTS.md").read_text()
+
+
+@pytest.mark.slow
+def test_fake_gpu_run_with_every_model_adds_the_pipeline_sweep(tmp_path, monkeypatch):
+    install_fake_gpu(monkeypatch)
+    monkeypatch.setenv("CROWD_PERCEPTION_ENGINE_CACHE", str(tmp_path / "unused"))
+    out = tmp_path / "out"
+    assert gpu_check.main(["--out", str(out), "--precisions", "fp16", "--people", "2", "5", *SMALL]) == 0
+    results = (out / "RESULTS.md").read_text()
+    assert "<!-- BEGIN gpu-pipeline-resolution -->" in results and "on TensorRT (GPU)" in results
+    sweep = json.loads((out / "gpu_check.json").read_text())["pipeline_resolution"]["sweep"]
+    assert [(r["variant"], r["scene"]) for r in sweep] == [("fp16", "320x180, 2 people"), ("fp16", "320x180, 5 people")]
+    assert all(r["frames"] == 1 and r["fps"] > 0 for r in sweep)
