@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .metadata import ModelMismatchError
+from .model_check import non_finite_tensor
+
 if TYPE_CHECKING:
     import torch
 
@@ -26,7 +29,13 @@ def read_config(path: Path | str) -> dict[str, Any]:
         meta = f.metadata() or {}
     if CONFIG_KEY not in meta:
         raise ValueError(f"{path}: no config in the safetensors metadata (not written by save_weights/save_checkpoint)")
-    return json.loads(meta[CONFIG_KEY])
+    try:
+        config = json.loads(meta[CONFIG_KEY])
+    except json.JSONDecodeError as exc:
+        raise ModelMismatchError(f"{path}: the config in the safetensors metadata is not JSON ({exc})") from exc
+    if not isinstance(config, dict):
+        raise ModelMismatchError(f"{path}: the config in the safetensors metadata is not a JSON object")
+    return config
 
 
 def load_weights(path: Path | str, prefix: str = "") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -41,4 +50,7 @@ def load_weights(path: Path | str, prefix: str = "") -> tuple[dict[str, torch.Te
         state = {k[len(prefix) :]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
     if not state:
         raise ValueError(f"{path}: no tensors with prefix {prefix!r}")
+    fault = non_finite_tensor({name: tensor.float().numpy() for name, tensor in state.items() if tensor.is_floating_point()})
+    if fault is not None:
+        raise ModelMismatchError(f"{path}: weight tensor {fault} is not finite; the model cannot be used")
     return state, config
