@@ -117,7 +117,10 @@ def network_output_case(out: Path, bag: Path, case: str, value: float, frames: i
     from ..ros.replay import replay_bag
 
     pipeline = Pipeline.from_config(stages=("detector", "tracker"))
-    backend = pipeline.detector.runner.backend
+    if pipeline.detector is None:
+        raise RuntimeError("the probe's pipeline has no detector stage")
+    runner: Any = pipeline.detector.runner  # the case reaches into the shipped runner's backend
+    backend = runner.backend
     forward = backend._run
 
     def overflowing(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

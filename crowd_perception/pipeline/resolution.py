@@ -120,7 +120,8 @@ def image_scene(folder: Path) -> Scene:
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {folder}")
-    frames, index = [], {}
+    frames: list[Frame] = []
+    index: dict[str, int] = {}
     for path in paths:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
@@ -167,7 +168,7 @@ def time_scene(pipeline: Pipeline, scene: Scene, warmup: int) -> dict[str, Any]:
             cpu[name].append(out.cpu_seconds.get(name, 0.0))
         wall["total"].append(total)
         cpu["total"].append(total_cpu)
-        counts.append((len(out.detections), len(out.poses_2d)))
+        counts.append((0 if out.detections is None else len(out.detections), 0 if out.poses_2d is None else len(out.poses_2d)))
     result: dict[str, Any] = {"frames": len(counts), "fps": len(counts) / float(np.sum(wall["total"]))}
     for kind, values in (("wall", wall), ("cpu", cpu)):
         for name, seconds in values.items():
