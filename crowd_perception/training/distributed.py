@@ -35,12 +35,15 @@ class DistContext:
 
 
 def select_device(name: str = "auto", local_rank: int = 0) -> torch.device:
-    """``"auto"``: this process's CUDA device when there is one, else the CPU."""
+    """``"auto"``: this process's CUDA device when there is one, else the CPU. ``"cuda"`` without an
+    index is this process's GPU too (``cuda:<local_rank>``), so that ``torchrun`` processes never share one."""
     if name == "auto":
         return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device {name!r} requested but CUDA is not available")
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", local_rank)
     return device
 
 

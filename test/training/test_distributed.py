@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
-from crowd_perception.training import TrainConfig, init_distributed, train  # noqa: E402
+from crowd_perception.training import TrainConfig, init_distributed, select_device, train  # noqa: E402
 
 
 class _Net(nn.Module):
@@ -64,3 +64,11 @@ def test_two_process_ddp(tmp_path) -> None:
     for k in a:
         torch.testing.assert_close(a[k], b[k])
     assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "log.csv").is_file()
+
+
+def test_cuda_without_index_is_this_processes_gpu(monkeypatch) -> None:
+    """``--set train.device=cuda`` under torchrun: each process takes its own GPU, not all GPU 0."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device("cuda", local_rank=3) == torch.device("cuda", 3)
+    assert select_device("cuda:1", local_rank=3) == torch.device("cuda", 1)
+    assert select_device("auto", local_rank=2) == torch.device("cuda", 2)
