@@ -113,7 +113,7 @@ def render(result: dict[str, Any]) -> str:
         "(every image, no camera info: 3D poses root-relative). Per stage: wall time and the CPU time of the "
         "thread that ran it; end to end: wall time and the whole process's CPU time (all threads), per frame. "
         f"FPS = timed frames / their total wall time. Sweep setup: '{result['setup']}'"
-        + (" (the fastest of the A/B below)" if cfg["setup"] == AUTO else "")
+        + (" (the fastest of the A/B below)" if cfg["setup"] == AUTO and result["ab"] else "")
         + f". {result.get('variants', VARIANTS_TEXT)} 1-minute load average "
         f"{result['load_average_start']:.1f} at the start, {result['load_average_end']:.1f} at the end "
         "(other work on the 2 shared cores inflates wall times, not CPU times).",
