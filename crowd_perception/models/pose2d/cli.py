@@ -37,7 +37,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from ...training import apply_overrides
-    from .training import PRESETS, run_training
+    from .train import PRESETS, run_training
 
     if args.preset not in PRESETS:
         raise SystemExit(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")
@@ -66,8 +66,8 @@ def _ship_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_ship(args: argparse.Namespace) -> int:
     from itertools import islice
 
+    from .card import ship_run
     from .data import synthetic_frames
-    from .modelcard import ship_run
 
     frames, name = None, ""
     if args.calibrate:

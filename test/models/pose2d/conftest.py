@@ -38,7 +38,7 @@ def _tiny_model(folder: Path, mode: str) -> tuple[Path, Path]:
 
     from crowd_perception.models.pose2d.export import export_pose
     from crowd_perception.models.pose2d.model import OccludedPoseNet
-    from crowd_perception.models.pose2d.training import PRESETS
+    from crowd_perception.models.pose2d.train import PRESETS
     from crowd_perception.training import apply_overrides, save_weights
 
     torch.manual_seed(0)

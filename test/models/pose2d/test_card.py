@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from crowd_perception.models.pose2d.modelcard import ship_run
+from crowd_perception.models.pose2d.card import ship_run
 from crowd_perception.runtime.metadata import ModelMetadata
 from crowd_perception.training import read_config
 
