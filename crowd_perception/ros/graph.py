@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..core.errors import CrowdPerceptionError
 from ..pipeline import STAGES, default_config_path
 
@@ -40,6 +42,8 @@ __all__ = [
     "dds_environment",
     "free_domain_id",
     "node_command",
+    "node_overrides",
+    "overrides_params",
     "processes_of",
 ]
 
@@ -98,37 +102,46 @@ def dds_environment(domain_id: int) -> dict[str, str]:
     }
 
 
-def _param_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def node_overrides(name: str, *, backend: str | None = "onnxruntime", use_sim_time: bool = False,
+                   parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters the launch file sets on top of the params file for node ``name``:
+    ``use_sim_time``, ``backend`` for the model nodes, then ``parameters``."""
+    if name not in LAUNCH_NODES:
+        raise ValueError(f"unknown node {name!r}; choose from {', '.join(LAUNCH_NODES)}")
+    overrides: dict[str, Any] = {"use_sim_time": use_sim_time}
+    if LAUNCH_NODES[name][1] and backend:
+        overrides["backend"] = backend
+    overrides.update(parameters or {})
+    return overrides
 
 
-def node_command(name: str, *, config: str | Path, namespace: str = "crowd_perception",
+def overrides_params(name: str, namespace: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` as a params file keyed by the node's fully qualified name (what launch_ros writes
+    for a dict of parameters), to be passed after the node's own params file."""
+    node = f"/{namespace.strip('/')}/{LAUNCH_NODES[name][0]}".replace("//", "/")
+    return {node: {"ros__parameters": dict(overrides)}}
+
+
+def node_command(name: str, *, config: str | Path, overrides_file: str | Path, namespace: str = "crowd_perception",
                  image_topic: str = "/camera/image_raw", camera_info_topic: str = "/camera/camera_info",
-                 backend: str | None = "onnxruntime", use_sim_time: bool = False,
-                 parameters: Mapping[str, Any] | None = None, python: str | None = None) -> list[str]:
+                 python: str | None = None) -> list[str]:
     """The command line ``ros2 launch crowd_perception crowd_perception.launch.py`` runs for node ``name``.
 
-    As in the launch file: executable and node name from :data:`LAUNCH_NODES`, the namespace,
-    the params file, then the overrides (``use_sim_time``, ``backend`` for the model nodes, and
-    ``parameters``), then the input remappings. launch_ros passes the overrides in a temporary
-    params file; ``-p name:=value`` sets the same parameters.
+    As in the launch file: executable and node name from :data:`LAUNCH_NODES`, the namespace, the
+    params file, then the overrides (:func:`node_overrides`, written to ``overrides_file`` as
+    :func:`overrides_params` gives them), then the input remappings. The overrides go in a params
+    file keyed by the node's own name, as launch_ros passes them, not as ``-p name:=value``: rcl
+    applies ``/**`` entries before node-specific ones, and ``-p`` joins the params file's ``/**``
+    section, so the file's ``/**/<node>`` section would win over it.
     """
     if name not in LAUNCH_NODES:
         raise ValueError(f"unknown node {name!r}; choose from {', '.join(LAUNCH_NODES)}")
-    executable, uses_model, inputs = LAUNCH_NODES[name]
-    overrides: dict[str, Any] = {"use_sim_time": use_sim_time}
-    if uses_model and backend:
-        overrides["backend"] = backend
-    overrides.update(parameters or {})
+    executable, _, inputs = LAUNCH_NODES[name]
     topics = {"image": image_topic, "image/compressed": image_topic + "/compressed", "camera_info": camera_info_topic}
     remappings = [(k, v) for k, v in topics.items() if k.split("/")[0] in inputs]
     command = [python or sys.executable, "-m", EXECUTABLES[executable], "--ros-args",
                "-r", f"__node:={executable}", "-r", f"__ns:=/{namespace.strip('/')}",
-               "--params-file", str(config)]
-    for key, value in overrides.items():
-        command += ["-p", f"{key}:={_param_value(value)}"]
+               "--params-file", str(config), "--params-file", str(overrides_file)]
     for source, target in remappings:
         command += ["-r", f"{source}:={target}"]
     return command
@@ -227,10 +240,13 @@ class NodeGraph:
         env["RCUTILS_COLORIZED_OUTPUT"] = "0"
         return env
 
+    def overrides_file(self, name: str) -> Path:
+        return self.log_dir / f"{self.executable(name)}.overrides.yaml"
+
     def command(self, name: str) -> list[str]:
-        return node_command(name, config=self.config, namespace=self.namespace, image_topic=self.image_topic,
-                            camera_info_topic=self.camera_info_topic, backend=self.backend,
-                            parameters=self.parameters.get(name))
+        return node_command(name, config=self.config, overrides_file=self.overrides_file(name),
+                            namespace=self.namespace, image_topic=self.image_topic,
+                            camera_info_topic=self.camera_info_topic)
 
     def log(self, name: str) -> str:
         path = self.log_dir / f"{self.executable(name)}.log"
@@ -247,6 +263,8 @@ class NodeGraph:
         return self
 
     def _spawn(self, name: str, log_mode: str) -> None:
+        overrides = node_overrides(name, backend=self.backend, parameters=self.parameters.get(name))
+        self.overrides_file(name).write_text(yaml.safe_dump(overrides_params(name, self.namespace, overrides)))
         with open(self.log_dir / f"{self.executable(name)}.log", log_mode) as log:
             self.processes[name] = subprocess.Popen(self.command(name), env=self.environment, stdin=subprocess.DEVNULL,
                                                     stdout=log, stderr=subprocess.STDOUT, preexec_fn=_restore_sigint)

@@ -27,24 +27,6 @@ KILL_DETECTOR_AFTER, KILL_TRACKER_AFTER = 4, 8  # frames played before each kill
 
 
 @pytest.fixture(scope="module")
-def config(tmp_path_factory):
-    """The shipped params file, the tracker not waiting for poses (no pose nodes in this graph).
-
-    In the file: a ``-p`` override (what :class:`NodeGraph` adds for a graph without pose nodes)
-    loses to the file's node-specific ``/**/tracker_node`` section.
-    """
-    import yaml
-
-    from crowd_perception.pipeline import default_config_path
-
-    params = yaml.safe_load(default_config_path().read_text())
-    params["/**/tracker_node"]["ros__parameters"].update(attach_poses_2d=False, attach_poses_3d=False)
-    path = tmp_path_factory.mktemp("faults") / "params.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
-
-
-@pytest.fixture(scope="module")
 def frames(tmp_path_factory):
     """``[(stamp, image message bytes, image)]`` of a synthetic street bag."""
     from crowd_perception.synth import generate
@@ -57,11 +39,11 @@ def frames(tmp_path_factory):
                 for f in reader.frames()]
 
 
-def _offline_ids(config, frames) -> list[list[int]]:
+def _offline_ids(frames) -> list[list[int]]:
     """Track ids per frame of the offline pipeline (same config and models) started at ``frames[0]``."""
     from crowd_perception.pipeline import Pipeline
 
-    pipeline = Pipeline.from_config(config, stages=NODES)
+    pipeline = Pipeline.from_config(stages=NODES)
     return [pipeline.run(image, stamp, None).tracks.ids.tolist() for stamp, _, image in frames]
 
 
@@ -93,11 +75,11 @@ def _play(client, frames) -> list[list[str]]:
     return missing
 
 
-def test_a_killed_and_restarted_node_loses_no_frames_and_the_tracker_recovers_ids(config, frames):
+def test_a_killed_and_restarted_node_loses_no_frames_and_the_tracker_recovers_ids(frames):
     from crowd_perception.ros.graph import NodeGraph
     from crowd_perception.ros.graph_replay import GraphClient
 
-    graph = NodeGraph(NODES, config=config).start()
+    graph = NodeGraph(NODES).start()  # the shipped params file; the tracker told not to wait for poses
     try:
         with GraphClient(graph, NODES) as client:
             client.wait_ready(120)
@@ -118,8 +100,8 @@ def test_a_killed_and_restarted_node_loses_no_frames_and_the_tracker_recovers_id
     assert detector_exit == tracker_exit == -signal.SIGKILL
     assert missing == [[]] * FRAMES and counts == [(1, 1)] * FRAMES  # no frame lost, none twice
     assert all(exit.clean for exit in exits.values()), exits  # the restarted nodes stop like the others
-    uninterrupted = _offline_ids(config, frames)
-    fresh = _offline_ids(config, frames[KILL_TRACKER_AFTER:])
+    uninterrupted = _offline_ids(frames)
+    fresh = _offline_ids(frames[KILL_TRACKER_AFTER:])
     assert ids[:KILL_TRACKER_AFTER] == uninterrupted[:KILL_TRACKER_AFTER]  # across the detector's restart
     assert ids[KILL_TRACKER_AFTER:] == fresh  # the restarted tracker: consistent new ids
     assert any(fresh) and any(uninterrupted[:KILL_TRACKER_AFTER])  # there were people to track

@@ -72,14 +72,12 @@ def _launched_nodes(module, **arguments) -> list[_Recorded]:
 
 def _parsed(command: list[str]) -> dict:
     assert command[1:3] == ["-m", command[2]] and command[3] == "--ros-args"
-    out: dict = {"module": command[2], "params": {}, "remaps": {}}
+    out: dict = {"module": command[2], "params_files": [], "remaps": {}}
     args = command[4:]
     for flag, value in zip(args[::2], args[1::2], strict=True):
         key, _, val = value.partition(":=")
         if flag == "--params-file":
-            out["params_file"] = value
-        elif flag == "-p":
-            out["params"][key] = val
+            out["params_files"].append(value)
         elif key in ("__node", "__ns"):
             out[key] = val
         else:
@@ -112,25 +110,53 @@ def test_launch_file_starts_the_command_lines_the_graph_runs(launch_module, argu
     names = [n.strip() for n in context["nodes"].split(",")]
     assert [n.kwargs["executable"] for n in launched] == [graph.LAUNCH_NODES[n][0] for n in names]
     for name, node in zip(names, launched, strict=True):
-        ours = _parsed(graph.node_command(name, config=context["config"], namespace=context["namespace"],
-                                          image_topic=context["image_topic"],
-                                          camera_info_topic=context["camera_info_topic"], backend=context["backend"]))
+        ours = _parsed(graph.node_command(name, config=context["config"], overrides_file="o.yaml",
+                                          namespace=context["namespace"], image_topic=context["image_topic"],
+                                          camera_info_topic=context["camera_info_topic"]))
         config, overrides = node.kwargs["parameters"]
         assert ours["module"] == graph.EXECUTABLES[node.kwargs["executable"]]
         assert ours["__node"] == node.kwargs["name"] == node.kwargs["executable"]
         assert ours["__ns"] == "/" + node.kwargs["namespace"]
-        assert ours["params_file"] == config
-        assert ours["params"] == {k: graph._param_value(v) for k, v in overrides.items()}
+        assert ours["params_files"] == [config, "o.yaml"]  # the overrides after the params file, as launch_ros
+        assert graph.node_overrides(name, backend=context["backend"]) == overrides
         assert ours["remaps"] == dict(node.kwargs["remappings"])
 
 
 def test_graph_overrides_and_unknown_nodes():
-    command = _parsed(graph.node_command("tracker", config="c.yaml", parameters={"attach_poses_2d": False}))
-    assert command["params"] == {"use_sim_time": "false", "attach_poses_2d": "false"} and command["remaps"] == {}
-    assert "backend" not in command["params"]  # the tracker has no model
+    overrides = graph.node_overrides("tracker", parameters={"attach_poses_2d": False})
+    assert overrides == {"use_sim_time": False, "attach_poses_2d": False}  # no backend: the tracker has no model
+    assert graph.overrides_params("tracker", "/crowd_perception", overrides) == {
+        "/crowd_perception/tracker_node": {"ros__parameters": overrides}}  # keyed by the node: beats /**/tracker_node
+    command = _parsed(graph.node_command("tracker", config="c.yaml", overrides_file="o.yaml"))
+    assert command["params_files"] == ["c.yaml", "o.yaml"] and command["remaps"] == {}
     g = graph.NodeGraph(["detector", "tracker"], config="c.yaml", domain_id=7)
     assert g.parameters["tracker"] == {"attach_poses_2d": False, "attach_poses_3d": False}  # no pose nodes to wait for
     assert g.environment["ROS_DOMAIN_ID"] == "7" and g.environment["FASTDDS_BUILTIN_TRANSPORTS"] == "SHM"
     g.cleanup()
     with pytest.raises(ValueError, match="unknown nodes"):
         graph.NodeGraph(["segmenter"])
+
+
+def test_overrides_win_over_the_params_files_node_sections_in_rcl(ros2_runtime, tmp_path):
+    """rcl itself: the shipped file's /**/tracker_node section sets attach_poses_2d: true, the override false."""
+    import rclpy
+    import yaml
+    from rclpy.context import Context
+
+    config = ROOT / "config" / "crowd_perception.yaml"
+    assert yaml.safe_load(config.read_text())["/**/tracker_node"]["ros__parameters"]["attach_poses_2d"] is True
+    overrides = tmp_path / "o.yaml"
+    overrides.write_text(yaml.safe_dump(graph.overrides_params(
+        "tracker", "crowd_perception", graph.node_overrides("tracker", parameters={"attach_poses_2d": False}))))
+    command = graph.node_command("tracker", config=config, overrides_file=overrides)
+    context = Context()
+    rclpy.init(args=["tracker_node", *command[command.index("--ros-args"):]], context=context)
+    try:
+        node = rclpy.create_node("tracker_node", context=context)
+        node.declare_parameter("attach_poses_2d", True)
+        node.declare_parameter("qos_input_depth", 5)
+        assert node.get_parameter("attach_poses_2d").value is False  # the override
+        assert node.get_parameter("qos_input_depth").value == 20  # the file's node section still applies
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
