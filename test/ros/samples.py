@@ -65,3 +65,16 @@ def _scene(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """A BGR frame with structure (smooth random blobs, not pixel noise, which the image-health check flags)."""
     coarse = rng.integers(0, 256, (max(height // 8, 2), max(width // 8, 2), 3), dtype=np.uint8)
     return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def corrupt_chunk_bag(path, n: int = 40):
+    """A synthetic mcap bag of ``n`` 320x240 frames (several 1 MiB chunks) with one byte flipped in a
+    chunk's payload halfway through the file (its CRC fails); returns ``path``."""
+    from crowd_perception.ros.bag import write_synthetic_bag
+
+    write_synthetic_bag(make_samples(n, width=320, height=240), path)
+    mcap = next(path.glob("*.mcap"))
+    data = bytearray(mcap.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    mcap.write_bytes(bytes(data))
+    return path

@@ -11,7 +11,7 @@ from crowd_perception.core.types import Detections, Header
 from crowd_perception.ros import bag as bagio
 from crowd_perception.ros import convert
 
-from .samples import make_samples
+from .samples import corrupt_chunk_bag, make_samples
 
 
 @pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
@@ -194,14 +194,7 @@ def test_mcap_chunks_carry_crcs_so_payload_corruption_is_detected(tmp_path, samp
 
 
 def test_corrupt_chunks_are_skipped_and_reading_resumes_after_them(tmp_path):
-    from .samples import make_samples
-
-    path = tmp_path / "bag"
-    bagio.write_synthetic_bag(make_samples(40, width=320, height=240), path)  # ~9 MB: several 1 MiB chunks
-    mcap = next(path.glob("*.mcap"))
-    data = bytearray(mcap.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    mcap.write_bytes(bytes(data))
+    path = corrupt_chunk_bag(tmp_path / "bag")
     with bagio.BagReader(path) as reader:
         frames = list(reader.frames())
         assert reader.corrupt and "checksum mismatch" in reader.corrupt[0][2]

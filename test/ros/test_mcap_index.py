@@ -5,7 +5,7 @@ from __future__ import annotations
 from crowd_perception.ros import bag as bagio
 from crowd_perception.ros.mcap_index import message_times
 
-from .samples import make_samples
+from .samples import corrupt_chunk_bag, make_samples
 
 
 def test_indexed_times_are_the_written_receive_times_per_topic(tmp_path):
@@ -18,11 +18,7 @@ def test_indexed_times_are_the_written_receive_times_per_topic(tmp_path):
 
 
 def test_times_survive_a_corrupt_chunk_payload(tmp_path):
-    bagio.write_synthetic_bag(make_samples(40, width=320, height=240), tmp_path / "bag")
-    mcap = next((tmp_path / "bag").glob("*.mcap"))
-    data = bytearray(mcap.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    mcap.write_bytes(bytes(data))
+    corrupt_chunk_bag(tmp_path / "bag")
     assert message_times(tmp_path / "bag", {bagio.IMAGE_TOPIC}) == [1_000_000_000 + i * 100_000_000 for i in range(40)]
 
 

@@ -12,7 +12,7 @@ from crowd_perception.ros import convert
 from crowd_perception.ros.replay import replay_bag
 
 from .nodes_fakes import FakeDetector, FakePose3DEstimator, FakePoseEstimator
-from .samples import make_samples
+from .samples import corrupt_chunk_bag, make_samples
 
 
 def _pipeline(**override_runners) -> Pipeline:
@@ -279,11 +279,7 @@ def test_replay_reports_camera_info_and_honours_require_camera_info(tmp_path):
 
 
 def test_a_corrupt_chunk_gives_the_empty_result_for_each_of_its_frames(tmp_path):
-    bagio.write_synthetic_bag(make_samples(40, width=320, height=240), tmp_path / "in")
-    mcap = next((tmp_path / "in").glob("*.mcap"))
-    data = bytearray(mcap.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    mcap.write_bytes(bytes(data))
+    corrupt_chunk_bag(tmp_path / "in")
     report = replay_bag(tmp_path / "in", tmp_path / "out", _pipeline())
     corrupt = report.skipped_by_reason().get("corrupt storage", 0)
     assert report.frames == 40 and report.frames_lost == 0 and 0 < corrupt < 15
