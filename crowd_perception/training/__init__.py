@@ -18,7 +18,15 @@ Minimal use (a *task* wraps the network as ``task.model`` and returns ``(loss, l
 from .checkpoint import config_path, load_checkpoint, load_weights, read_config, save_checkpoint, save_weights
 from .config import TrainConfig, apply_overrides, config_from_dict, config_to_dict, load_config, save_config
 from .data import cycle, make_loader, move_to, seed_everything, shard_info, worker_seed
-from .distributed import DistContext, all_reduce_mean, init_distributed, select_device, unwrap_model, wrap_model
+from .distributed import (
+    DistContext,
+    all_reduce_mean,
+    init_distributed,
+    main_process_first,
+    select_device,
+    unwrap_model,
+    wrap_model,
+)
 from .loop import TrainResult, build_optimizer, lr_at, train
 from .monitor import MetricLogger, progress
 
@@ -37,6 +45,7 @@ __all__ = [
     "load_checkpoint",
     "DistContext",
     "init_distributed",
+    "main_process_first",
     "select_device",
     "wrap_model",
     "unwrap_model",

@@ -7,13 +7,25 @@ environment variables ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` select NCCL (C
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["DistContext", "select_device", "init_distributed", "wrap_model", "unwrap_model", "all_reduce_mean"]
+__all__ = [
+    "DistContext",
+    "select_device",
+    "init_distributed",
+    "main_process_first",
+    "wrap_model",
+    "unwrap_model",
+    "all_reduce_mean",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,20 @@ def init_distributed(device: str = "auto") -> DistContext:
             torch.cuda.set_device(dev)
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", rank=rank, world_size=world_size)
     return DistContext(rank, local_rank, world_size, dev)
+
+
+def main_process_first(ctx: DistContext, make: Callable[[], T]) -> T:
+    """``make()`` on the main process, then on the others once it has finished: what it caches on
+    disk (a rendered synthetic split, a training bank) is written once and then read, instead of
+    written by every process at once."""
+    if not ctx.distributed:
+        return make()
+    if ctx.is_main:
+        result = make()
+        dist.barrier()
+        return result
+    dist.barrier()
+    return make()
 
 
 def wrap_model(module: nn.Module, ctx: DistContext) -> nn.Module:

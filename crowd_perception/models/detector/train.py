@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ...eval.detection import evaluate_detections
-from ...training import TrainResult, cycle, init_distributed, make_loader, train
+from ...training import TrainResult, cycle, init_distributed, main_process_first, make_loader, train
 from ..common.pretrained import init_backbone
 from .config import DetectorTrainingConfig
 from .data import DetectionDataset, collate, identity_classes, open_frames, synth_frames
@@ -80,11 +80,7 @@ def train_detector(cfg: DetectorTrainingConfig, out_dir: Path | str, resume: Pat
     """Train a detector as configured; writes ``out_dir/{model.safetensors, last.safetensors, log.csv, config.json}``."""
     ctx = init_distributed(cfg.train.device)
     size = tuple(cfg.model.input_size)
-    if ctx.distributed and not ctx.is_main:
-        torch.distributed.barrier()  # rank 0 renders the synthetic cache first
-    frames = open_frames(cfg.data, size)
-    if ctx.distributed and ctx.is_main:
-        torch.distributed.barrier()
+    frames = main_process_first(ctx, lambda: open_frames(cfg.data, size))  # rank 0 renders the synthetic cache
     if cfg.model.embedding_dim > 0 and cfg.loss.num_identities == 0:
         cfg = replace(cfg, loss=replace(cfg.loss, num_identities=identity_classes(cfg.data, size, frames)))
     _log.info("%d training frames, %d identities", len(frames), cfg.loss.num_identities)
