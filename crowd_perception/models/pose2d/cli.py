@@ -37,7 +37,8 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from ...training import apply_overrides
-    from .train import PRESETS, run_training
+    from .config import PRESETS
+    from .train import run_training
 
     if args.preset not in PRESETS:
         raise SystemExit(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")

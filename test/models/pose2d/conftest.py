@@ -36,9 +36,9 @@ def make_frame(seed: int = 0, people: int = 3, domain: str = "a") -> tuple[np.nd
 def _tiny_model(folder: Path, mode: str) -> tuple[Path, Path]:
     import torch
 
+    from crowd_perception.models.pose2d.config import PRESETS
     from crowd_perception.models.pose2d.export import export_pose
     from crowd_perception.models.pose2d.model import OccludedPoseNet
-    from crowd_perception.models.pose2d.train import PRESETS
     from crowd_perception.training import apply_overrides, save_weights
 
     torch.manual_seed(0)

@@ -10,8 +10,9 @@ import pytest
 from crowd_perception.core.errors import InputError
 from crowd_perception.formats import FormatError, open_writer
 from crowd_perception.formats.mixture import parse_sources, part_sizes
+from crowd_perception.models.pose2d.config import PRESETS
 from crowd_perception.models.pose2d.sources import check_mixture, mixture_bank
-from crowd_perception.models.pose2d.train import PRESETS, bank_builder, load_or_build_bank, run_training
+from crowd_perception.models.pose2d.train import bank_builder, load_or_build_bank, run_training
 from crowd_perception.training import apply_overrides, load_weights
 
 from .conftest import make_frame

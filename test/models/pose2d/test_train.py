@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from crowd_perception.models.pose2d.config import PRESETS
 from crowd_perception.models.pose2d.data import BankConfig, build_crop_bank
 from crowd_perception.models.pose2d.frame_data import build_frame_bank
 from crowd_perception.models.pose2d.model import OccludedPoseNet, PoseNetConfig
-from crowd_perception.models.pose2d.train import PRESETS, PoseTask, load_or_build_bank, run_training
+from crowd_perception.models.pose2d.train import PoseTask, load_or_build_bank, run_training
 from crowd_perception.training import apply_overrides, load_weights
 
 from .conftest import make_frame

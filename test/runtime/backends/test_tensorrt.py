@@ -181,10 +181,10 @@ def test_fake_gpu_runs_the_two_input_frame_mode_pose_model(tmp_path, monkeypatch
     import numpy as np
     import torch
 
+    from crowd_perception.models.pose2d.config import PRESETS
     from crowd_perception.models.pose2d.export import export_pose
     from crowd_perception.models.pose2d.model import OccludedPoseNet
     from crowd_perception.models.pose2d.runner import OccludedPoseEstimator
-    from crowd_perception.models.pose2d.train import PRESETS
     from crowd_perception.training import save_weights
 
     torch.manual_seed(0)
