@@ -399,6 +399,7 @@ def run_probe(gt_root: Path | None = None, config: Path | None = None) -> list[O
                                          "  ros__parameters:\n    score_threshold: 0.37\n"),
             lambda: probe.params_applied("wildcard node name", "/**/detector_node:\n  ros__parameters:\n"
                                          "    score_threshold: 0.37\n"),
+            _keep_everything,
             lambda: probe.params_applied("nested namespace", "crowd_perception:\n  detector_node:\n"
                                          "    ros__parameters:\n      score_threshold: 0.37\n"),
             # user's own recordings
@@ -427,6 +428,7 @@ def run_probe(gt_root: Path | None = None, config: Path | None = None) -> list[O
                                                                                case, value, 6))
               for case, value in (("+inf output (FP16 overflow)", np.inf), ("NaN output", np.nan))],
             lambda: probe_models.engine_cache_case(tmp),
+            lambda: _interrupted_replay(tmp),
         ]
         if gt_root is not None and gt_root.is_dir():
             cases += [
@@ -540,6 +542,38 @@ def _mot_trimmed(tmp: Path, gt_root: Path) -> Outcome:
 
 
 # ------------------------------------------------------------------------------ report
+
+
+def _interrupted_replay(tmp: Path) -> Outcome:
+    """A replay stopped by Ctrl-C after two frames, then ``evaluate`` on what it wrote."""
+    from ..pipeline import Pipeline
+    from ..ros.replay import replay_bag
+
+    def interrupt(index: int, _: Any) -> None:
+        if index == 1:
+            raise KeyboardInterrupt
+
+    out = tmp / "interrupted_out"
+    try:
+        replay_bag(_bag(tmp / "interrupted_in"), out, Pipeline.from_config(), on_frame=interrupt)
+    except KeyboardInterrupt:
+        pass
+    code, _, err = _cli(["evaluate", "--bag", str(out)])
+    outcome, detail = _error_outcome(code, err)
+    return Outcome("replay output", "interrupted replay (Ctrl-C), then evaluate", outcome, detail=detail)
+
+
+def _keep_everything() -> Outcome:
+    """``score_threshold: 0`` in the detector's post-processing: keep every box (an evaluation setting)."""
+    from ..models.detector.postprocess import PostprocessConfig
+
+    try:
+        config = PostprocessConfig(score_threshold=0.0)
+    except ValueError as exc:
+        return Outcome("parameter file", "post-processing score_threshold 0 (keep everything)", "silently wrong",
+                       detail=f"refused: {exc}")
+    return Outcome("parameter file", "post-processing score_threshold 0 (keep everything)", "handled",
+                   detail=f"accepted: score_threshold = {config.score_threshold}")
 
 
 def _sync_case() -> Outcome:
