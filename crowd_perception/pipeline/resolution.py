@@ -114,8 +114,9 @@ def crowd_scene(size: tuple[int, int], people: int, frames: int, seed: int = 0) 
     return Scene(f"{size[0]}x{size[1]}, {people} people", size, people, out)
 
 
-def image_scene(folder: Path) -> Scene:
-    """The images of ``folder`` (and of its sub-folders, one sequence each) in name order, no camera info."""
+def image_scene(folder: Path, min_frames: int = 0) -> Scene:
+    """The images of ``folder`` (and of its sub-folders, one sequence each) in name order, no camera info;
+    the whole set played again (as new sequences: fresh tracks) until there are ``min_frames``."""
     folder = Path(folder)
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
@@ -131,7 +132,9 @@ def image_scene(folder: Path) -> Scene:
         frames.append(Frame(image, round(i * 1e9 / REAL_FPS), None, sequence))
     sizes = sorted({(f.image.shape[1], f.image.shape[0]) for f in frames})
     size_text = ", ".join(f"{w}x{h}" for w, h in sizes)
-    return Scene(f"real: {folder.name} ({size_text})", sizes[-1], None, tuple(frames))
+    plays = max(1, -(-min_frames // len(frames)))
+    played = [dataclasses.replace(f, sequence=f"{f.sequence}#{k}") for k in range(plays) for f in frames]
+    return Scene(f"real: {folder.name} ({size_text}, {len(frames)} images)", sizes[-1], None, tuple(played))
 
 
 def load_pipeline(model_dir: Path, variant: str, setup: Setup, backend: str = "onnxruntime") -> Pipeline:
@@ -168,7 +171,9 @@ def time_scene(pipeline: Pipeline, scene: Scene, warmup: int) -> dict[str, Any]:
             cpu[name].append(out.cpu_seconds.get(name, 0.0))
         wall["total"].append(total)
         cpu["total"].append(total_cpu)
-        counts.append((0 if out.detections is None else len(out.detections), 0 if out.poses_2d is None else len(out.poses_2d)))
+        counts.append(
+            (0 if out.detections is None else len(out.detections), 0 if out.poses_2d is None else len(out.poses_2d))
+        )
     result: dict[str, Any] = {"frames": len(counts), "fps": len(counts) / float(np.sum(wall["total"]))}
     for kind, values in (("wall", wall), ("cpu", cpu)):
         for name, seconds in values.items():
@@ -294,7 +299,7 @@ def run(config: ResolutionBenchConfig, weights_dir: Path, int8_dir: Path) -> dic
     scenes = [
         crowd_scene(size, n, config.frames + config.warmup, config.seed) for size in config.sizes for n in config.people
     ]
-    scenes += [image_scene(folder) for folder in config.real]
+    scenes += [image_scene(folder, config.frames + config.warmup) for folder in config.real]
     dirs = {"fp32": weights_dir, "int8": int8_dir}
     result: dict[str, Any] = {"config": _jsonable(config), "load_average_start": load_average(), "sweep": [], "ab": []}
     if config.ab_scene is not None:

@@ -56,6 +56,7 @@ class KalmanFilter:
         # standard deviations as ``height * scale + offset``, so that each step is two array operations
         self._process_scale = np.array([wp, wp, 0.0, wp, wv, wv, 0.0, wv])
         self._process_offset = np.array([0.0, 0.0, 1e-2, 0.0, 0.0, 0.0, 1e-5, 0.0])
+        self._initial_scale = self._process_scale * np.array([2, 2, 0, 2, 10, 10, 0, 10])  # new tracks: wider
         self._measurement_scale = np.array([wp, wp, 0.0, wp])
         self._measurement_offset = np.array([0.0, 0.0, 1e-1, 0.0])
         self._motion: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # dt -> (F, F^T), reused every frame
@@ -71,13 +72,7 @@ class KalmanFilter:
         """New tracks from ``(N, 4)`` ``(cx, cy, a, h)`` measurements: zero velocity, wide covariance."""
         z = np.asarray(measurements, dtype=np.float64).reshape(-1, _NDIM)
         mean = np.concatenate([z, np.zeros_like(z)], axis=1)
-        h = z[:, 3]
-        wp, wv = self.std_weight_position, self.std_weight_velocity
-        ones = np.ones_like(h)
-        std = np.stack(
-            [2 * wp * h, 2 * wp * h, 1e-2 * ones, 2 * wp * h, 10 * wv * h, 10 * wv * h, 1e-5 * ones, 10 * wv * h],
-            axis=1,
-        )
+        std = z[:, 3:4] * self._initial_scale + self._process_offset
         return mean, _diag(std**2)
 
     def predict(self, mean: np.ndarray, covariance: np.ndarray, dt: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

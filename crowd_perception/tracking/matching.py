@@ -124,7 +124,7 @@ def _solve_small(cost: np.ndarray, limit: float) -> np.ndarray:
     """
     r, c = linear_sum_assignment(np.minimum(cost, limit))
     keep = cost[r, c] < limit
-    return np.stack([r[keep], c[keep]], axis=1)
+    return np.array((r[keep], c[keep])).T  # (K, 2); cheaper than np.stack on a few pairs
 
 
 def _with_unmatched(matches: np.ndarray, n_rows: int, n_cols: int) -> Assignment:

@@ -72,7 +72,9 @@ def test_time_scene_reports_stages_end_to_end_and_counts_after_the_warmup():
     assert row["frames"] == 4 and row["fps"] > 0
     for name in (*STAGES, "total"):
         for kind in ("wall", "cpu"):
-            assert row[f"{name}_{kind}_median_ms"] >= 0 and row[f"{name}_{kind}_p99_ms"] >= row[f"{name}_{kind}_median_ms"]
+            assert (
+                row[f"{name}_{kind}_median_ms"] >= 0 and row[f"{name}_{kind}_p99_ms"] >= row[f"{name}_{kind}_median_ms"]
+            )
     expected = np.mean([int(f.image[0, 0, 0]) % 5 + 1 for f in scene.frames[2:]])
     assert row["detections_mean"] == pytest.approx(expected) and row["posed_mean"] == pytest.approx(expected)
 
@@ -84,17 +86,26 @@ def test_image_scene_reads_each_sub_folder_as_a_sequence(tmp_path):
             cv2.imwrite(str(tmp_path / sequence / f"{i:06d}.png"), np.full((20, 30, 3), i, np.uint8))
     (tmp_path / "notes.txt").write_text("not an image")
     scene = image_scene(tmp_path)
-    assert [f.sequence for f in scene.frames] == ["s1"] * 2 + ["s2"] * 3
+    assert [f.sequence for f in scene.frames] == ["s1#0"] * 2 + ["s2#0"] * 3
     assert [f.stamp_ns for f in scene.frames][2:4] == [0, round(1e9 / 30)]  # each sequence starts at 0
     assert scene.size == (30, 20) and scene.people is None and "30x20" in scene.label
+    replayed = image_scene(tmp_path, min_frames=7)  # played twice, each play new sequences
+    assert len(replayed.frames) == 10 and replayed.frames[5].sequence == "s1#1" and replayed.frames[5].stamp_ns == 0
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError):
         image_scene(tmp_path / "empty")
 
 
 def _row(variant: str, scene: str, people: int | None, total: float, models: float, fps: float) -> dict:
-    row = {"variant": variant, "scene": scene, "people": people, "fps": fps, "frames": 3,
-           "detections_mean": 1.0, "posed_mean": 1.0}
+    row = {
+        "variant": variant,
+        "scene": scene,
+        "people": people,
+        "fps": fps,
+        "frames": 3,
+        "detections_mean": 1.0,
+        "posed_mean": 1.0,
+    }
     for name in (*STAGES, "total"):
         for kind in ("wall", "cpu"):
             value = total if name == "total" else models / 2 if name in ("detector", "pose3d") else 1.0
@@ -110,8 +121,15 @@ def test_the_verdict_is_computed_from_the_figures():
     ]
     (g,) = growth(sweep)
     assert g["models"] == pytest.approx(100 / 60) and g["chain"] == pytest.approx(260 / 80)
-    result = {"config": {"warmup": 1, "frames": 3, "setup": "auto"}, "setup": "sequential, 1 thread per model",
-              "load_average_start": 1.0, "load_average_end": 1.0, "sweep": sweep, "ab": [], "resize": []}
+    result = {
+        "config": {"warmup": 1, "frames": 3, "setup": "auto"},
+        "setup": "sequential, 1 thread per model",
+        "load_average_start": 1.0,
+        "load_average_end": 1.0,
+        "sweep": sweep,
+        "ab": [],
+        "resize": [],
+    }
     text = render(result)
     assert "10.5 FPS end to end, goal >= 10: reached" in text
     assert "detector + 3D x1.67 (goal <= 1.5: no)" in text and "whole chain x3.25 (goal <= 3: no)" in text
@@ -120,8 +138,9 @@ def test_the_verdict_is_computed_from_the_figures():
 
 
 def test_bench_pipeline_parses_and_checks_sizes():
-    args = build_parser(COMMANDS).parse_args(["bench", "pipeline", "--sizes", "960x540", "--people", "10", "80",
-                                              "--variants", "fp32", "--ab", "none"])
+    args = build_parser(COMMANDS).parse_args(
+        ["bench", "pipeline", "--sizes", "960x540", "--people", "10", "80", "--variants", "fp32", "--ab", "none"]
+    )
     assert args.sizes == ["960x540"] and args.people == [10, 80] and args.variants == ["fp32"] and args.ab == "none"
     assert scene_sizes(["960x540", "1920X1080"]) == [(960, 540), (1920, 1080)]
     with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
