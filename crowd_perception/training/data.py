@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, RandomSampler, Sampler
+from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, Sampler
 
 from .distributed import DistContext
 
@@ -52,7 +52,7 @@ def shard_info() -> tuple[int, int]:
 
 
 def make_loader(
-    dataset: Dataset,
+    dataset: Any,  # a torch Dataset, or any map-style object (__getitem__ and __len__)
     batch_size: int,
     ctx: DistContext,
     seed: int = 0,

@@ -132,6 +132,11 @@ class FrozenBatchNorm2d(nn.Module):
     Parameter names match ``nn.BatchNorm2d`` (less ``num_batches_tracked``), so its weights load as is.
     """
 
+    weight: Tensor
+    bias: Tensor
+    running_mean: Tensor
+    running_var: Tensor
+
     def __init__(self, channels: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.eps = eps

@@ -37,7 +37,8 @@ def assignment_ratio(weights: Path, cfg: DetectorTrainingConfig, images: int = 3
     """AAR of the trained model's assigner on the first ``images`` training frames (no augmentation)."""
     model, _ = load_network(weights)
     criterion = DetectionCriterion(cfg.loss, cfg.model.embedding_dim)
-    size = tuple(cfg.model.input_size)
+    height, width = cfg.model.input_size
+    size = (height, width)
     frames = open_frames(cfg.data, size)
     data = DetectionDataset(frames, size, cfg.data, train=False)
     points, strides = (torch.from_numpy(a) for a in model.anchor_points(*size))
@@ -65,7 +66,8 @@ def run_ablation(
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise ValueError(f"unknown ablation variants {unknown}; known: {sorted(VARIANTS)}")
-    rows = []
+    rows: list[list[object]] = []
+    capped: list[str] = []
     for key in variants:
         name, overrides = VARIANTS[key]
         budget = [f"train.steps={steps}", f"train.max_minutes={minutes}", "train.eval_every=0"]
@@ -73,6 +75,10 @@ def run_ablation(
         out = out_root / key
         _log.info("ablation variant %r -> %s", name, out)
         result = train_detector(cfg, out)
+        if result.weights is None:
+            raise RuntimeError(f"ablation variant {name!r} wrote no weights to {out}")
+        if result.steps < steps:
+            capped.append(name)
         detector = PedestrianDetector(result.weights, backend="torch")
         detections = [detector.detect(image) for image, _ in frames]
         anns = [ann for _, ann in frames]
@@ -92,7 +98,6 @@ def run_ablation(
             ]
         )
     header = ["variant", "steps", "minutes", "MR^-2 (all)", "AP50 (all)", "recall (all)", "MR^-2 (reasonable)", "AAR"]
-    capped = [row[0] for row in rows if row[1] < steps]
     note = (
         f"\n\n{len(frames)} evaluation frames. AAR: share of positive anchors lying inside more than one person "
         "box, measured with each final model on 32 training frames."

@@ -196,7 +196,7 @@ def _run_latency(args: argparse.Namespace) -> int:
     from .runner import PedestrianDetector
 
     images = [image for image, _ in load_eval_frames(args.data, frames_per_sequence=2)]
-    rows = []
+    rows: list[list[object]] = []
     for threads in (int(t) for t in args.threads.split(",")):
         detector = PedestrianDetector(args.model, backend=args.backend, threads=threads)
         lat = measure_latency(detector, images, repeats=args.repeats)

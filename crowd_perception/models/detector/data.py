@@ -119,8 +119,11 @@ def cache_synth(cfg: DataConfig, size: tuple[int, int]) -> Path:
 
 def open_frames(cfg: DataConfig, size: tuple[int, int]) -> AnnotatedDataset | MixedDataset:
     """The frames of ``cfg.source`` (or the mixture ``cfg.mix``): ``.load(i) -> (image, annotation)``."""
-    if cfg.mix:
-        return open_mixture(cfg, size)
+    return open_mixture(cfg, size) if cfg.mix else _open_source(cfg, size)
+
+
+def _open_source(cfg: DataConfig, size: tuple[int, int]) -> AnnotatedDataset:
+    """The frames of one source (``cfg.mix`` unset)."""
     if cfg.source == "synth":
         return read_dataset("crowdhuman", cache_synth(cfg, size))
     if not cfg.path:
@@ -134,11 +137,12 @@ def open_frames(cfg: DataConfig, size: tuple[int, int]) -> AnnotatedDataset | Mi
 
 def open_mixture(cfg: DataConfig, size: tuple[int, int]) -> MixedDataset:
     """The weighted mixture ``cfg.mix``; synthetic parts count their identities from the cache index."""
-    parts, identities = [], []
+    parts: list[AnnotatedDataset] = []
+    identities: list[int] = []
     specs = parse_sources(cfg.mix)
     for spec in specs:
         single = replace(cfg, mix="", source=spec.source, preset=spec.where, path=spec.where)
-        frames = open_frames(single, size)
+        frames = _open_source(single, size)
         parts.append(frames)
         identities.append(identity_classes(single, size, frames))
     return MixedDataset(parts, [spec.weight for spec in specs], identities, length=cfg.mix_length, seed=cfg.seed)
@@ -256,7 +260,7 @@ class DetectionDataset:
                 from ...training.data import shard_info
 
                 self._rng = np.random.default_rng([self.seed, shard_info()[0]])
-            canvas_size = tuple(self.cfg.crop) if all(self.cfg.crop) else self.size
+            canvas_size = (self.cfg.crop[0], self.cfg.crop[1]) if all(self.cfg.crop) else self.size
             canvas, targets = augment(image, targets, self.size, self.cfg, self._rng, canvas_size)
         else:
             canvas, transform = letterbox(image, self.size)

@@ -54,8 +54,8 @@ def load_eval_frames(spec: str, max_frames: int = 0, every: int = 1, frames_per_
     Every ``every``-th frame of each spec, at most ``max_frames`` in all."""
     specs = expand_specs(spec)
     if len(specs) != 1:
-        frames = [f for s in specs for f in load_eval_frames(s, 0, every, frames_per_sequence)]
-        return frames[:max_frames] if max_frames else frames
+        pooled = [f for s in specs for f in load_eval_frames(s, 0, every, frames_per_sequence)]
+        return pooled[:max_frames] if max_frames else pooled
     source, _, where = specs[0].partition(":")
     if not where:
         raise ValueError(f"evaluation data must be 'source:where' (e.g. synth:bench), got {spec!r}")

@@ -36,6 +36,13 @@ def _flatten(x: Tensor) -> Tensor:
     return x.flatten(2).transpose(1, 2)
 
 
+def _bias(conv: nn.Conv2d) -> Tensor:
+    """The bias of a convolution built with one (torch types it as optional)."""
+    if conv.bias is None:
+        raise ValueError("convolution without a bias")
+    return conv.bias
+
+
 class DetectionHead(nn.Module):
     """Shared head over ``num_levels`` FPN levels of ``channels`` channels; see the module docstring."""
 
@@ -61,8 +68,8 @@ class DetectionHead(nn.Module):
         self.scales = nn.Parameter(torch.ones(num_levels))
         for conv in (self.cls_out, self.box_out, self.iou_out):
             nn.init.normal_(conv.weight, std=0.01)
-            nn.init.zeros_(conv.bias)
-        nn.init.constant_(self.cls_out.bias, -math.log((1 - prior_prob) / prior_prob))
+            nn.init.zeros_(_bias(conv))
+        nn.init.constant_(_bias(self.cls_out), -math.log((1 - prior_prob) / prior_prob))
 
     def forward(self, features: list[Tensor]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         cls, box, iou, emb = [], [], [], []

@@ -23,7 +23,7 @@ class HogPeopleDetector:
 
     def __init__(self, win_stride: int = 8, padding: int = 8, scale: float = 1.05) -> None:
         self.hog = cv2.HOGDescriptor()
-        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
         self.win_stride = (win_stride, win_stride)
         self.padding = (padding, padding)
         self.scale = scale
@@ -34,7 +34,7 @@ class HogPeopleDetector:
         )
         if len(rects) == 0:
             return Detections.empty()
-        rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
-        boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
+        xywh = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
+        boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
         margins = np.asarray(weights, dtype=np.float32).reshape(-1)
         return Detections(boxes, 1.0 / (1.0 + np.exp(-margins)))

@@ -58,19 +58,23 @@ class DetectorTask(nn.Module):
 
 def validation_frames(cfg: DetectorTrainingConfig) -> list[tuple[np.ndarray, Any]]:
     """The (small) validation split in memory: synthetic frames rendered on the fly, or a real reader's."""
-    size = tuple(cfg.model.input_size)
+    size = _input_size(cfg)
     if cfg.val.source == "synth":
         return list(synth_frames(cfg.val.preset, cfg.val.seed, size, cfg.val.sequences, cfg.val.frames))
     frames = open_frames(cfg.val, size)
     return [frames.load(i) for i in range(min(len(frames), 50))]
 
 
-def evaluate_module(
-    model: PedestrianDetectorNet, frames: list[tuple[np.ndarray, Any]], cfg: DetectorTrainingConfig
-) -> dict[str, float]:
+def _input_size(cfg: DetectorTrainingConfig) -> tuple[int, int]:
+    """The network input ``(height, width)`` (a JSON-loaded config may hold it as a list)."""
+    height, width = cfg.model.input_size
+    return height, width
+
+
+def evaluate_module(model: nn.Module, frames: list[tuple[np.ndarray, Any]], cfg: DetectorTrainingConfig) -> dict[str, float]:
     """MR^-2 / AP / recall ("all" subset) of an in-memory network on ``frames``."""
     device = str(next(model.parameters()).device)
-    detector = PedestrianDetector.from_torch(model, tuple(cfg.model.input_size), cfg.post, device)
+    detector = PedestrianDetector.from_torch(model, _input_size(cfg), cfg.post, device)
     detections = [detector.detect(image) for image, _ in frames]
     metrics = evaluate_detections(detections, [ann for _, ann in frames])
     return {"mr2": metrics.mr2, "ap": metrics.ap, "recall": metrics.recall}
@@ -79,7 +83,7 @@ def evaluate_module(
 def train_detector(cfg: DetectorTrainingConfig, out_dir: Path | str, resume: Path | str | None = None) -> TrainResult:
     """Train a detector as configured; writes ``out_dir/{model.safetensors, last.safetensors, log.csv, config.json}``."""
     ctx = init_distributed(cfg.train.device)
-    size = tuple(cfg.model.input_size)
+    size = _input_size(cfg)
     frames = main_process_first(ctx, lambda: open_frames(cfg.data, size))  # rank 0 renders the synthetic cache
     if cfg.model.embedding_dim > 0 and cfg.loss.num_identities == 0:
         cfg = replace(cfg, loss=replace(cfg.loss, num_identities=identity_classes(cfg.data, size, frames)))

@@ -32,12 +32,12 @@ def kmeans_anchors(wh: np.ndarray, k: int = 10, seed: int = 0, max_iter: int = 3
     if len(wh) < k:
         raise ValueError(f"need at least k={k} valid boxes to cluster, got {len(wh)}")
     rng = np.random.default_rng(seed)
-    centres = [wh[rng.integers(len(wh))]]
+    seeds = [wh[rng.integers(len(wh))]]  # k-means++ seeding
     for _ in range(1, k):
-        d = 1.0 - wh_iou(wh, np.array(centres)).max(axis=1)
+        d = 1.0 - wh_iou(wh, np.array(seeds)).max(axis=1)
         p = d**2
-        centres.append(wh[rng.choice(len(wh), p=p / p.sum())] if p.sum() > 0 else wh[rng.integers(len(wh))])
-    centres = np.array(centres)
+        seeds.append(wh[rng.choice(len(wh), p=p / p.sum())] if p.sum() > 0 else wh[rng.integers(len(wh))])
+    centres = np.array(seeds)
     assignment = np.full(len(wh), -1)
     for _ in range(max_iter):
         new = np.argmax(wh_iou(wh, centres), axis=1)

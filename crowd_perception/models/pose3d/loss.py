@@ -121,6 +121,9 @@ def _reduce_to(x: Tensor, shape: torch.Size) -> Tensor:
 class PandaNetLoss(nn.Module):
     """Seed losses over a batch; owns the learnable uncertainty weights."""
 
+    anchors: Tensor
+    anchor_shape: Tensor
+
     def __init__(self, anchors: Tensor, num_anchor_shapes: int, num_joints: int, selection: str = "pose",
                  weighting: str = "joint") -> None:
         super().__init__()

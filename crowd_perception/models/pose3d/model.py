@@ -86,7 +86,8 @@ class _Head(nn.Module):
         self.tower = nn.Sequential(*[_conv(channels, channels, lite) for _ in range(depth)])
         self.out = nn.Conv2d(channels, out_channels, 1)
         nn.init.normal_(self.out.weight, std=0.01)
-        nn.init.constant_(self.out.bias, bias)
+        if self.out.bias is not None:
+            nn.init.constant_(self.out.bias, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.tower(x))

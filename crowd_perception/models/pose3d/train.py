@@ -69,7 +69,7 @@ def build_task(cfg: Pose3DConfig) -> Pose3DTask:
     return Pose3DTask(model, loss)
 
 
-def quick_eval(model: PandaNet, cfg: Pose3DConfig) -> dict[str, float]:
+def quick_eval(model: nn.Module, cfg: Pose3DConfig) -> dict[str, float]:
     """Headline metrics on ``cfg.data.val_images`` validation frames (the loop's periodic evaluation).
 
     The score threshold is not calibrated yet during training, so pose metrics use the AP threshold.
