@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ...formats.mixture import parse_sources
-from ...training import DistContext, TrainResult, cycle, init_distributed, make_loader, train
+from ...training import TrainResult, cycle, init_distributed, main_process_first, make_loader, train
 from ..common.pretrained import init_backbone
 from .config import PoseTrainingConfig
 from .data import BankConfig, CropBank, PoseTrainingSet, build_crop_bank, coco_frames, synthetic_frames
@@ -133,16 +133,6 @@ def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
     return bank
 
 
-def _shared_bank(cfg: PoseTrainingConfig, ctx: DistContext) -> CropBank | FrameBank:
-    """The bank; under ``torchrun`` with a ``data.bank_cache`` the main process builds and caches
-    it first and the others then load it, instead of every process writing the same file at once."""
-    if not (ctx.distributed and cfg.data.bank_cache):
-        return load_or_build_bank(cfg)
-    bank = load_or_build_bank(cfg) if ctx.is_main else None
-    torch.distributed.barrier()
-    return bank if bank is not None else load_or_build_bank(cfg)
-
-
 def _collate(samples: list[dict[str, np.ndarray]]) -> dict[str, Tensor]:
     return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
 
@@ -151,7 +141,10 @@ def run_training(cfg: PoseTrainingConfig, out_dir: Path | str, resume: Path | st
     """Build the bank, the network and the task, and run the shared loop; weights land in ``out_dir``."""
     ctx = init_distributed(cfg.train.device)
     torch.set_num_threads(cfg.train.threads)
-    bank = _shared_bank(cfg, ctx)
+    if cfg.data.bank_cache:  # rank 0 writes the cache, the other processes read it
+        bank = main_process_first(ctx, lambda: load_or_build_bank(cfg))
+    else:
+        bank = load_or_build_bank(cfg)
     _log.info("%s: %d items (%d target-domain)", type(bank).__name__, len(bank), int((bank.domain == 1).sum()))
     total = cfg.train.steps * cfg.train.batch_size
     size = (cfg.model.input_height, cfg.model.input_width)
