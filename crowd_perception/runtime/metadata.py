@@ -12,9 +12,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core.errors import CrowdPerceptionError
 
@@ -29,7 +30,10 @@ __all__ = [
     "sha256_file",
     "atomic_write_bytes",
     "verify_model_file",
+    "parse_export_info",
 ]
+
+_Info = TypeVar("_Info")
 
 FORMAT_VERSION = 1
 
@@ -252,3 +256,12 @@ def verify_model_file(onnx_path: Path | str, metadata: ModelMetadata) -> None:
             f"{onnx_path}: sha256 {actual[:12]}… does not match its metadata ({metadata.sha256[:12]}…, "
             f"model {metadata.name!r} v{metadata.version}); re-export the model or fix the metadata file"
         )
+
+
+def parse_export_info(path: Path | str, parse: Callable[..., _Info], *args: Any) -> _Info:
+    """``parse(*args)`` of a model's export metadata (``extra``); a missing key, an unknown one or a wrong
+    type is a :class:`ModelMismatchError` naming ``path``, not a bare ``TypeError`` from a dataclass."""
+    try:
+        return parse(*args)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ModelMismatchError(f"{path}: malformed export metadata ({type(exc).__name__}: {exc})") from exc

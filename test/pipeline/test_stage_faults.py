@@ -88,5 +88,9 @@ def test_a_model_whose_metadata_has_an_unknown_postprocess_key_is_a_named_error(
     meta = json.loads(shipped.with_suffix(".json").read_text())
     meta["extra"]["postprocess"]["nms_iuo"] = 0.5  # a typo in a hand-edited file
     model.with_suffix(".json").write_text(json.dumps(meta))
-    with pytest.raises(ModelMismatchError, match=f"{model}: the detector model's metadata or config cannot be used"):
+    with pytest.raises(ModelMismatchError, match=f"{model}: malformed export metadata .*nms_iuo"):
         stages.build_runner(stages.DetectorNodeConfig(model_path=str(model)))
+    from crowd_perception.models.detector.runner import PedestrianDetector
+
+    with pytest.raises(ModelMismatchError, match=f"{model}: malformed export metadata"):  # outside the pipeline too
+        PedestrianDetector(model)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...core.types import Detections
 from ...runtime.backends.base import Backend
-from ...runtime.metadata import ModelMetadata, Normalization
+from ...runtime.metadata import ModelMetadata, Normalization, parse_export_info
 from ...runtime.preprocess import prepare_batch
 from .postprocess import OUTPUT_NAMES, PostprocessConfig, anchor_points, postprocess
 
@@ -157,4 +157,4 @@ def _from_metadata(path: Path, meta: ModelMetadata | None) -> tuple[tuple[int, i
     if meta is None or meta.input_size is None or "strides" not in meta.extra:
         raise ValueError(f"{path}: the detector needs its export metadata (input size, strides) beside the model")
     height, width = meta.input_size
-    return (height, width), meta.normalization or Normalization(), DetectorExportInfo.from_extra(meta.extra)
+    return (height, width), meta.normalization or Normalization(), parse_export_info(path, DetectorExportInfo.from_extra, meta.extra)
