@@ -18,10 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crowd_perception"
 LAYERS = (
     "core",
     "utils",
+    "runtime",
     "formats",
     "eval",
     "synth",
-    "runtime",
     "training",
     "models",
     "tracking",
