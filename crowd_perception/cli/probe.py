@@ -368,10 +368,10 @@ def run_probe(gt_root: Path | None = None, config: Path | None = None) -> list[O
                                                      _bag(probe.path("bag"), {3: kind}), "handled"))
               for kind in ("mono16", "16UC1", "bayer_rggb8", "yuv422")],
             lambda: probe.unhealthy("black frame (covered lens)", (64, 48), "constant image"),
-            lambda: probe.unhealthy("8x8 images", (8, 8), "image too small"),
+            lambda: probe.unhealthy("16x16 images", (16, 16), "image too small"),
             lambda: probe.unhealthy("1x1 images", (1, 1), "image too small"),
             lambda: probe.unhealthy("pure-noise frame (dead sensor)", (64, 48), "noise image"),
-            lambda: probe.small_boxes("16x16 images", (16, 16)),
+            lambda: probe.small_boxes("32x32 images", (32, 32)),
             lambda: probe.replay_frames("image frame", "invalid Homography message",
                                         _bag(probe.path("bag"), homography=True), "handled"),
             # parameter files
