@@ -67,7 +67,7 @@ def test_boxes_under_the_minimum_side_are_dropped_and_counted():
     assert kept.boxes.tolist() == [[0, 0, 16, 16], [3, 3, 3 + stages.MIN_BOX_SIDE, 9]] and stage.too_small == 2
 
 
-@pytest.mark.parametrize(("size", "reason"), [(1, "image too small"), (16, "noise image")])
+@pytest.mark.parametrize(("size", "reason"), [(1, "image too small"), (16, "image too small"), (32, "noise image")])
 def test_tiny_and_noise_images_give_no_people(size, reason):
     noise = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
     runner = _Boxes([[0, 0, 0, 1], [0, 0, 8, 16]], [0.9, 0.9])
