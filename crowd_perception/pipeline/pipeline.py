@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -46,6 +46,7 @@ _STAGE_CLASSES = (("detector", DetectorNodeConfig, DetectorStage), ("pose2d", Po
 # the stages that run a network; each is named after its model (ModelNodeConfig.MODEL), end to end
 MODEL_STAGES = tuple(name for name, config, _ in _STAGE_CLASSES if issubclass(config, ModelNodeConfig))
 DEFAULT_NAMESPACE = "crowd_perception"  # launch/crowd_perception.launch.py's default
+_S = TypeVar("_S")
 
 
 def default_config_path() -> Path:
@@ -127,7 +128,8 @@ class Pipeline:
             configs[name] = config_from_params(config_cls, overrides, base=config)
         built = {name: stage_cls(configs[name], runners[name] if name in runners else build_runner(configs[name]))
                  for name, _, stage_cls in _STAGE_CLASSES if name in configs}
-        return cls(built.get("detector"), built.get("pose2d"), built.get("pose3d"), built.get("tracker"))
+        return cls(_stage(built, "detector", DetectorStage), _stage(built, "pose2d", Pose2DStage),
+                   _stage(built, "pose3d", Pose3DStage), _stage(built, "tracker", TrackerStage))
 
     def run(self, image: np.ndarray, stamp_ns: int, camera: PinholeCamera | None,
             homography: np.ndarray | None = None) -> FrameOutputs:
@@ -140,22 +142,24 @@ class Pipeline:
             out.cpu_seconds[name] = time.thread_time() - start_cpu
             return result
 
+        detector, pose2d, pose3d_stage, tracker = self.detector, self.pose2d, self.pose3d, self.tracker
         pose3d: Callable[[], Poses3D] | None = None
-        if self.pose3d is not None:
+        if pose3d_stage is not None:
             cam, _ = camera_for_image(camera, image.shape[1], image.shape[0])
-            if cam is not None or not self.pose3d.config.require_camera_info:  # else skipped, as pose3d_node does
-                pose3d = lambda: timed("pose3d", lambda: self.pose3d.process(image, cam))  # noqa: E731
+            if cam is not None or not pose3d_stage.config.require_camera_info:  # else skipped, as pose3d_node does
+                pose3d = lambda: timed("pose3d", lambda: pose3d_stage.process(image, cam))  # noqa: E731
         overlapped = self._submit(pose3d) if pose3d is not None and self.overlap_3d else None
-        if self.detector is not None:
-            out.detections = timed("detector", lambda: self.detector.process(image))
-        if self.pose2d is not None:
-            out.poses_2d = timed("pose2d", lambda: self.pose2d.process(image, out.detections))
+        detections: Detections | None = None
+        if detector is not None:
+            detections = out.detections = timed("detector", lambda: detector.process(image))
+        if pose2d is not None and detections is not None:  # the pose stages need the detector (__post_init__)
+            out.poses_2d = timed("pose2d", lambda: pose2d.process(image, detections))
         if pose3d is not None:
             out.poses_3d = overlapped.result() if overlapped is not None else pose3d()
-        if self.tracker is not None:
-            cfg = self.tracker.config
-            out.tracks = timed("tracker", lambda: self.tracker.process(
-                out.detections, stamp_ns,
+        if tracker is not None and detections is not None:
+            cfg = tracker.config
+            out.tracks = timed("tracker", lambda: tracker.process(
+                detections, stamp_ns,
                 out.poses_2d if cfg.attach_poses_2d else None,
                 out.poses_3d if cfg.attach_poses_3d else None,
                 homography if cfg.motion_compensation else None,
@@ -181,7 +185,7 @@ class Pipeline:
             out.poses_2d = Poses2D.empty(runner_skeleton(self.pose2d.runner, "coco17"))
         if self.pose3d is not None:
             out.poses_3d = Poses3D.empty(runner_skeleton(self.pose3d.runner, "body22"))
-        if self.tracker is not None:
+        if self.tracker is not None and out.detections is not None:
             cfg = self.tracker.config
             out.tracks = self.tracker.process(out.detections, stamp_ns, None, None,
                                               homography if cfg.motion_compensation else None)
@@ -190,6 +194,14 @@ class Pipeline:
             if cfg.attach_poses_3d and out.poses_3d is not None:
                 out.tracks.poses_3d = Poses3D(out.poses_3d.skeleton, np.full((len(out.tracks), *_joints(out.poses_3d, 3)), np.nan))
         return out
+
+
+def _stage(built: dict[str, Any], name: str, kind: type[_S]) -> _S | None:
+    """Stage ``name`` of those ``from_config`` built, as the class its pipeline slot holds."""
+    stage = built.get(name)
+    if stage is not None and not isinstance(stage, kind):
+        raise TypeError(f"the {name} stage is a {type(stage).__name__}, not a {kind.__name__}")
+    return stage
 
 
 def _joints(poses: Poses2D | Poses3D, dims: int) -> tuple[int, int]:
