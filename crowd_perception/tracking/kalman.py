@@ -43,7 +43,7 @@ class Projection(NamedTuple):
     inverse: np.ndarray
 
     def take(self, rows: np.ndarray) -> Projection:
-        return Projection(self.mean[rows], self.cov[rows], self.inverse[rows])
+        return Projection(self.mean.take(rows, axis=0), self.cov.take(rows, axis=0), self.inverse.take(rows, axis=0))
 
 
 class KalmanFilter:

@@ -117,10 +117,10 @@ class Tracker:
 
         frame = _DetectionRows.of(detections)
         is_high = frame.scores >= cfg.detection_threshold
-        high = frame.take(is_high)
+        high = frame.take(is_high.nonzero()[0])
         low = None
         if cfg.byte:
-            low = frame.without_features().take(~is_high & (frame.scores >= cfg.byte_low_threshold))
+            low = frame.without_features().take((~is_high & (frame.scores >= cfg.byte_low_threshold)).nonzero()[0])
 
         if cfg.camera_motion and homography is not None and len(pool):
             pool.mean, pool.cov = warp_states(pool.mean, pool.cov, homography)
@@ -218,9 +218,9 @@ class Tracker:
         pool = self._tracks
         if len(rows) == 0:
             return
-        mean = pool.mean[rows]
-        mean[pool.state[rows] != TRACKED, 7] = 0.0
-        pool.mean[rows], pool.cov[rows] = self.kalman.predict(mean, pool.cov[rows], dt)
+        mean = pool.mean.take(rows, axis=0)
+        mean[pool.state.take(rows) != TRACKED, 7] = 0.0
+        pool.mean[rows], pool.cov[rows] = self.kalman.predict(mean, pool.cov.take(rows, axis=0), dt)
 
     def _appearance_motion_cost(self, rows: np.ndarray, dets: _DetectionRows) -> np.ndarray:
         """Stage-1 cost: gated fusion of appearance distance and squared Mahalanobis distance.
@@ -255,7 +255,7 @@ class Tracker:
             appearance = 1.0 - iou(cxcyah_to_xyxy(xyah), dets.boxes)
         else:
             distance = paired_embedding_distance if paired else embedding_distance
-            appearance = distance(self._tracks.features[rows], dets.features, cfg.appearance_metric)
+            appearance = distance(self._tracks.features.take(rows, axis=0), dets.features, cfg.appearance_metric)
             if cfg.appearance_gate is not None:
                 appearance = np.where(appearance > cfg.appearance_gate, np.inf, appearance)
         return fuse_motion(appearance, maha, cfg.gating_threshold, cfg.appearance_weight)
@@ -266,7 +266,7 @@ class Tracker:
         """Match ``rows`` to detections ``det_index`` by IoU; returns the unmatched of both."""
         if len(rows) == 0 or len(det_index) == 0:
             return rows, det_index
-        cost = iou_distance(self._predicted_boxes[rows], dets.boxes[det_index])
+        cost = iou_distance(self._predicted_boxes.take(rows, axis=0), dets.boxes.take(det_index, axis=0))
         matches, u_rows, u_dets = linear_assignment(cost, limit)
         self._apply(rows[matches[:, 0]], dets, det_index[matches[:, 1]])
         return rows[u_rows], det_index[u_dets]
@@ -281,15 +281,15 @@ class Tracker:
         if len(rows) == 0:
             return
         pool = self._tracks
-        features = dets.features[det_rows] if dets.features.shape[1] and pool.embedding_dim else None
-        self._pending.append((rows, dets.xyah[det_rows], features))
+        features = dets.features.take(det_rows, axis=0) if dets.features.shape[1] and pool.embedding_dim else None
+        self._pending.append((rows, dets.xyah.take(det_rows, axis=0), features))
         pool.state[rows] = TRACKED
         pool.activated[rows] = True
         pool.last_clock[rows] = self._clock(self._stamp_now)
         pool.last_stamp[rows] = self._stamp_now
         pool.hits[rows] += 1
-        pool.score[rows] = dets.scores[det_rows]
-        pool.box[rows] = dets.boxes[det_rows]
+        pool.score[rows] = dets.scores.take(det_rows)
+        pool.box[rows] = dets.boxes.take(det_rows, axis=0)
 
     def _commit(self) -> None:
         """One batched Kalman update (and embedding EMA) for every match of this frame."""
@@ -298,13 +298,13 @@ class Tracker:
         pool = self._tracks
         rows, z = _stacked([p[0] for p in self._pending]), _stacked([p[1] for p in self._pending])
         pool.mean[rows], pool.cov[rows] = self.kalman.update(
-            pool.mean[rows], pool.cov[rows], z, self._projected.take(rows)
+            pool.mean.take(rows, axis=0), pool.cov.take(rows, axis=0), z, self._projected.take(rows)
         )
         with_features = [(p[0], p[2]) for p in self._pending if p[2] is not None]
         if with_features:
             rows, feat = _stacked([r for r, _ in with_features]), _stacked([f for _, f in with_features])
             m = self.config.embedding_momentum
-            pool.features[rows] = _normalise(m * pool.features[rows] + (1.0 - m) * feat)
+            pool.features[rows] = _normalise(m * pool.features.take(rows, axis=0) + (1.0 - m) * feat)
         self._pending = []
 
     def _start(self, dets: _DetectionRows, index: np.ndarray, stamp_ns: int) -> None:
@@ -395,8 +395,14 @@ class _DetectionRows:
         boxes = detections.boxes.astype(np.float64)
         return cls(boxes, detections.scores, xyxy_to_cxcyah(boxes), _normalise(detections.embeddings))
 
-    def take(self, mask: np.ndarray) -> _DetectionRows:
-        return _DetectionRows(self.boxes[mask], self.scores[mask], self.xyah[mask], self.features[mask])
+    def take(self, index: np.ndarray) -> _DetectionRows:
+        """The rows ``index`` (integers; ``ndarray.take`` costs a fraction of fancy indexing on a few rows)."""
+        return _DetectionRows(
+            self.boxes.take(index, axis=0),
+            self.scores.take(index),
+            self.xyah.take(index, axis=0),
+            self.features.take(index, axis=0),
+        )
 
     def __len__(self) -> int:
         return len(self.boxes)
