@@ -2,7 +2,8 @@
 
 Each area of the package declares its subcommands as ``COMMANDS``, a list of :class:`Command`
 in its own ``cli`` module, imported by :func:`_commands` below (the top of the package: it may
-import every area, and it hands the synth area the ros area's bag writer); multi-word commands
+import every area, and it hands the synth area the ros area's bag writer, the 2D pose trainer the
+detector boxes and bag reader of its unlabeled frames); multi-word commands
 (``train detector``, ``evaluate tracking``) become nested sub-parsers. Those modules must import
 heavy dependencies (torch, onnxruntime) inside ``run`` so that ``--help`` stays fast.
 """
@@ -21,6 +22,7 @@ from ..core.errors import CrowdPerceptionError, one_line
 from ..utils.commands import Command
 
 if TYPE_CHECKING:
+    from ..models.pose2d.unlabeled import UnlabeledReaders
     from ..synth.export import BagWriter
 
 __all__ = ["Command", "build_parser", "main"]
@@ -31,6 +33,13 @@ def _synthetic_bag_writer() -> BagWriter:
     from ..ros.bag import write_synthetic_bag
 
     return write_synthetic_bag
+
+
+def _unlabeled_readers() -> UnlabeledReaders:
+    """Detector boxes and bag images of ``train pose --data images:DIR,bag:PATH`` (imported only when trained)."""
+    from ..ros.unlabeled import unlabeled_readers
+
+    return unlabeled_readers()
 
 
 def _commands() -> list[Command]:
@@ -51,7 +60,7 @@ def _commands() -> list[Command]:
         *models_cli.COMMANDS,
         *common_cli.COMMANDS,
         *detector_cli.COMMANDS,
-        *pose2d_cli.COMMANDS,
+        *pose2d_cli.commands(unlabeled=_unlabeled_readers),
         *pose3d_cli.COMMANDS,
         *tracking_cli.COMMANDS,
         *pipeline_cli.COMMANDS,

@@ -10,12 +10,18 @@ import argparse
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...utils.commands import Command
 
-__all__ = ["COMMANDS"]
+if TYPE_CHECKING:
+    from .unlabeled import UnlabeledReaders
+
+__all__ = ["commands"]
 
 _log = logging.getLogger(__name__)
 
@@ -29,13 +35,14 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bank frames from a weighted mixture instead of the preset's data ('source:where@weight', "
                              "comma-separated), e.g. synth:train_a@0.6,coco:/data/coco/person_keypoints_train2017.json@0.3,"
                              "crowdpose:/data/crowdpose/crowdpose_trainval.json@0.1; crowdhuman / citypersons parts "
-                             "(no keypoints) are the domain-adaptation target")
+                             "(no keypoints) and a user's unlabeled frames (images:DIR, bag:PATH; person boxes "
+                             "from the shipped detector) are the domain-adaptation target")
     parser.add_argument("--out", type=Path, default=Path("runs/pose2d"), help="output folder (weights, CSV log)")
     parser.add_argument("--resume", type=Path, default=None, help="training checkpoint to continue from")
     parser.add_argument("--export", action="store_true", help="also write <out>/pose2d.onnx (+ .json metadata)")
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def _run_train(args: argparse.Namespace, unlabeled: Callable[[], UnlabeledReaders] | None = None) -> int:
     from ...training import apply_overrides
     from .config import PRESETS
     from .train import run_training
@@ -45,7 +52,7 @@ def _run_train(args: argparse.Namespace) -> int:
     cfg = apply_overrides(PRESETS[args.preset](), args.overrides)
     if args.data:
         cfg.data = replace(cfg.data, mix=args.data)
-    result = run_training(cfg, args.out, resume=args.resume)
+    result = run_training(cfg, args.out, resume=args.resume, unlabeled=unlabeled() if unlabeled else None)
     _log.info("trained %d steps in %.0f s -> %s", result.steps, result.seconds, result.weights)
     if args.export and result.weights is not None:
         from .export import export_pose
@@ -147,8 +154,10 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if not frames:
         raise SystemExit(f"no frames in {args.data}")
     metrics: dict[str, dict] = {}
-    estimators = [(label, lambda p=path: OccludedPoseEstimator(p, args.backend, threads=args.threads, flip_test=args.flip_test))
-                  for label, path in zip(labels, args.model, strict=True)]
+    estimators: list[tuple[str, Callable[[], Any]]] = [
+        (label, partial(OccludedPoseEstimator, path, args.backend, threads=args.threads, flip_test=args.flip_test))
+        for label, path in zip(labels, args.model, strict=True)
+    ]
     if "mean-pose" in args.baseline:
         skeleton = args.skeleton or "coco17"
         estimators.append(("mean pose (floor)", lambda: MeanPoseEstimator.fit(frames, skeleton, args.min_height)))
@@ -180,10 +189,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = [
-    Command(("train", "pose"), "train the occluded 2D pose network (RSGNet + Das et al.)", _train_arguments, _run_train),
-    Command(("ship", "pose"), "make a pose run the default model: calibrate, export, model card into weights/",
-            _ship_arguments, _run_ship),
-    Command(("evaluate", "pose"), "OKS AP by density / occlusion / crowd index, occlusion table, latency",
-            _evaluate_arguments, _run_evaluate),
-]
+def commands(unlabeled: Callable[[], UnlabeledReaders] | None = None) -> list[Command]:
+    """The 2D pose commands; ``unlabeled`` (from the layers above: the detector and the bag reader)
+    makes ``train pose --data images:DIR,bag:PATH`` available."""
+    return [
+        Command(("train", "pose"), "train the occluded 2D pose network (RSGNet + Das et al.)", _train_arguments,
+                partial(_run_train, unlabeled=unlabeled)),
+        Command(("ship", "pose"), "make a pose run the default model: calibrate, export, model card into weights/",
+                _ship_arguments, _run_ship),
+        Command(("evaluate", "pose"), "OKS AP by density / occlusion / crowd index, occlusion table, latency",
+                _evaluate_arguments, _run_evaluate),
+    ]

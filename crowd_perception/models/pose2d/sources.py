@@ -9,8 +9,9 @@ Parts with keypoints train the pose heads: ``synth:<preset>`` of domain ``a`` (e
 the COCO-style readers ``coco``, ``crowdpose``, ``ochuman`` (with their instance masks) and ``jta``
 (a JTA root gives ``annotations/train``). Parts without keypoints (``crowdhuman``, ``citypersons``,
 ``mot``, ``synth:<preset>`` of domain ``b``) are the domain-adaptation target (Das et al.): their
-frames are marked domain ``b``, so the bank keeps their boxes (and masks) only. Real still-image
-sets are banked whole (``frame_stride`` 1); the stride thins video sources.
+frames are marked domain ``b``, so the bank keeps their boxes (and masks) only. So are a user's
+unlabeled frames, ``images:DIR`` and ``bag:PATH``, boxed by the shipped detector (:mod:`.unlabeled`).
+Real still-image sets are banked whole (``frame_stride`` 1); the stride thins video sources.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from ...formats import FormatError
 from ...formats.mixture import SourceSpec, draw_items, part_sizes, read_part
 from .data import BankConfig, CropBank, synthetic_frames
 from .frame_data import FrameBank
+from .unlabeled import TARGET_DOMAIN, UNLABELED_SOURCES, UnlabeledReaders, unlabeled_frames
 
 __all__ = ["TARGET_DOMAIN", "KEYPOINT_READERS", "TARGET_READERS", "is_target", "check_mixture", "part_frames", "mixture_bank"]
 
-TARGET_DOMAIN = "b"  # the frame domain that the bank builders keep without keypoints
 KEYPOINT_READERS: dict[str, dict[str, Any]] = {"coco": {"masks": True}, "crowdpose": {"masks": True}, "ochuman": {"masks": True}, "jta": {}}
-TARGET_READERS = ("crowdhuman", "citypersons", "mot")
+TARGET_READERS = ("crowdhuman", "citypersons", "mot", *UNLABELED_SOURCES)
 
 Frame = tuple[np.ndarray, FrameAnnotation]
 Bank = CropBank | FrameBank
@@ -72,10 +73,17 @@ def check_mixture(specs: Sequence[SourceSpec], use_domain: bool) -> None:
         )
 
 
-def part_frames(spec: SourceSpec, bank: BankConfig, seed: int) -> tuple[Iterator[Frame], BankConfig]:
-    """The ``(image, annotation)`` stream of one part and the bank settings to cut it with."""
+def part_frames(
+    spec: SourceSpec, bank: BankConfig, seed: int, unlabeled: UnlabeledReaders | None = None
+) -> tuple[Iterator[Frame], BankConfig]:
+    """The ``(image, annotation)`` stream of one part and the bank settings to cut it with; an
+    ``images:`` / ``bag:`` part needs ``unlabeled`` (its detector and bag reader)."""
     if spec.source == "synth":
         return synthetic_frames(spec.where, seed=seed), bank
+    if spec.source in UNLABELED_SOURCES:
+        if unlabeled is None:
+            raise InputError(f"data source {spec.name!r}: unlabeled frames need a person detector: pass unlabeled=ros.unlabeled.unlabeled_readers() (train pose does)")
+        return unlabeled_frames(spec, unlabeled, bank)
     dataset = read_part(spec, **KEYPOINT_READERS.get(spec.source, {}))
     frames = dataset.samples()
     if is_target(spec):
@@ -84,16 +92,24 @@ def part_frames(spec: SourceSpec, bank: BankConfig, seed: int) -> tuple[Iterator
     return frames, replace(bank, frame_stride=1) if stills else bank
 
 
-def mixture_bank(specs: Sequence[SourceSpec], total: int, bank: BankConfig, build: BankBuilder, seed: int) -> list[Bank]:
+def mixture_bank(
+    specs: Sequence[SourceSpec], total: int, bank: BankConfig, build: BankBuilder, seed: int, unlabeled: UnlabeledReaders | None = None
+) -> list[Bank]:
     """One bank per part, each of exactly its share of ``total`` items (``build(frames, count,
-    settings)`` cuts them); a part with no usable person is an error naming it."""
+    settings)`` cuts them; ``unlabeled`` boxes ``images:`` / ``bag:`` parts); a part with no usable
+    person is an error naming it."""
     rng = np.random.default_rng(seed)
     banks = []
     for index, (spec, count) in enumerate(zip(specs, part_sizes([s.weight for s in specs], total), strict=True)):
-        frames, settings = part_frames(spec, bank, seed + index)
+        frames, settings = part_frames(spec, bank, seed + index, unlabeled)
         try:
             part = build(frames, int(count), settings)
         except ValueError as error:
-            raise InputError(f"data source {spec.name!r}: {error}") from None
+            raise InputError(f"data source {spec.name!r}: {error}{_box_hint(spec)}") from None
         banks.append(part.select(draw_items(len(part), int(count), rng)))
     return banks
+
+
+def _box_hint(spec: SourceSpec) -> str:
+    """Where an unlabeled part's people come from, for its "no usable person" error."""
+    return "; its person boxes are the shipped detector's at the tracker's detection_threshold" if spec.source in UNLABELED_SOURCES else ""

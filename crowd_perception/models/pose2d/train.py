@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,6 +28,7 @@ from .grl import dann_lambda
 from .loss import LossWeights, pose_loss
 from .model import OccludedPoseNet
 from .sources import BankBuilder, Frame, check_mixture, mixture_bank
+from .unlabeled import UnlabeledReaders
 
 __all__ = ["PoseTask", "bank_builder", "load_or_build_bank", "run_training"]
 
@@ -35,6 +37,8 @@ _log = logging.getLogger(__name__)
 
 class PoseTask(nn.Module):
     """Network + multi-task loss; sets the DANN gradient-reversal weight from its own step count."""
+
+    step: Tensor  # a buffer (saved with the checkpoint, so a resumed run continues the schedule)
 
     def __init__(self, model: OccludedPoseNet, weights: LossWeights, total_steps: int) -> None:
         super().__init__()
@@ -96,12 +100,12 @@ def bank_builder(cfg: PoseTrainingConfig) -> BankBuilder:
     return build
 
 
-def _build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
-    """A new bank: the mixture ``data.mix`` split by weight, or the preset's source domain plus
-    (synthetic data) its target domain."""
+def _build_bank(cfg: PoseTrainingConfig, unlabeled: UnlabeledReaders | None) -> CropBank | FrameBank:
+    """A new bank: the mixture ``data.mix`` split by weight (``unlabeled`` boxes its ``images:`` /
+    ``bag:`` parts), or the preset's source domain plus (synthetic data) its target domain."""
     build, counts = bank_builder(cfg), _counts(cfg)
     if cfg.data.mix:
-        banks = mixture_bank(parse_sources(cfg.data.mix), counts[0], cfg.bank, build, cfg.data.seed)
+        banks = mixture_bank(parse_sources(cfg.data.mix), counts[0], cfg.bank, build, cfg.data.seed, unlabeled)
     else:
         banks = [build(_frames(cfg, cfg.data.source_preset, cfg.data.seed), counts[0], cfg.bank)]
         if cfg.data.source == "synth" and counts[1] > 0:
@@ -109,9 +113,10 @@ def _build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
     return type(banks[0]).concatenate(banks)  # type: ignore[arg-type]
 
 
-def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
+def load_or_build_bank(cfg: PoseTrainingConfig, unlabeled: UnlabeledReaders | None = None) -> CropBank | FrameBank:
     """The training bank (crops, or frames in frame mode): source domain, plus the target domain
-    (boxes + masks only) with ``model.use_domain``; read from ``data.bank_cache`` when it is there."""
+    (boxes + masks only) with ``model.use_domain``; read from ``data.bank_cache`` when it is there
+    (so unlabeled frames' detector boxes are computed once, with the bank)."""
     frame_mode = cfg.model.input_mode == "frame"
     bank_type = FrameBank if frame_mode else CropBank
     if cfg.data.mix:
@@ -121,7 +126,7 @@ def load_or_build_bank(cfg: PoseTrainingConfig) -> CropBank | FrameBank:
         _log.info("loading %s %s", bank_type.__name__, cache)
         bank = bank_type.load(cache)
     else:
-        bank = _build_bank(cfg)
+        bank = _build_bank(cfg, unlabeled)
         if cache is not None:
             bank.save(cache)
     if bank.skeleton != cfg.model.skeleton:
@@ -137,25 +142,33 @@ def _collate(samples: list[dict[str, np.ndarray]]) -> dict[str, Tensor]:
     return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
 
 
-def run_training(cfg: PoseTrainingConfig, out_dir: Path | str, resume: Path | str | None = None) -> TrainResult:
-    """Build the bank, the network and the task, and run the shared loop; weights land in ``out_dir``."""
+def _training_set(
+    cfg: PoseTrainingConfig, bank: CropBank | FrameBank
+) -> tuple[FrameTrainingSet | PoseTrainingSet, Callable[[list[dict[str, Any]]], dict[str, Tensor]]]:
+    """The augmenting dataset over ``bank`` (frames or crops, as the input mode built it) and its collate function."""
+    total = cfg.train.steps * cfg.train.batch_size
+    size = (cfg.model.input_height, cfg.model.input_width)
+    if isinstance(bank, FrameBank):
+        frames = FrameTrainingSet(
+            bank, size, cfg.augment, cfg.data.rois_per_frame, cfg.bank.max_others, total, cfg.model.relation_pool, cfg.train.seed
+        )
+        return frames, collate_frames
+    return PoseTrainingSet(bank, size, cfg.augment, total, cfg.model.relation_pool, cfg.train.seed), _collate
+
+
+def run_training(
+    cfg: PoseTrainingConfig, out_dir: Path | str, resume: Path | str | None = None, unlabeled: UnlabeledReaders | None = None
+) -> TrainResult:
+    """Build the bank (``unlabeled``: see :func:`load_or_build_bank`), the network and the task, and run
+    the shared loop; weights land in ``out_dir``."""
     ctx = init_distributed(cfg.train.device)
     torch.set_num_threads(cfg.train.threads)
     if cfg.data.bank_cache:  # rank 0 writes the cache, the other processes read it
-        bank = main_process_first(ctx, lambda: load_or_build_bank(cfg))
+        bank = main_process_first(ctx, lambda: load_or_build_bank(cfg, unlabeled))
     else:
-        bank = load_or_build_bank(cfg)
+        bank = load_or_build_bank(cfg, unlabeled)
     _log.info("%s: %d items (%d target-domain)", type(bank).__name__, len(bank), int((bank.domain == 1).sum()))
-    total = cfg.train.steps * cfg.train.batch_size
-    size = (cfg.model.input_height, cfg.model.input_width)
-    if cfg.model.input_mode == "frame":
-        dataset = FrameTrainingSet(
-            bank, size, cfg.augment, cfg.data.rois_per_frame, cfg.bank.max_others, total, cfg.model.relation_pool, cfg.train.seed
-        )
-        collate = collate_frames
-    else:
-        dataset = PoseTrainingSet(bank, size, cfg.augment, total, cfg.model.relation_pool, cfg.train.seed)
-        collate = _collate
+    dataset, collate = _training_set(cfg, bank)
     loader = make_loader(dataset, cfg.train.batch_size, ctx, seed=cfg.train.seed, collate_fn=collate, num_workers=cfg.train.num_workers)
     model = OccludedPoseNet(cfg.model)
     init_backbone(model.backbone, cfg.model.pretrained, bgr_input=True)
