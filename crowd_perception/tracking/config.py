@@ -18,7 +18,8 @@ Every departure from JDE is one switch, so that each can be measured on its own 
   appearance only, so a person whose embedding is spoilt by occlusion comes back with a new id);
 - ``report_detection_boxes``: a track matched in this frame reports its detection's box instead
   of the Kalman posterior (ByteTrack implementations such as ``trackers`` do this); the filter
-  with JDE's noise lags a walking person at 10 fps, which costs localisation (HOTA's LocA).
+  with JDE's noise lags a walking person at 10 fps, which costs localisation (HOTA's LocA); at 30 fps
+  the Kalman box is the better one (``ablation tracking --source sim``), so turn it off there.
 """
 
 from __future__ import annotations
