@@ -118,7 +118,8 @@ class ResNet50(Backbone):
             stages.append(nn.Sequential(*blocks))
             c_in = w * Bottleneck.expansion
         self.stages = nn.ModuleList(stages)
-        self.out_channels = tuple(_scaled(64 * 2**i, width) * Bottleneck.expansion for i in (1, 2, 3))
+        c3, c4, c5 = (_scaled(64 * 2**i, width) * Bottleneck.expansion for i in (1, 2, 3))
+        self.out_channels = (c3, c4, c5)
 
 
 class DarkNet53(Backbone):
@@ -136,7 +137,8 @@ class DarkNet53(Backbone):
             )
             c_in = c_out
         self.stages = nn.ModuleList(stages)
-        self.out_channels = tuple(_scaled(64 * 2**i, width) for i in (2, 3, 4))
+        c3, c4, c5 = (_scaled(64 * 2**i, width) for i in (2, 3, 4))
+        self.out_channels = (c3, c4, c5)
 
 
 class MobileNetV2(Backbone):
@@ -183,8 +185,8 @@ class MobileNetV2(Backbone):
     def forward_with_fine(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         fine = x = self.stem_module()(x)
         outputs = []
-        for i, block in enumerate(self.features[self.STEM_BLOCKS :], start=self.STEM_BLOCKS):
-            x = block(x)
+        for i in range(self.STEM_BLOCKS, len(self.features)):
+            x = self.features[i](x)
             if i in self.TAPS:
                 outputs.append(x)
         return fine, outputs

@@ -81,7 +81,7 @@ def calibrate_occlusion(
     logits, labels = occlusion_logits_and_labels(OccludedPoseEstimator(weights_path, backend="torch"), frames)
     threshold, accuracy = best_threshold(logits, labels)
     with torch.no_grad():
-        model.occlusion_head.person.bias -= threshold
+        model.occlusion_head.person.bias.sub_(threshold)
     report = {
         "threshold": threshold,
         "accuracy_before": float(((logits > 0) == labels).mean()),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...runtime.preprocess import area_resize
 
@@ -55,8 +56,8 @@ def crop_transforms(
     centers: np.ndarray,
     sizes: np.ndarray,
     out_size: tuple[int, int],
-    rotations_deg: np.ndarray | None = None,
-    flips: np.ndarray | None = None,
+    rotations_deg: ArrayLike | None = None,
+    flips: ArrayLike | None = None,
 ) -> np.ndarray:
     """``(N, 2, 3)`` affine matrices mapping image coordinates to crop coordinates.
 

@@ -311,9 +311,9 @@ class PoseTrainingSet(BankSampler):
         return {
             "images": np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32),
             **crop_targets(keypoints, states, others, mask, self.input_size, self.augment, self.skeleton, self.relation_pool),
-            "domain": np.float32(bank.domain[index]),
-            "has_keypoints": np.float32(bank.has_keypoints[index]),
-            "has_mask": np.float32(bank.has_mask[index]),
+            "domain": np.asarray(bank.domain[index], np.float32),
+            "has_keypoints": np.asarray(bank.has_keypoints[index], np.float32),
+            "has_mask": np.asarray(bank.has_mask[index], np.float32),
         }
 
 

@@ -50,7 +50,7 @@ def export_pose(weights_path: Path | str, onnx_path: Path | str, max_batch: int 
     if cfg.input_mode == "frame":
         names, dynamic = INPUT_NAMES["frame"], {"rois": (1, 16, max_batch)}
         check = [rng.uniform(0, 255, (1, 3, *cfg.network_input)).astype(np.float32), _example_rois(cfg, 3, rng)]
-        example = (torch.from_numpy(check[0]), torch.from_numpy(check[1][:2]))
+        example: tuple[torch.Tensor, ...] = (torch.from_numpy(check[0]), torch.from_numpy(check[1][:2]))
     else:
         names, dynamic = INPUT_NAMES["crop"], {"images": (1, 16, max_batch)}
         check = [rng.uniform(0, 255, (3, 3, *crop_size)).astype(np.float32)]

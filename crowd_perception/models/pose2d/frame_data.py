@@ -113,7 +113,7 @@ def build_frame_bank(
         if not usable.any():
             continue
         letterboxed, m = letterbox_frame(image, frame_size)
-        instances = np.zeros((out_h, out_w), np.int16)
+        instances: np.ndarray = np.zeros((out_h, out_w), np.int16)
         if frame.instance_map is not None:
             instances = cv2.warpAffine(frame.instance_map.astype(np.int16), m, (out_w, out_h), flags=cv2.INTER_NEAREST)
         rows.append({

@@ -153,6 +153,8 @@ def _geometry_map(h: int, w: int) -> Tensor:
 class RelationParser(nn.Module):
     """Target-aware relation parser: clue encodings -> dense relation map -> target-aware encoding."""
 
+    geometry: Tensor
+
     def __init__(
         self, channels: int, num_joints: int, type_dim: int, heatmap_size: tuple[int, int], pool: int, conv3: type[nn.Module]
     ) -> None:
@@ -191,6 +193,8 @@ class RelationParser(nn.Module):
 class SkeletonGraphMachine(nn.Module):
     """Limb maps whose 1x1 estimator weights come from the joint estimator's through ``K_g`` and an MLP."""
 
+    incidence: Tensor
+
     def __init__(self, channels: int, skeleton: str, conv3: type[nn.Module]) -> None:
         super().__init__()
         self.register_buffer("incidence", torch.from_numpy(incidence_matrix(skeleton)))
@@ -222,6 +226,10 @@ class OccludedPoseNet(nn.Module):
     in training ``limbs`` (logits), ``occlusion_map`` (per-joint logit maps) and ``domain``
     (logits, N); in evaluation ``occlusion`` (pooled logits, N x K).
     """
+
+    pixel_mean: Tensor
+    pixel_std: Tensor
+    roi_grid: Tensor
 
     def __init__(self, config: PoseNetConfig | None = None) -> None:
         super().__init__()
@@ -280,7 +288,7 @@ class OccludedPoseNet(nn.Module):
             features = features * (1.0 + torch.sigmoid(out["mask"]))
             occlusion_input = torch.cat([features, out["mask"]], dim=1)
         pose_features = features
-        if self.parser is not None:
+        if self.parser is not None and self.multi_head is not None:
             out["multi_heatmaps"] = self.multi_head(features)
             pose_features, out["relation"] = self.parser(features, out["multi_heatmaps"])
         heatmaps = self.final_layer(self.predict_net(pose_features))
