@@ -206,7 +206,7 @@ class NorfairAdapter(TrackerAdapter):
         return [self._detection(points, scores=s) for points, s in zip(corners, scores, strict=True)]
 
     def step(self, prepared: list[Any]) -> list[Any]:
-        return self.tracker.update(prepared)
+        return list(self.tracker.update(prepared))
 
     def tracks(self, output: list[Any]) -> Tracks:
         ids = np.array([o.id for o in output], dtype=np.int64)
