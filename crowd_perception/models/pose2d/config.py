@@ -6,7 +6,7 @@ counterpart, ``gpu`` 256x192 crops of 736x1280 frames, ``smoke`` a two-step test
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ...training import TrainConfig
 from .data import AugmentConfig, BankConfig
@@ -65,20 +65,13 @@ def _cpu() -> PoseTrainingConfig:
 
 
 def _cpu_mobilenetv2() -> PoseTrainingConfig:
-    """Frame mode on the ImageNet MobileNet v2 (frozen batch-norm statistics and stride-4 stem), its
+    """``cpu`` on the ImageNet MobileNet v2 (frozen batch-norm statistics and stride-4 stem), its
     stride-4 features skipped into the per-person head: real-photo filters the synthetic data cannot teach."""
-    return PoseTrainingConfig(
-        model=PoseNetConfig(
-            input_mode="frame", head_conv="separable", channels=32, type_dim=16, relation_pool=4, fine_skip=True,
-            backbone="mobilenetv2", pretrained="mobilenetv2_imagenet.safetensors", freeze_bn=True, freeze_stem=True,
-        ),
-        data=DataConfig(bank_cache="runs/pose2d/frames_cpu.npz"),
-        augment=AugmentConfig(zoom=2.5),
-        loss=LossWeights(either_side=True),
-        train=TrainConfig(
-            steps=6000, batch_size=4, lr=1e-3, warmup_steps=200, threads=1, log_every=50, checkpoint_every=200, max_minutes=100
-        ),
-    )
+    cpu = _cpu()
+    model = replace(cpu.model, channels=32, backbone="mobilenetv2", pretrained="mobilenetv2_imagenet.safetensors",
+                    freeze_bn=True, freeze_stem=True)
+    train = replace(cpu.train, steps=6000, lr=1e-3, threads=1, checkpoint_every=200, max_minutes=100)
+    return replace(cpu, model=model, train=train)
 
 
 def _cpu_crop() -> PoseTrainingConfig:
