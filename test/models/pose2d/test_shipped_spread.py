@@ -13,7 +13,7 @@ This runs the shipped ONNX model. The collapse's cause was the loss, not the dec
 sides, a person seen from behind has its left joints on the image's left, and where the pixels cannot
 tell front from back the best heatmap of each joint is the average of both sides, with one peak
 between them. The model shipped with ``loss.either_side`` is no longer on a line (held-out synthetic:
-spread x 0.76, left/right on the true side for 0.62 of the pairs; real people: spread x 0.42, 0.83 of
+spread x 0.77, left/right on the true side for 0.61 of the pairs; real people: spread x 0.41, 0.81 of
 the pairs) but misses both bars (synthetic sides >= 0.7, real spread >= 0.67), so both tests stay
 strict expected failures: the first model that meets them fails the run until the marker goes.
 """
