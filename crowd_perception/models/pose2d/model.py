@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...core.skeletons import get_skeleton
+from ...runtime.metadata import Normalization
 from ..common import FPN, ConvBNAct, build_backbone
 from ..common.blocks import DepthwiseSeparable
 from .grl import DomainClassifier
@@ -211,8 +212,9 @@ class SkeletonGraphMachine(nn.Module):
 def _input_statistics(imagenet: bool) -> tuple[Tensor, Tensor]:
     """Per-channel ``(mean, std)`` of the BGR [0, 255] input: ImageNet's (BGR order) for a pretrained backbone."""
     if imagenet:
-        mean, std = (0.406, 0.456, 0.485), (0.225, 0.224, 0.229)
-        return torch.tensor(mean).view(1, 3, 1, 1) * 255.0, torch.tensor(std).view(1, 3, 1, 1) * 255.0
+        rgb = Normalization()  # ImageNet's statistics, in RGB order
+        return (torch.tensor(rgb.mean[::-1]).view(1, 3, 1, 1) * 255.0,
+                torch.tensor(rgb.std[::-1]).view(1, 3, 1, 1) * 255.0)
     return torch.full((1, 3, 1, 1), 127.5), torch.full((1, 3, 1, 1), 64.0)
 
 
