@@ -32,6 +32,7 @@ import numpy as np
 from ..core.camera import PinholeCamera
 from ..models.registry import MODELS, load_runner
 from ..runtime.preprocess import area_resize
+from ..utils.images import image_files as folder_images
 from .pipeline import MODEL_STAGES, STAGES, Pipeline
 
 __all__ = [
@@ -118,7 +119,7 @@ def image_scene(folder: Path, min_frames: int = 0) -> Scene:
     """The images of ``folder`` (and of its sub-folders, one sequence each) in name order, no camera info;
     the whole set played again (as new sequences: fresh tracks) until there are ``min_frames``."""
     folder = Path(folder)
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = folder_images(folder, recursive=True, suffixes=IMAGE_SUFFIXES)
     if not paths:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {folder}")
     frames: list[Frame] = []

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -29,13 +28,14 @@ import yaml
 from ..core.camera import InvalidIntrinsicsError
 from ..core.errors import InputError
 from ..core.types import Header
+from ..utils.images import IMAGE_SUFFIXES
+from ..utils.images import image_files as folder_images
 from . import convert
 from .bag import CAMERA_INFO_TOPIC, IMAGE_TOPIC, BagWriter
 
 __all__ = ["IMAGE_SUFFIXES", "ImportReport", "CameraInfoYaml", "read_camera_info_yaml", "import_to_bag"]
 
 _LOG = logging.getLogger(__name__)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 IMPORT_KEY = "crowd_perception.import"  # bag custom data: where the frames came from
 _KEPT_BYTES = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png"}  # compressed: these files' bytes are kept as they are
 
@@ -183,16 +183,12 @@ class _Frame:
     error: str | None = None
 
 
-def _natural_key(path: Path) -> list:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
-
-
 def image_files(folder: str | Path) -> list[Path]:
     """The image files of a folder in natural order (``2.jpg`` before ``10.jpg``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder of images" if folder.exists() else f"folder {folder} does not exist")
-    files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
+    files = folder_images(folder)
     if not files:
         raise InputError(f"{folder} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
     return files

@@ -29,6 +29,7 @@ import numpy as np
 from ...core.annotations import FrameAnnotation, PersonAnnotations
 from ...formats import FormatError
 from ...formats.mixture import SourceSpec
+from ...utils.images import image_files as folder_images
 from .data import BankConfig
 
 __all__ = ["TARGET_DOMAIN", "UNLABELED_SOURCES", "IMAGE_SUFFIXES", "PersonBoxes", "UnlabeledReaders", "image_files", "decoded", "unlabeled_frames"]
@@ -59,7 +60,7 @@ def image_files(folder: Path | str) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         raise FormatError(f"data source 'images:{folder}': not a folder")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = folder_images(root, recursive=True, suffixes=IMAGE_SUFFIXES)
     if not files:
         raise FormatError(f"data source 'images:{folder}': no {'/'.join(IMAGE_SUFFIXES)} files under it")
     return files
