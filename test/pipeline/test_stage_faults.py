@@ -94,3 +94,24 @@ def test_a_model_whose_metadata_has_an_unknown_postprocess_key_is_a_named_error(
 
     with pytest.raises(ModelMismatchError, match=f"{model}: malformed export metadata"):  # outside the pipeline too
         PedestrianDetector(model)
+
+
+@pytest.mark.parametrize(("name", "drop"), [("detector", ("extra", "strides")), ("pose2d", ("skeleton",)), ("pose3d", ("extra", "model"))])
+def test_a_model_whose_metadata_lacks_what_its_runner_needs_is_a_named_error(tmp_path, name, drop):
+    import json
+    import shutil
+
+    from crowd_perception.models.registry import get_model, runner_class
+    from crowd_perception.runtime.metadata import ModelMismatchError
+
+    shipped = get_model(name).onnx()
+    model = tmp_path / shipped.name
+    shutil.copyfile(shipped, model)
+    meta = json.loads(shipped.with_suffix(".json").read_text())
+    section = meta
+    for key in drop[:-1]:
+        section = section[key]
+    del section[drop[-1]]
+    model.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelMismatchError, match=f"^{model}: "):
+        runner_class(name)(model)

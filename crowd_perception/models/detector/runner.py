@@ -18,7 +18,7 @@ import numpy as np
 
 from ...core.types import Detections
 from ...runtime.backends.base import Backend
-from ...runtime.metadata import ModelMetadata, Normalization, parse_export_info
+from ...runtime.metadata import ModelMetadata, ModelMismatchError, Normalization, parse_export_info
 from ...runtime.preprocess import prepare_batch
 from .postprocess import OUTPUT_NAMES, PostprocessConfig, anchor_points, postprocess
 
@@ -61,7 +61,7 @@ def _load_torch(path: Path) -> tuple[Any, tuple[int, int], DetectorExportInfo]:
 
     state, config = load_weights(path)
     if "model" not in config:
-        raise ValueError(f"{path}: not detector weights (its config has no 'model' section)")
+        raise ModelMismatchError(f"{path}: not detector weights (its config has no 'model' section)")
     model_cfg = config_from_dict(DetectorConfig, config["model"])
     net = PedestrianDetectorNet(model_cfg)
     net.load_state_dict(state)
@@ -155,6 +155,6 @@ class PedestrianDetector:
 def _from_metadata(path: Path, meta: ModelMetadata | None) -> tuple[tuple[int, int], Normalization, DetectorExportInfo]:
     """Input size, normalisation and export info from the metadata beside an exported detector."""
     if meta is None or meta.input_size is None or "strides" not in meta.extra:
-        raise ValueError(f"{path}: the detector needs its export metadata (input size, strides) beside the model")
+        raise ModelMismatchError(f"{path}: the detector needs its export metadata (input size, strides) beside the model")
     height, width = meta.input_size
     return (height, width), meta.normalization or Normalization(), parse_export_info(path, DetectorExportInfo.from_extra, meta.extra)

@@ -20,16 +20,29 @@ __all__ = ["ship_run", "render_model_card"]
 MAX_FILE_MB = 8.0
 
 
-def _last_log_row(log_csv: Path) -> dict[str, str]:
+def _training_rows(log_csv: Path) -> list[dict[str, str]]:
     with open(log_csv, encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("loss")]
     if not rows:
         raise ValueError(f"{log_csv}: no training rows")
-    return rows[-1]
+    return rows
 
 
-def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, command: str) -> str:
-    """Markdown model card from the run's config dict, last CSV log row and ONNX metadata."""
+def wall_minutes(rows: Iterable[dict[str, str]]) -> float:
+    """Wall-clock minutes of a run over all its resumes: ``elapsed_s`` restarts at each ``--resume``,
+    so the run's time is the sum of each segment's last value."""
+    total, previous = 0.0, 0.0
+    for row in rows:
+        elapsed = float(row["elapsed_s"])
+        if elapsed < previous:  # a resumed segment starts
+            total += previous
+        previous = elapsed
+    return (total + previous) / 60
+
+
+def render_model_card(config: dict, rows: list[dict[str, str]], meta: ModelMetadata, command: str) -> str:
+    """Markdown model card from the run's config dict, CSV log rows (all resumes) and ONNX metadata."""
+    last = rows[-1]
     m, d, t, a = config["model"], config["data"], config["train"], config["augment"]
     parts = [f"TRP={m['use_trp']}", f"SGM={m['use_sgm']}", f"mask head={m['use_mask']}",
              f"occlusion head={m['use_occlusion']}", f"domain adaptation={m['use_domain']}"]
@@ -51,6 +64,7 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
                   f"  aspect, x{meta.extra.get('box_padding')} context; normalisation inside the graph); dynamic batch\n"
                   f"  {people.min[0]}-{people.max[0]}.")
         samples, target = f"{d['source_crops']} crops", f"{d['target_crops']} crops"
+    init = f"backbone initialised from `{m['pretrained']}` (ImageNet)" if m.get("pretrained") else "no pretrained backbone"
     return f"""# pose2d — occluded top-down 2D pose (RSGNet + Das et al.)
 
 - **Task**: one 2D skeleton (`{m['skeleton']}`) per person box, with per-joint score and visible/occluded state.
@@ -62,7 +76,7 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
 - **Training data**: synthetic engine only — `{d['source_preset']}` ({samples}, with keypoints)
   and `{d['target_preset']}` ({target}, boxes + masks only, for domain adaptation).
   Curriculum occlusion up to {a['curriculum']['max_fraction']:.0%} of body parts ({'on' if a['curriculum']['enabled'] else 'off'}){zoom}.
-- **Budget**: {last['step']} steps x batch {t['batch_size']} ({float(last['elapsed_s']) / 60:.1f} min wall on CPU,
+- **Budget**: {last['step']} steps x batch {t['batch_size']} ({wall_minutes(rows):.1f} min wall on CPU over all resumes,
   {t['threads']} torch thread(s)), AdamW lr {t['lr']} with warm-up + cosine.
 - **Final training losses**: {losses}.
 - **Occlusion threshold**: {_calibration_line(config)}
@@ -71,7 +85,7 @@ def render_model_card(config: dict, last: dict[str, str], meta: ModelMetadata, c
   `pose2d.json` (runtime metadata), `pose2d.config.json` (training config).
 - **Accuracy**: see `docs/RESULTS.md` sections `pose2d-*` (synthetic bench by density and occlusion,
   occlusion table, latency vs people, ablations).
-- **Limitations**: trained on a CPU (the budget above) on synthetic people only, no pretrained backbone:
+- **Limitations**: trained on a CPU (the budget above) on synthetic people only, {init}:
   a working baseline for the pipeline, far from converged; expect it to be weak on real images and
   on small (< 48 px) people. Retrain with `--preset gpu` for real use.
 """
@@ -119,6 +133,6 @@ def ship_run(
     for path in written:
         if path.stat().st_size > MAX_FILE_MB * 2**20:
             raise ValueError(f"{path} is {path.stat().st_size / 2**20:.1f} MB, over the {MAX_FILE_MB} MB limit")
-    card = render_model_card(config, _last_log_row(run_dir / "log.csv"), metadata, command)
+    card = render_model_card(config, _training_rows(run_dir / "log.csv"), metadata, command)
     (weights_dir / "pose2d.md").write_text(card, encoding="utf-8")
     return [*written, weights_dir / "pose2d.md"]

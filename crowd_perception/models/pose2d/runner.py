@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...core.types import Poses2D
-from ...runtime.metadata import parse_export_info
+from ...runtime.metadata import ModelMismatchError, parse_export_info
 from .crops import boxes_to_center_size, crop_transforms, letterbox_frame, warp_crops
 from .postprocess import merge_flipped, merge_flipped_logits, postprocess
 from .roi import roi_matrices
@@ -84,7 +84,7 @@ class OccludedPoseEstimator:
 
         meta = ModelMetadata.load(metadata_path(path))
         if meta.input_size is None or meta.skeleton is None:
-            raise ValueError(f"{path}: metadata lacks input_size or skeleton (not a pose2d export)")
+            raise ModelMismatchError(f"{path}: metadata lacks input_size or skeleton (not a pose2d export)")
         self.backend = create_backend(path, backend, threads=threads, metadata=meta)
         frame_size = (int(meta.input_size[0]), int(meta.input_size[1]))
         self._setup(parse_export_info(path, Pose2DExportInfo.from_extra, meta.extra, frame_size), frame_size, meta.skeleton)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...core.camera import PinholeCamera
 from ...core.types import Poses3D
-from ...runtime.metadata import parse_export_info
+from ...runtime.metadata import ModelMismatchError, parse_export_info
 from ...runtime.preprocess import prepare_batch
 from .data import normalization_for
 from .model import INPUT_NAME, OUTPUT_NAMES, ModelConfig
@@ -82,7 +82,7 @@ class Pose3DEstimator:
             runtime_backend = create_backend(model_path, backend, threads=threads)
             meta = runtime_backend.metadata
             if meta is None or "model" not in meta.extra:
-                raise ValueError(f"{model_path}: no pose3d model config in its metadata JSON")
+                raise ModelMismatchError(f"{model_path}: no pose3d model config in its metadata JSON")
             config = parse_export_info(model_path, Pose3DExportInfo.from_extra, meta.extra).model
         self._setup(runtime_backend, config, postprocess_config)
 

@@ -46,3 +46,11 @@ def test_ship_run_folds_the_calibrated_threshold_into_the_weights(tiny_model, tm
 def test_ship_run_refuses_incomplete_runs(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"model\.safetensors"):
         ship_run(tmp_path, tmp_path / "weights", command="x")
+
+
+def test_wall_minutes_add_up_over_resumes():
+    from crowd_perception.models.pose2d.card import wall_minutes
+
+    rows = [{"elapsed_s": s} for s in ("60", "120", "30", "90", "600")]  # a resume after 120 s, then one segment to 600 s
+    assert wall_minutes(rows) == pytest.approx((120 + 600) / 60)
+    assert wall_minutes([{"elapsed_s": "61.5"}]) == pytest.approx(61.5 / 60)
