@@ -287,17 +287,17 @@ class BagReader:
     def message_count(self) -> int:
         return self._reader.message_count
 
-    def _raw(self, connections: list | None, strict: bool) -> Iterator[tuple[Any, int, bytes]]:
+    def _raw(self, connections: list[Any] | None, strict: bool) -> Iterator[tuple[Any, int, bytes]]:
         """Undecoded ``(connection, receive time, bytes)``; storage corruption (a chunk whose CRC or
         compression fails) is a BagError, or with ``strict=False`` skipped: reading resumes at the
         earliest later time that reads again, and the skipped window is recorded in :attr:`corrupt`.
         """
-        kwargs = {"connections": connections} if connections else {}
+        selected = connections or []  # rosbags reads every connection when given none
         start: int | None = None
         while True:
             last = None
             try:
-                for connection, timestamp, raw in self._reader.messages(start=start, **kwargs):
+                for connection, timestamp, raw in self._reader.messages(selected, start=start):
                     last = timestamp
                     yield connection, timestamp, raw
                 return
@@ -306,7 +306,7 @@ class BagReader:
                 if strict:
                     raise error from exc
                 failed_at = last + 1 if last is not None else (start if start is not None else self._reader.start_time)
-                resume = self._resume_after(failed_at, kwargs)
+                resume = self._resume_after(failed_at, selected)
                 if resume is None:  # nothing readable after the damage: the end of what can be read
                     self.corrupt.append((failed_at, self._reader.end_time, str(exc)))
                     _LOG.warning("%s; nothing readable after %d ns", error, failed_at)
@@ -315,12 +315,12 @@ class BagReader:
                 _LOG.warning("%s; skipped %.3f s of the recording", error, (resume - failed_at) * 1e-9)
                 start = resume
 
-    def _resume_after(self, failed_at: int, kwargs: dict) -> int | None:
+    def _resume_after(self, failed_at: int, connections: list[Any]) -> int | None:
         """The earliest time (to ~1 ms) after ``failed_at`` from which the bag reads again, or None."""
 
         def reads(start: int) -> bool:
             try:
-                for _ in self._reader.messages(start=start, **kwargs):
+                for _ in self._reader.messages(connections, start=start):
                     return True
                 return True  # nothing left, but nothing broken
             except Exception:

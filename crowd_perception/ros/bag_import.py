@@ -107,11 +107,17 @@ class CameraInfoYaml:
         )
 
 
-def _matrix(data: dict, key: str, path: Path, rows: int, cols: int | None, required: bool) -> tuple[float, ...] | None:
+def _required_matrix(data: dict[str, Any], key: str, path: Path, rows: int, cols: int) -> tuple[float, ...]:
+    out = _matrix(data, key, path, rows, cols)
+    if out is None:
+        raise InputError(f"{path}: {key} is missing (camera_calibration format: {key}: {{rows, cols, data}})")
+    return out
+
+
+def _matrix(data: dict[str, Any], key: str, path: Path, rows: int, cols: int | None) -> tuple[float, ...] | None:
+    """The checked values of matrix ``key``, None when the file has no such key."""
     entry = data.get(key)
     if entry is None:
-        if required:
-            raise InputError(f"{path}: {key} is missing (camera_calibration format: {key}: {{rows, cols, data}})")
         return None
     if not isinstance(entry, dict) or "data" not in entry:
         raise InputError(f"{path}: {key} must be a mapping with rows, cols and data")
@@ -154,10 +160,10 @@ def read_camera_info_yaml(path: str | Path) -> CameraInfoYaml:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise InputError(f"{path}: {key} must be a positive integer, got {value!r}")
         size.append(value)
-    k = _matrix(data, "camera_matrix", path, 3, 3, required=True)
-    d = _matrix(data, "distortion_coefficients", path, 1, None, required=False) or ()
-    r = _matrix(data, "rectification_matrix", path, 3, 3, required=False) or tuple(np.eye(3).ravel())
-    p = _matrix(data, "projection_matrix", path, 3, 4, required=False)
+    k = _required_matrix(data, "camera_matrix", path, 3, 3)
+    d = _matrix(data, "distortion_coefficients", path, 1, None) or ()
+    r = _matrix(data, "rectification_matrix", path, 3, 3) or tuple(np.eye(3).ravel())
+    p = _matrix(data, "projection_matrix", path, 3, 4)
     fx, fy, cx, cy = k[0], k[4], k[2], k[5]
     if fx <= 0 or fy <= 0 or k[8] != 1.0 or k[3] != 0 or k[6] != 0 or k[7] != 0:
         raise InvalidIntrinsicsError(f"{path}: camera_matrix is not a pinhole K (fx, fy > 0, last row 0 0 1): {list(k)}")
@@ -263,7 +269,8 @@ def import_to_bag(out: str | Path, *, images: str | Path | None = None, video: s
     (JPEG/PNG files keep their bytes). Returns what was written; with ``strict`` an undecodable
     image file is an error instead of a skipped, counted frame.
     """
-    if (images is None) == (video is None):
+    given = images if images is not None else video
+    if given is None or (images is not None and video is not None):
         raise InputError("give exactly one of --images DIR or --video FILE")
     if fps is not None and not (math.isfinite(fps) and fps > 0):
         raise InputError(f"--fps must be a positive number, got {fps}")
@@ -278,12 +285,13 @@ def import_to_bag(out: str | Path, *, images: str | Path | None = None, video: s
         rate, total, source = fps or 10.0, len(files), str(images)
         frames = _read_images(files, keep_bytes=compressed)
     else:
-        native, total = _video_info(Path(video))
+        video_file = Path(given)  # no --images: ``given`` is the video
+        native, total = _video_info(video_file)
         rate = fps or native
         if not rate:
             raise InputError(f"{video}: the video states no frame rate; pass --fps")
         source = str(video)
-        frames = _read_video(Path(video))
+        frames = _read_video(video_file)
     image_topic = f"{topic.rstrip('/')}/compressed" if compressed and not topic.endswith("/compressed") else topic
     info_topic = camera_info_topic or (f"{topic.rsplit('/', 1)[0]}/camera_info" if "/" in topic.strip("/")
                                        else CAMERA_INFO_TOPIC)
@@ -343,7 +351,7 @@ def _write(out: Path, storage: str, frames: Iterator[_Frame], report: ImportRepo
                 report.first_stamp_ns = stamp
             report.frames += 1
             report.last_stamp_ns = stamp
-        if report.frames == 0:
+        if size is None:  # set by the first decoded frame
             raise InputError(f"{source}: no frame could be decoded ({len(report.skipped)} skipped)")
         report.width, report.height = size
         bag.set_custom_data(IMPORT_KEY, json.dumps({"source": source, "frames": report.frames, "fps": rate,

@@ -241,16 +241,15 @@ def poses3d_from_msg(msg: Any) -> tuple[Header, Poses3D]:
 # ---------------------------------------------------------------------------------------- tracks
 
 
-def _has_pose(poses: Poses2D | Poses3D | None, i: int) -> bool:
+def _has_pose(poses: Poses2D | Poses3D, i: int) -> bool:
     """Whether track row ``i`` has an attached pose (attached rows are not all NaN)."""
-    if poses is None:
-        return False
     values = poses.keypoints[i] if isinstance(poses, Poses2D) else poses.joints_relative[i]
     return bool(np.isfinite(values).any())
 
 
 def tracks_to_msg(tracks: Tracks, header: Header, kit: MessageKit) -> Any:
     """``TrackArray``; a track's ``pose_2d`` / ``pose_3d`` hold its attached pose, if any."""
+    poses_2d, poses_3d = tracks.poses_2d, tracks.poses_3d
     items = []
     for i in range(len(tracks)):
         items.append(
@@ -265,15 +264,15 @@ def tracks_to_msg(tracks: Tracks, header: Header, kit: MessageKit) -> Any:
                 hits=int(tracks.hits[i]),
                 time_since_update=float(tracks.time_since_update[i]),
                 score=float(tracks.scores[i]),
-                pose_2d=[_pose2d_msg(tracks.poses_2d, i, kit)] if _has_pose(tracks.poses_2d, i) else [],
-                pose_3d=[_pose3d_msg(tracks.poses_3d, i, kit)] if _has_pose(tracks.poses_3d, i) else [],
+                pose_2d=[_pose2d_msg(poses_2d, i, kit)] if poses_2d is not None and _has_pose(poses_2d, i) else [],
+                pose_3d=[_pose3d_msg(poses_3d, i, kit)] if poses_3d is not None and _has_pose(poses_3d, i) else [],
             )
         )
     return kit.make(
         "crowd_perception/msg/TrackArray",
         header=header_to_msg(header, kit),
-        skeleton_2d=_skeleton_msg(tracks.poses_2d.skeleton if tracks.poses_2d is not None else None, kit),
-        skeleton_3d=_skeleton_msg(tracks.poses_3d.skeleton if tracks.poses_3d is not None else None, kit),
+        skeleton_2d=_skeleton_msg(poses_2d.skeleton if poses_2d is not None else None, kit),
+        skeleton_3d=_skeleton_msg(poses_3d.skeleton if poses_3d is not None else None, kit),
         tracks=items,
     )
 

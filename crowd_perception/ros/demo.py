@@ -54,7 +54,7 @@ def write_video(bag: str | Path, path: str | Path, fps: float, min_detection_sco
                     draw_tracks(image, convert.tracks_from_msg(frame.messages[OUTPUT_TOPICS["tracks"]])[1])
                 if writer is None:
                     height, width = image.shape[:2]
-                    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+                    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
                     if not writer.isOpened():
                         raise OSError(f"cannot open an MP4 writer for {path} (OpenCV without an mp4v encoder?)")
                 writer.write(image)

@@ -21,7 +21,7 @@ _GRAY = (160, 160, 160)
 def id_color(track_id: int) -> tuple[int, int, int]:
     """A stable, saturated BGR colour per id (golden-ratio hue steps)."""
     hue = int((track_id * 0.618033988749895 % 1.0) * 180)
-    bgr = cv2.cvtColor(np.uint8([[[hue, 220, 255]]]), cv2.COLOR_HSV2BGR)[0, 0]
+    bgr = cv2.cvtColor(np.array([[[hue, 220, 255]]], dtype=np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
     return int(bgr[0]), int(bgr[1]), int(bgr[2])
 
 

@@ -17,7 +17,7 @@ import math
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -28,6 +28,12 @@ from ..core.skeletons import get_skeleton, joint_mapping
 from ..core.types import Detections, JointState, Poses2D, Poses3D, Tracks, TrackState
 from . import convert
 from .bag import GT_DETECTIONS_TOPIC, GT_TRACKS_TOPIC, OUTPUT_TOPICS, BagError, BagReader, annotation_from_messages
+
+if TYPE_CHECKING:
+    from ..eval.detection import DetectionMetrics
+
+_T = TypeVar("_T")
+_Output = TypeVar("_Output", Detections, Poses2D, Poses3D, Tracks)
 
 __all__ = ["BagEvaluation", "load_evaluation_frames", "evaluate_frames", "evaluate_bag", "evaluate_without_ground_truth"]
 
@@ -143,50 +149,51 @@ def _fill_missing(frames: list[_Frame]) -> tuple[list[_Frame], dict[str, int]]:
         present = [getattr(f, name) for f in frames if getattr(f, name) is not None]
         if not present or len(present) == len(frames):
             continue
-        skeleton = getattr(present[0], "skeleton", None)
         missing[name] = len(frames) - len(present)
-        frames = [f if getattr(f, name) is not None else dataclasses.replace(f, **{name: _empty(name, skeleton)})
+        frames = [f if getattr(f, name) is not None else dataclasses.replace(f, **{name: _empty_like(present[0])})
                   for f in frames]
     return frames, missing
 
 
-def _empty(name: str, skeleton: str | None) -> Any:
-    if name == "detections":
+def _empty_like(output: _Output) -> _Output:
+    """The empty result of ``output``'s kind (poses keep its skeleton)."""
+    if isinstance(output, Detections):
         return Detections.empty()
-    if name == "poses_2d":
-        return Poses2D.empty(skeleton)
-    if name == "poses_3d":
-        return Poses3D.empty(skeleton)
+    if isinstance(output, Poses2D):
+        return Poses2D.empty(output.skeleton)
+    if isinstance(output, Poses3D):
+        return Poses3D.empty(output.skeleton)
     return Tracks.empty()
 
 
-def _all_have(frames: list[_Frame], name: str) -> bool:
-    return all(getattr(f, name) is not None for f in frames)
+def _all_present(outputs: list[_T | None]) -> list[_T] | None:
+    """One output per frame, or None when some frame lacks it."""
+    present = [o for o in outputs if o is not None]
+    return present if len(present) == len(outputs) else None
 
 
-def _detection(frames: list[_Frame]) -> dict[str, float]:
+def _detection(annotations: list[FrameAnnotation],
+               detections: list[Detections]) -> tuple[dict[str, float], dict[str, DetectionMetrics]]:
+    """The detection metrics, and the "all" and "reasonable" curves to plot."""
     from ..eval.detection import evaluate_detections
 
-    dets = [f.detections for f in frames]
-    anns = [f.annotation for f in frames]
-    everyone = evaluate_detections(dets, anns, "all")
-    reasonable = evaluate_detections(dets, anns, "reasonable")
+    everyone = evaluate_detections(detections, annotations, "all")
+    reasonable = evaluate_detections(detections, annotations, "reasonable")
     out = everyone.as_dict()
     out["reasonable_mr2"] = reasonable.mr2
     out["reasonable_ap"] = reasonable.ap
-    out["_curves"] = {"all": everyone, "reasonable": reasonable}
-    return out
+    return out, {"all": everyone, "reasonable": reasonable}
 
 
-def _pose2d(frames: list[_Frame]) -> dict[str, float]:
+def _pose2d(annotations: list[FrameAnnotation], poses: list[Poses2D]) -> dict[str, float]:
     from ..eval.pose2d import occlusion_state_accuracy, oks_ap, pck
 
-    skeleton = frames[0].poses_2d.skeleton
+    skeleton = poses[0].skeleton
     eval_skeleton = skeleton if get_skeleton(skeleton).sigmas is not None else "coco17"
-    out = dict(oks_ap([f.annotation for f in frames], [f.poses_2d for f in frames], eval_skeleton))
+    out = dict(oks_ap(annotations, poses, eval_skeleton))
     gt_kp, pred_kp, boxes, gt_states, pred_states = [], [], [], [], []
-    for f in frames:
-        gt, pred = f.annotation.persons, f.poses_2d
+    for annotation, pred in zip(annotations, poses, strict=True):
+        gt = annotation.persons
         if len(gt) == 0 or len(pred) == 0:
             continue
         iou = box_iou(gt.boxes, pred.boxes)
@@ -210,16 +217,16 @@ def _pose2d(frames: list[_Frame]) -> dict[str, float]:
     return out
 
 
-def _pose3d(frames: list[_Frame]) -> dict[str, float]:
+def _pose3d(annotations: list[FrameAnnotation], poses: list[Poses3D]) -> dict[str, float]:
     from ..eval.pose3d import Pose3DEvaluator
 
-    evaluator = Pose3DEvaluator(skeleton=frames[0].poses_3d.skeleton)
-    for f in frames:
-        evaluator.add(f.annotation, f.poses_3d)
+    evaluator = Pose3DEvaluator(skeleton=poses[0].skeleton)
+    for annotation, pred in zip(annotations, poses, strict=True):
+        evaluator.add(annotation, pred)
     return evaluator.summary()
 
 
-def _tracking(frames: list[_Frame], fps: float) -> dict[str, float]:
+def _tracking(annotations: list[FrameAnnotation], tracks: list[Tracks], fps: float) -> dict[str, float]:
     from ..eval.tracking import evaluate_mot
     from ..formats.mot import MotWriter, ResultsWriter
 
@@ -227,19 +234,20 @@ def _tracking(frames: list[_Frame], fps: float) -> dict[str, float]:
         gt_root, pred_root = Path(tmp) / "gt", Path(tmp) / "pred"
         writers: dict[str, ResultsWriter] = {}
         with MotWriter(gt_root, split="replay", fps=fps) as gt_writer:
-            for f in frames:
-                annotation = f.annotation if f.annotation.sequence else dataclasses.replace(f.annotation, sequence="bag")
+            for annotation, frame_tracks in zip(annotations, tracks, strict=True):
+                if not annotation.sequence:
+                    annotation = dataclasses.replace(annotation, sequence="bag")
                 gt_writer.add_annotation(annotation)
                 seq = gt_writer.sequence_dir(annotation).name
                 writer = writers.setdefault(seq, ResultsWriter(pred_root / f"{seq}.txt"))
-                writer.add(annotation.frame_index + 1, f.tracks)
+                writer.add(annotation.frame_index + 1, frame_tracks)
         for writer in writers.values():
             writer.close()
         report = evaluate_mot(gt_root / "replay", pred_root)
     return dict(report.combined)
 
 
-def _plots(result: BagEvaluation, curves: dict, out_dir: Path) -> list[str]:
+def _plots(result: BagEvaluation, curves: dict[str, DetectionMetrics], out_dir: Path) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -271,29 +279,29 @@ def evaluate_frames(frames: list[_Frame], out_dir: str | Path | None = None, fps
     """
     result = BagEvaluation(frames=len(frames))
     frames, result.missing_outputs = _fill_missing(frames)
-    curves: dict = {}
-    if _all_have(frames, "detections"):
-        result.detection = _detection(frames)
-        curves = result.detection.pop("_curves")
+    annotations = [f.annotation for f in frames]
+    curves: dict[str, DetectionMetrics] = {}
+    if (detections := _all_present([f.detections for f in frames])) is not None:
+        result.detection, curves = _detection(annotations, detections)
     else:
         result.skipped["detection"] = "no detections output in the bag"
-    if _all_have(frames, "poses_2d"):
-        result.pose2d = _pose2d(frames)
+    if (poses_2d := _all_present([f.poses_2d for f in frames])) is not None:
+        result.pose2d = _pose2d(annotations, poses_2d)
     else:
         result.skipped["pose2d"] = "no 2D poses output in the bag"
-    if not _all_have(frames, "poses_3d"):
+    if (poses_3d := _all_present([f.poses_3d for f in frames])) is None:
         result.skipped["pose3d"] = "no 3D poses output in the bag"
-    elif frames[0].annotation.persons.skeleton != frames[0].poses_3d.skeleton:
-        result.skipped["pose3d"] = (f"ground truth skeleton {frames[0].annotation.persons.skeleton} differs from "
-                                    f"the predictions' {frames[0].poses_3d.skeleton}")
+    elif annotations[0].persons.skeleton != poses_3d[0].skeleton:
+        result.skipped["pose3d"] = (f"ground truth skeleton {annotations[0].persons.skeleton} differs from "
+                                    f"the predictions' {poses_3d[0].skeleton}")
     else:
-        result.pose3d = _pose3d(frames)
-    if not _all_have(frames, "tracks"):
+        result.pose3d = _pose3d(annotations, poses_3d)
+    if (tracks := _all_present([f.tracks for f in frames])) is None:
         result.skipped["tracking"] = "no tracks output in the bag"
-    elif any((f.annotation.persons.ids < 0).any() for f in frames):
+    elif any((a.persons.ids < 0).any() for a in annotations):
         result.skipped["tracking"] = "ground truth without person ids"
     else:
-        result.tracking = _tracking(frames, fps)
+        result.tracking = _tracking(annotations, tracks, fps)
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

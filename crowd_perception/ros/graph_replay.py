@@ -28,12 +28,15 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..pipeline import STAGES
 from . import convert
 from .bag import OUTPUT_TOPICS, REPLAY_KEY, BagReader, BagWriter
 from .graph import OUTPUTS, GraphError, NodeExit, NodeGraph, dds_environment
+
+if TYPE_CHECKING:
+    from rclpy.publisher import Publisher
 
 __all__ = ["GraphClient", "GraphReplayReport", "compare_output_bags", "replay_graph", "results_markdown"]
 
@@ -94,10 +97,10 @@ class GraphClient:
         reliable = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                               durability=DurabilityPolicy.VOLATILE)
         # reliable offers satisfy best-effort and reliable subscriptions alike
-        self.image_publisher = self.player.create_publisher(
+        self.image_publisher: Publisher[Any] = self.player.create_publisher(
             self.kit.make_class("sensor_msgs/msg/Image"), graph.image_topic, reliable,
             event_callbacks=self._publisher_events(graph.image_topic))
-        self.camera_info_publisher = self.player.create_publisher(
+        self.camera_info_publisher: Publisher[Any] = self.player.create_publisher(
             self.kit.make_class("sensor_msgs/msg/CameraInfo"), graph.camera_info_topic, reliable,
             event_callbacks=self._publisher_events(graph.camera_info_topic))
         self.output_topics = {graph.topic(OUTPUTS[s]): OUTPUT_TYPES[OUTPUTS[s]] for s in self.stages}
@@ -145,7 +148,7 @@ class GraphClient:
             self.qos_events.append(f"{role} {topic}: incompatible QoS (policy {getattr(event, 'last_policy_kind', '?')})")
 
     def _on_output(self, topic: str, typename: str, raw: bytes) -> None:
-        msg = self.store.deserialize_cdr(raw, typename)  # our definitions read the graph's bytes
+        msg: Any = self.store.deserialize_cdr(raw, typename)  # our definitions read the graph's bytes (rosbags class)
         stamp = convert.header_from_msg(msg.header).stamp_ns
         with self._lock:
             self.counts[(topic, stamp)] += 1
@@ -226,7 +229,10 @@ class GraphClient:
             time.sleep(0.01)
         if not future.done():
             raise GraphError(f"no answer from {name}/set_parameters in {timeout_s} s")
-        return list(future.result().results)
+        response = future.result()
+        if response is None:  # done without a result: the call was cancelled
+            raise GraphError(f"{name}/set_parameters was cancelled")
+        return list(response.results)
 
     def close(self) -> None:
         import rclpy
@@ -353,16 +359,18 @@ def replay_graph(input_bag: str | Path, output_bag: str | Path, *, config: str |
             infos = sorted(t for t, typ in reader.topics.items() if typ == "sensor_msgs/msg/CameraInfo")
             camera_info_topic = infos[0] if len(infos) == 1 else "/camera/camera_info"
     own_graph = graph is None
-    if own_graph:
+    started_at = 0.0  # when this function started the graph
+    if graph is None:
         graph = NodeGraph(stages, config=config, namespace=namespace, image_topic=image_topic,
                           camera_info_topic=camera_info_topic, backend=backend)
+        started_at = time.monotonic()
         graph.start()
     failed = True
     try:
         own_client = client is None
         client = client or GraphClient(graph, stages)
         try:
-            report.startup_seconds = (time.monotonic() - graph.started_at) if own_graph else 0.0
+            report.startup_seconds = (time.monotonic() - started_at) if own_graph else 0.0
             ready = client.wait_ready(startup_timeout_s)
             if own_graph:
                 report.startup_seconds = max(report.startup_seconds, ready)

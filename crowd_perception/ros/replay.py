@@ -163,8 +163,8 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
         for frame in frames:
             report.frames += 1
             homography = _homography(frame, strict)
-            if frame.fault is not None:
-                report.skipped.append((frame.index, frame.fault))
+            if frame.image is None:  # undecodable: ``fault`` says why
+                report.skipped.append((frame.index, frame.fault or "undecodable image"))
                 _LOG.warning("frame %d (stamp %d) skipped: %s", frame.index, frame.header.stamp_ns, frame.fault_detail)
                 outputs = pipeline.run_empty(frame.header.stamp_ns, homography)
             else:

@@ -30,7 +30,7 @@ except ImportError:  # Humble
 
 from ...core.types import Header
 from ...pipeline.params import ParameterError, ParamSpec, config_from_params, param_specs
-from ...pipeline.stages import MIN_BOX_SIDE, ModelNodeConfig, build_runner, model_path, runner_identity
+from ...pipeline.stages import MIN_BOX_SIDE, ModelNodeConfig, NodeConfig, build_runner, model_path, runner_identity
 from .. import convert
 from ..kit import MessageKit, RclpyKit
 from ..stats import StageStats
@@ -48,9 +48,10 @@ def descriptor(spec: ParamSpec) -> ParameterDescriptor:
     """The rclpy descriptor of a declared parameter (description, range, read-only unless dynamic)."""
     d = ParameterDescriptor(name=spec.name, type=_TYPES[spec.type], description=spec.describe(),
                             read_only=not spec.dynamic)
-    if spec.low is not None and spec.type is float:
+    # a ROS range has both ends; a one-sided bound is still enforced by ParamSpec.check
+    if spec.low is not None and spec.high is not None and spec.type is float:
         d.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
-    elif spec.low is not None and spec.type is int:
+    elif spec.low is not None and spec.high is not None and spec.type is int:
         d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
     if spec.choices:
         d.additional_constraints = "one of: " + ", ".join(spec.choices)
@@ -60,7 +61,8 @@ def descriptor(spec: ParamSpec) -> ParameterDescriptor:
 class StageNode(Node):
     """Base class of the four nodes (and the visualizer)."""
 
-    CONFIG: type = object
+    CONFIG: type[NodeConfig] = NodeConfig
+    config: NodeConfig  # an instance of CONFIG (subclasses narrow both)
     STAGE: type = object
     STAGE_NAME = "stage"
     PRIMARY = "image"  # the stamp-matched stream whose messages count as received inputs
@@ -69,7 +71,7 @@ class StageNode(Node):
         super().__init__(node_name, **node_kwargs)
         self.kit = kit or RclpyKit()
         self.specs = {spec.name: spec for spec in param_specs(self.CONFIG)}
-        values = {}
+        values: dict[str, Any] = {}
         for spec in self.specs.values():
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
             values[spec.name] = self.get_parameter(spec.name).value
@@ -159,6 +161,8 @@ class StageNode(Node):
         """Subscription callback of a stamp-matched input; complete groups become units of work."""
         if stream == self.PRIMARY:
             self.stats.on_receive(self.now_ns())
+        if self.sync is None:
+            raise RuntimeError(f"{type(self).__name__} takes stamp-matched input but set no self.sync")
         for _, group in self.sync.add(stream, convert.header_from_msg(msg.header).stamp_ns, msg):
             self.submit(group)
 

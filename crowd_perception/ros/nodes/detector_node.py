@@ -16,6 +16,7 @@ __all__ = ["DetectorNode", "main"]
 
 class DetectorNode(StageNode):
     CONFIG = DetectorNodeConfig
+    config: DetectorNodeConfig
     STAGE = DetectorStage
     STAGE_NAME = "detection"
 

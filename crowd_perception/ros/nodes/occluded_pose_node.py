@@ -17,6 +17,7 @@ __all__ = ["OccludedPoseNode", "main"]
 
 class OccludedPoseNode(StageNode):
     CONFIG = Pose2DNodeConfig
+    config: Pose2DNodeConfig
     STAGE = Pose2DStage
     STAGE_NAME = "occluded pose"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...core.camera import PinholeCamera
 from ...core.types import Poses3D
 from ...pipeline.stages import Pose3DNodeConfig, Pose3DStage, camera_for_image
 from .. import convert
@@ -18,13 +19,14 @@ __all__ = ["Pose3DNode", "main"]
 
 class Pose3DNode(StageNode):
     CONFIG = Pose3DNodeConfig
+    config: Pose3DNodeConfig
     STAGE = Pose3DStage
     STAGE_NAME = "3D pose"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("pose3d_node", **kwargs)
-        self.camera = None
-        self.camera_error = "no CameraInfo received"
+        self.camera: PinholeCamera | None = None
+        self.camera_error: str | None = "no CameraInfo received"
         self.subscribe("sensor_msgs/msg/Image", "image", self.on_input)
         self.subscribe("sensor_msgs/msg/CameraInfo", "camera_info", self._on_camera_info)
         self.publisher = self.advertise("crowd_perception/msg/Pose3DArray", "poses_3d")

@@ -23,6 +23,7 @@ _STREAMS = {
 
 class TrackerNode(StageNode):
     CONFIG = TrackerNodeConfig
+    config: TrackerNodeConfig
     STAGE = TrackerStage
     STAGE_NAME = "tracking"
     PRIMARY = "detections"

@@ -31,6 +31,7 @@ class _DrawStage(Stage):
 
 class VisualizerNode(StageNode):
     CONFIG = VisualizerNodeConfig
+    config: VisualizerNodeConfig
     STAGE_NAME = "visualization"
 
     def __init__(self, **kwargs: Any) -> None:
