@@ -242,9 +242,8 @@ def _run_ablation(args: argparse.Namespace) -> int:
     )
     print(table)
     if args.results:
-        update_results_section(
-            "detector-ablation", "Detector ablation: assignment and task weighting (equal budget)", table
-        )
+        title = f"Detector ablation ({args.preset}): assignment and task weighting (equal budget: {args.steps} steps)"
+        update_results_section(args.section, title, table)
     return 0
 
 

@@ -105,6 +105,23 @@ def test_ablation_table(toy_odgt, tmp_path, draw) -> None:
         run_ablation("tiny", tmp_path, frames, 1, 1, variants=["atss"])
 
 
+def test_ablation_results_go_to_the_named_section(monkeypatch, tmp_path) -> None:
+    """``ablation detector --section`` names the RESULTS.md section it writes (it once always wrote
+    ``detector-ablation``, replacing an earlier table made with other settings)."""
+    from crowd_perception.cli import main
+    from crowd_perception.models.detector import ablation, evaluate
+    from crowd_perception.utils import results
+
+    written = {}
+    monkeypatch.setattr(evaluate, "load_eval_frames", lambda *args: [])
+    monkeypatch.setattr(ablation, "run_ablation", lambda *args, **kwargs: "| table |")
+    monkeypatch.setattr(results, "update_results_section", lambda name, title, body: written.update(name=name, title=title))
+    code = main(["ablation", "detector", "--preset", "tiny", "--steps", "7", "--out", str(tmp_path), "--results",
+                 "--section", "detector-ablation-mnv2"])
+    assert code == 0 and written == {
+        "name": "detector-ablation-mnv2", "title": "Detector ablation (tiny): assignment and task weighting (equal budget: 7 steps)"}
+
+
 def test_training_on_a_mixture_of_real_and_drawn_sources(toy_odgt, fixtures_dir, tmp_path) -> None:
     """``train detector --data`` path: drawn CrowdHuman frames (3 identities) mixed 1:1 with the real
     COCO sample (no identities); the identity classifier is sized for the mixture and training runs."""
