@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-__all__ = ["MetricLogger", "progress"]
+__all__ = ["MetricLogger", "progress", "training_rows", "wall_minutes"]
 
 _log = logging.getLogger(__name__)
 
@@ -63,3 +63,21 @@ class MetricLogger:
 def progress(iterable: Iterable, total: int | None = None, enabled: bool = True, **kwargs) -> tqdm:
     """A ``tqdm`` bar over ``iterable`` (silent when not ``enabled``, e.g. on ranks other than 0)."""
     return tqdm(iterable, total=total, disable=not enabled, dynamic_ncols=True, **kwargs)
+
+
+def training_rows(log_csv: Path | str) -> list[dict[str, str]]:
+    """The training rows (those with a ``loss``) of a run's ``log.csv``, over all its resumes."""
+    with Path(log_csv).open(newline="", encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if r.get("loss")]
+
+
+def wall_minutes(rows: Iterable[dict[str, str]]) -> float:
+    """Wall-clock minutes of a run over all its resumes: ``elapsed_s`` restarts at each ``--resume``,
+    so the run's time is the sum of each segment's last value."""
+    total, previous = 0.0, 0.0
+    for row in rows:
+        elapsed = float(row.get("elapsed_s") or 0.0)
+        if elapsed < previous:  # a resumed segment starts
+            total += previous
+        previous = elapsed
+    return (total + previous) / 60

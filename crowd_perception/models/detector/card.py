@@ -3,21 +3,15 @@ training log and an evaluation report — so no figure in it is typed by hand.""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 from ...runtime.metadata import ModelMetadata
+from ...training.monitor import training_rows, wall_minutes
 from .runner import DetectorExportInfo
 
 __all__ = ["render_model_card"]
-
-
-def _last_row(log_csv: Path) -> dict[str, str]:
-    with log_csv.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("loss")]
-    return rows[-1] if rows else {}
 
 
 def render_model_card(
@@ -33,7 +27,10 @@ def render_model_card(
     assign = loss["assign"]
     weights = onnx_path.with_suffix(".safetensors")
     sizes = ", ".join(f"`{p.name}` {p.stat().st_size / 2**20:.1f} MiB" for p in (weights, onnx_path) if p.is_file())
-    last = _last_row(train_log) if train_log is not None and train_log.is_file() else {}
+    rows = training_rows(train_log) if train_log is not None and train_log.is_file() else []
+    last = rows[-1] if rows else {}
+    steps = last.get("step") or meta.extra.get("train_steps", "?")
+    minutes = f"{wall_minutes(rows):.0f}" if rows else meta.extra.get("train_minutes", "?")
     info = DetectorExportInfo.from_extra(meta.extra)
     post = info.postprocess
     lines = [
@@ -55,8 +52,8 @@ def render_model_card(
         f"colour jitter {data['color_jitter']}; people below {data['min_visibility']:.0%} visible or "
         f"{data['min_height']:g} px tall are ignore regions.",
         f"- Optimisation: {train['optimizer']} lr {train['lr']:g}, batch {train['batch_size']}, "
-        f"{meta.extra.get('train_steps', '?')} steps in {meta.extra.get('train_minutes', '?')} min "
-        f"(cap {train['max_minutes']:g} min, {train['threads']} CPU threads on a shared machine).",
+        f"{steps} steps in {minutes} min over all resumes (last cap {train['max_minutes']:g} min, "
+        f"{train['threads']} CPU threads on a shared machine).",
         f"- Post-processing (the model's own floor: it keeps nothing below it): score >= {post.score_threshold:g}, "
         f"NMS IoU {post.nms_iou:g}, at most {post.max_detections} per image. The detector node publishes from its "
         "operating point, `score_threshold` of `DetectorNodeConfig` (`config/crowd_perception.yaml`), at or above it.",
@@ -71,7 +68,8 @@ def render_model_card(
     lines += [
         "## Limitations",
         "",
-        "Trained only on our synthetic engine with a very small CPU budget; real-image accuracy is unknown. "
+        "Trained only on our synthetic engine with a small CPU budget; on real photos it finds people but with "
+        "many false positives (`docs/RESULTS.md`, section `detector-real-fixtures`). "
         "Amodal full-body boxes are predicted; heavily occluded people are the weakest case.",
         "",
     ]

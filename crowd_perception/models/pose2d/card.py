@@ -6,7 +6,6 @@ live in ``docs/RESULTS.md`` (written by ``evaluate pose``), which the card point
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import numpy as np
 
 from ...core.annotations import FrameAnnotation
 from ...runtime.metadata import ModelMetadata
+from ...training.monitor import training_rows, wall_minutes
 
 __all__ = ["ship_run", "render_model_card"]
 
@@ -21,23 +21,10 @@ MAX_FILE_MB = 8.0
 
 
 def _training_rows(log_csv: Path) -> list[dict[str, str]]:
-    with open(log_csv, encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("loss")]
+    rows = training_rows(log_csv)
     if not rows:
         raise ValueError(f"{log_csv}: no training rows")
     return rows
-
-
-def wall_minutes(rows: Iterable[dict[str, str]]) -> float:
-    """Wall-clock minutes of a run over all its resumes: ``elapsed_s`` restarts at each ``--resume``,
-    so the run's time is the sum of each segment's last value."""
-    total, previous = 0.0, 0.0
-    for row in rows:
-        elapsed = float(row["elapsed_s"])
-        if elapsed < previous:  # a resumed segment starts
-            total += previous
-        previous = elapsed
-    return (total + previous) / 60
 
 
 def render_model_card(config: dict, rows: list[dict[str, str]], meta: ModelMetadata, command: str) -> str:

@@ -82,6 +82,10 @@ def test_torch_and_onnx_runners_agree(trained, tmp_path, draw) -> None:
     shutil.copyfile(config_path(result.weights), tmp_path / "detector.config.json")
     card = render_model_card(tmp_path / "detector.onnx", "| metrics |", "crowd-perception train detector --preset tiny")
     assert "top-K 10, lambda 1.5, out-of-box constant 1000" in card and "| metrics |" in card
+    log = tmp_path / "log.csv"  # two segments: 120 s, then a resume that ran 60 s
+    log.write_text("step,loss,elapsed_s\n10,2.0,60\n20,1.5,120\n30,1.2,30\n50,1.1,60\n", encoding="utf-8")
+    card = render_model_card(tmp_path / "detector.onnx", "| metrics |", "x", train_log=log)
+    assert "50 steps in 3 min over all resumes" in card
 
 
 def test_runner_errors(tmp_path) -> None:

@@ -49,7 +49,7 @@ def test_ship_run_refuses_incomplete_runs(tmp_path):
 
 
 def test_wall_minutes_add_up_over_resumes():
-    from crowd_perception.models.pose2d.card import wall_minutes
+    from crowd_perception.training.monitor import wall_minutes
 
     rows = [{"elapsed_s": s} for s in ("60", "120", "30", "90", "600")]  # a resume after 120 s, then one segment to 600 s
     assert wall_minutes(rows) == pytest.approx((120 + 600) / 60)
