@@ -109,6 +109,9 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="ROS 2 params file (default: config/crowd_perception.yaml)")
     parser.add_argument("--frames", type=int, help="only the first N frames")
     parser.add_argument("--results", action="store_true", help="also write the figures into docs/RESULTS.md")
+    parser.add_argument("--section", default="demo",
+                        help="RESULTS.md section for --results (default: demo; another name keeps the default's figures, "
+                             "e.g. for a candidate model given by --config)")
     parser.add_argument("--keep", action="store_true",
                         help="refuse to run when --out holds a previous demo (default: replace its outputs)")
 
@@ -126,7 +129,9 @@ def _run_demo(args: argparse.Namespace) -> int:
         from ..utils.results import update_results_section
 
         title = f"Demo: synthetic '{args.preset}' bag through the whole stack ({args.backend}, CPU)"
-        print(f"results: {update_results_section('demo', title, results_markdown(result))}")
+        if args.config is not None:
+            title += f", params {args.config.name}"
+        print(f"results: {update_results_section(args.section, title, results_markdown(result))}")
     return 0 if not result.replay.failed else 1
 
 

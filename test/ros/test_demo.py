@@ -73,3 +73,15 @@ def test_cli_replay_with_a_missing_model_fails_clearly(demo, tmp_path, capsys):
                  "--config", str(params)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: detector model not found") and err.count("\n") == 1
+
+
+def test_cli_demo_results_go_to_the_named_section(demo, monkeypatch, tmp_path, capsys):
+    from crowd_perception.ros import demo as demo_module
+    from crowd_perception.utils import results
+
+    written = {}
+    monkeypatch.setattr(demo_module, "run_demo", lambda *args, **kwargs: demo)
+    monkeypatch.setattr(results, "update_results_section", lambda name, title, body: written.update(name=name, title=title))
+    params = tmp_path / "candidate.yaml"
+    assert main(["demo", "--out", str(tmp_path / "d"), "--config", str(params), "--results", "--section", "demo-candidate"]) == 0
+    assert written["name"] == "demo-candidate" and written["title"].endswith("params candidate.yaml")
