@@ -63,7 +63,10 @@ def _restart(graph, client, name: str, watched: list[tuple[str, bool]]) -> int:
         graph.check_alive()
         assert time.monotonic() < deadline, f"restarted {name} never appeared on {watched}"
         time.sleep(0.1)
-    time.sleep(1.0)  # the other nodes match the new endpoints about when we do
+    # Seeing the new endpoints is not the same as every writer having matched every reader (the other
+    # nodes' writers to the new readers, the new writers to ours); a message published before that is
+    # gone (volatile QoS). 1 s was too short once on a quiet CI-like run; 3 s is the settle margin.
+    time.sleep(3.0)
     return exit_code
 
 
