@@ -37,6 +37,8 @@ setup(
         "eval": ["trackeval>=1.3", "pycocotools>=2.0.8", "matplotlib>=3.8"],
         "tensorrt": ["tensorrt>=10.0", "cuda-python>=12.0"],
         "dev": ["pytest>=8", "ruff>=0.6", "mypy>=1.10", "catkin_pkg>=1.0"],
+        # `weights import blazepose`: the TensorFlow Lite schema reader (no TensorFlow, no code from the file runs)
+        "pretrained": ["tflite==2.18.0"],
         # peer trackers for `crowd-perception bench tracking-peers` only (not installed by scripts/setup.sh):
         # the dependencies of norfair, trackers and boxmot; those three go in with `pip install --no-deps`
         # (crowd_perception.tracking.peers.INSTALL), since their own pins would downgrade numpy below 2

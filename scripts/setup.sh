@@ -18,7 +18,7 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 # torch is pinned: 2.13.0 resolves to the CPU build on this machine; an unpinned torch pulls CUDA.
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[train,eval,dev]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[train,eval,dev,pretrained]"
 # One OpenCV build only: every OpenCV wheel installs into the same cv2/ folder. We use the headless
 # contrib build (it carries the HOG people detector, our untrained baseline); trackeval declares the
 # GUI build opencv-python (needs libGL) and other packages may pull the plain headless one. Remove

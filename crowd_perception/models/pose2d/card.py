@@ -14,6 +14,9 @@ import numpy as np
 from ...core.annotations import FrameAnnotation
 from ...runtime.metadata import ModelMetadata
 from ...training.monitor import training_rows, wall_minutes
+from ..common.blazepose import BLAZEPOSE_FILE
+from ..common.pretrained import PRETRAINED_DIR, provenance
+from .model import BLAZEPOSE
 
 __all__ = ["ship_run", "render_model_card"]
 
@@ -51,14 +54,14 @@ def render_model_card(config: dict, rows: list[dict[str, str]], meta: ModelMetad
                   f"  aspect, x{meta.extra.get('box_padding')} context; normalisation inside the graph); dynamic batch\n"
                   f"  {people.min[0]}-{people.max[0]}.")
         samples, target = f"{d['source_crops']} crops", f"{d['target_crops']} crops"
-    init = f"backbone initialised from `{m['pretrained']}` (ImageNet)" if m.get("pretrained") else "no pretrained backbone"
+    encoder, limitations = _encoder_lines(m, fine)
     return f"""# pose2d — occluded top-down 2D pose (RSGNet + Das et al.)
 
 - **Task**: one 2D skeleton (`{m['skeleton']}`) per person box, with per-joint score and visible/occluded state.
 - **Input**: {inputs}
 - **Outputs**: `heatmaps (N, K, {m['input_height'] // 4}, {m['input_width'] // 4})` (target joints, decode with DARK,
   sigma {a['sigma']}), `occlusion (N, K)` logits.
-- **Architecture**: `{m['backbone']}` backbone (width {m['width']}) + FPN P3 -> stride 4{fine}, {m['channels']} head
+- **Architecture**: {encoder}, {m['channels']} head
   channels ({m.get('head_conv', 'full')} 3x3 convolutions per person); {', '.join(parts)}; relation pooling {m['relation_pool']}.
 - **Training data**: synthetic engine only — `{d['source_preset']}` ({samples}, with keypoints)
   and `{d['target_preset']}` ({target}, boxes + masks only, for domain adaptation).
@@ -72,10 +75,28 @@ def render_model_card(config: dict, rows: list[dict[str, str]], meta: ModelMetad
   `pose2d.json` (runtime metadata), `pose2d.config.json` (training config).
 - **Accuracy**: see `docs/RESULTS.md` sections `pose2d-*` (synthetic bench by density and occlusion,
   occlusion table, latency vs people, ablations).
-- **Limitations**: trained on a CPU (the budget above) on synthetic people only, {init}:
-  a working baseline for the pipeline, far from converged; expect it to be weak on real images and
-  on small (< 48 px) people. Retrain with `--preset gpu` for real use.
+- **Limitations**: {limitations}
 """
+
+
+def _encoder_lines(m: dict, fine: str) -> tuple[str, str]:
+    """The card's encoder description and its limitations (with the pretrained source's provenance)."""
+    if m["backbone"] == BLAZEPOSE:
+        p = provenance(PRETRAINED_DIR / BLAZEPOSE_FILE)
+        encoder = (f"the fixed BlazePose trunk (`{BLAZEPOSE_FILE}`: {p['package']} {p['version']}, `{p['member']}`,\n"
+                   f"  {p['licence']}): its stride-4 features + 39 heatmap logits, 1x1 lateral -> stride 4")
+        return encoder, (
+            "the heads were trained on a CPU (the budget above) on synthetic people only, on a fixed trunk that\n"
+            "  BlazePose's authors trained on real people; real-image figures are in `pose2d-real`. Small (< 48 px)\n"
+            "  people are up-sampled from few pixels. Fine-tune the heads on real keypoints with `--data` where available."
+        )
+    encoder = f"`{m['backbone']}` backbone (width {m['width']}) + FPN P3 -> stride 4{fine}"
+    init = f"backbone initialised from `{m['pretrained']}` (ImageNet)" if m.get("pretrained") else "no pretrained backbone"
+    return encoder, (
+        f"trained on a CPU (the budget above) on synthetic people only, {init}:\n"
+        "  a working baseline for the pipeline, far from converged; expect it to be weak on real images and\n"
+        "  on small (< 48 px) people. Retrain with `--preset gpu` for real use."
+    )
 
 
 def _calibration_line(config: dict) -> str:

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -90,9 +91,10 @@ def _run_ship(args: argparse.Namespace) -> int:
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, action="append", default=[],
                         help="pose model (.onnx, or .safetensors with --backend torch); repeat to compare models")
-    parser.add_argument("--baseline", action="append", default=[], choices=["mean-pose"],
+    parser.add_argument("--baseline", action="append", default=[], choices=["mean-pose", "blazepose"],
                         help="also evaluate a baseline: mean-pose = one constant pose (the mean of the evaluated "
-                             "ground truth, in box-normalised coordinates) pasted into every ground-truth box")
+                             "ground truth, in box-normalised coordinates) pasted into every ground-truth box; "
+                             "blazepose = the fixed BlazePose trunk's own joint heatmaps, no trained head")
     parser.add_argument("--label", action="append", default=[], help="name of each --model in the tables")
     parser.add_argument("--backend", default="onnxruntime", help="onnxruntime | tensorrt | auto | torch")
     parser.add_argument("--data", default="bench",
@@ -138,6 +140,16 @@ def _frames(args: argparse.Namespace) -> list:
     return list(islice(stream, args.frames) if args.frames > 0 else stream)
 
 
+def _blazepose_baseline(threads: int, flip_test: bool) -> Any:
+    """The ``blazepose`` baseline's estimator (its network built in a scratch file, then held in memory)."""
+    from .evaluate import blazepose_trunk_weights
+    from .runner import OccludedPoseEstimator
+
+    with tempfile.TemporaryDirectory() as scratch:
+        weights = blazepose_trunk_weights(Path(scratch) / "blazepose_trunk.safetensors")
+        return OccludedPoseEstimator(weights, "torch", threads=threads, flip_test=flip_test)
+
+
 def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -161,6 +173,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if "mean-pose" in args.baseline:
         skeleton = args.skeleton or "coco17"
         estimators.append(("mean pose (floor)", lambda: MeanPoseEstimator.fit(frames, skeleton, args.min_height)))
+    if "blazepose" in args.baseline:
+        estimators.append(("BlazePose trunk alone (no head)", partial(_blazepose_baseline, args.threads, args.flip_test)))
     for label, make in estimators:
         est = make()
         skeleton = args.skeleton or est.skeleton

@@ -19,6 +19,7 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -38,7 +39,14 @@ from ...eval.pose2d import (
 from .curriculum import occlude_parts
 from .runner import OccludedPoseEstimator
 
-__all__ = ["OCCLUSION_BINS", "MeanPoseEstimator", "evaluate_frames", "occlusion_table", "latency_vs_people"]
+__all__ = [
+    "OCCLUSION_BINS",
+    "MeanPoseEstimator",
+    "blazepose_trunk_weights",
+    "evaluate_frames",
+    "occlusion_table",
+    "latency_vs_people",
+]
 
 OCCLUSION_BINS = {"0-20%": (0.0, 0.2), "20-50%": (0.2, 0.5), "50-80%": (0.5, 0.8), ">80%": (0.8, 1.01)}
 
@@ -162,6 +170,29 @@ class MeanPoseEstimator:
         scores = np.ones((n, k), np.float32)
         states = np.full((n, k), JointState.VISIBLE, np.uint8)
         return Poses2D(self.skeleton, keypoints.astype(np.float32), scores, states, boxes, np.ones(n, np.float32))
+
+
+def blazepose_trunk_weights(path: Path | str, input_size: tuple[int, int] = (256, 192)) -> Path:
+    """Write (to ``path``) a pose network whose heatmaps are the fixed BlazePose trunk's own joint maps and nothing else.
+
+    The ``blazepose`` baseline of ``evaluate pose``: the trunk that ``--preset cpu_blazepose`` builds on,
+    with its heatmaps (sigmoid of the logits) decoded like ours and no trained head (final layer zero,
+    no TRP / SGM / mask / occlusion head), so a comparison shows what the heads trained here add to it.
+    Occlusion states are all "visible" (no head to tell).
+    """
+    import torch
+
+    from ...training import save_weights
+    from .model import BLAZEPOSE, OccludedPoseNet, PoseNetConfig
+
+    height, width = input_size
+    config = PoseNetConfig(input_height=height, input_width=width, backbone=BLAZEPOSE, channels=8, use_trp=False,
+                           use_sgm=False, use_mask=False, use_occlusion=False, use_domain=False, trunk_prior=True)
+    model = OccludedPoseNet(config).eval()
+    with torch.no_grad():
+        for parameter in model.final_layer.parameters():
+            parameter.zero_()
+    return save_weights(path, model, {"model": config.to_dict(), "augment": {"sigma": 2.0}})
 
 
 def occlusion_table(

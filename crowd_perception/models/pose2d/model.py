@@ -3,6 +3,7 @@
 Per person crop::
 
     crop mode:  person crop (pixels) -> visual encoder (backbone + FPN P3, up-sampled to stride 4) -> F
+                (backbone "blazepose": BlazePose's fixed stride-4 features + heatmap logits, 1x1 conv -> F)
     frame mode: whole frame -> the same encoder, once -> RoIAlign along each person's crop -> F
     F -> instance-mask head M (target person's visible pixels)        [Das et al.]
     F' = F * (1 + sigmoid(M))            pose features masked by the instance mask
@@ -44,6 +45,8 @@ from torch import Tensor, nn
 from ...core.skeletons import get_skeleton
 from ...runtime.metadata import Normalization
 from ..common import FPN, ConvBNAct, build_backbone
+from ..common.backbones import Backbone
+from ..common.blazepose import BLAZEPOSE_TO_COCO17, BlazePoseTrunk
 from ..common.blocks import DepthwiseSeparable
 from .grl import DomainClassifier
 from .roi import roi_align, sample_grid
@@ -59,6 +62,9 @@ __all__ = [
 ]
 
 
+BLAZEPOSE = "blazepose"  # the fixed BlazePose trunk (models.common.blazepose) instead of a trainable backbone
+
+
 @dataclass
 class PoseNetConfig:
     """Architecture of :class:`OccludedPoseNet` (saved beside the weights)."""
@@ -66,7 +72,7 @@ class PoseNetConfig:
     skeleton: str = "coco17"
     input_height: int = 128
     input_width: int = 96
-    backbone: str = "compact"
+    backbone: str = "compact"  # a name in models.common.backbones.BACKBONES, or "blazepose"
     width: float = 1.0
     channels: int = 32  # head channels (RSGNet's official head uses 32)
     type_dim: int = 32  # joint-type embedding size (RSGNet: 600-d word vectors; learned here)
@@ -90,6 +96,9 @@ class PoseNetConfig:
     pretrained: str = ""
     freeze_bn: bool = False  # keep the backbone's batch-norm statistics fixed (real-photo statistics survive)
     freeze_stem: bool = False  # no gradient into the backbone below stride 8
+    # blazepose, coco17: add the trunk's own heatmap of each joint (learned per-joint scale) to the target
+    # heatmaps, so the heads learn a correction to real-photo joint maps instead of re-deriving them
+    trunk_prior: bool = False
 
     @property
     def stride(self) -> int:
@@ -108,6 +117,10 @@ class PoseNetConfig:
         get_skeleton(self.skeleton)
         if self.input_mode not in ("crop", "frame"):
             raise ValueError(f"input_mode must be 'crop' or 'frame', got {self.input_mode!r}")
+        if self.backbone == BLAZEPOSE and (self.input_mode != "crop" or self.pretrained):
+            raise ValueError("backbone 'blazepose' is a person-crop network: input_mode 'crop', no 'pretrained' file")
+        if self.trunk_prior and (self.backbone != BLAZEPOSE or self.skeleton != "coco17"):
+            raise ValueError("trunk_prior needs backbone 'blazepose' and skeleton 'coco17' (the joints its heatmaps name)")
         if self.head_conv not in ("full", "separable"):
             raise ValueError(f"head_conv must be 'full' or 'separable', got {self.head_conv!r}")
         for name, (h, w) in (("input", (self.input_height, self.input_width)), ("frame", (self.frame_height, self.frame_width))):
@@ -209,9 +222,12 @@ class SkeletonGraphMachine(nn.Module):
         return F.conv2d(self.limb_net(features), w_limb[:, :, None, None], self.bias)
 
 
-def _input_statistics(imagenet: bool) -> tuple[Tensor, Tensor]:
-    """Per-channel ``(mean, std)`` of the BGR [0, 255] input: ImageNet's (BGR order) for a pretrained backbone."""
-    if imagenet:
+def _input_statistics(cfg: PoseNetConfig) -> tuple[Tensor, Tensor]:
+    """Per-channel ``(mean, std)`` of the BGR [0, 255] input: ImageNet's (BGR order) for a pretrained
+    backbone, plain [0, 1] scaling for BlazePose (as it was trained)."""
+    if cfg.backbone == BLAZEPOSE:
+        return torch.zeros(1, 3, 1, 1), torch.full((1, 3, 1, 1), 255.0)
+    if cfg.pretrained:
         rgb = Normalization()  # ImageNet's statistics, in RGB order
         return (torch.tensor(rgb.mean[::-1]).view(1, 3, 1, 1) * 255.0,
                 torch.tensor(rgb.std[::-1]).view(1, 3, 1, 1) * 255.0)
@@ -232,6 +248,7 @@ class OccludedPoseNet(nn.Module):
     pixel_mean: Tensor
     pixel_std: Tensor
     roi_grid: Tensor
+    prior_channels: Tensor
 
     def __init__(self, config: PoseNetConfig | None = None) -> None:
         super().__init__()
@@ -239,12 +256,27 @@ class OccludedPoseNet(nn.Module):
         cfg.validate()
         k, c = get_skeleton(cfg.skeleton).num_joints, cfg.channels
         conv3 = head_conv3(cfg.head_conv)
-        self.backbone = build_backbone(cfg.backbone, width=cfg.width)
-        self.fpn = FPN(self.backbone.out_channels, channels=max(c, 32), lite=True)
-        up = [nn.ConvTranspose2d(self.fpn.channels, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c)]
-        # with fine_skip the ReLU comes after the sum with the stride-4 lateral (same parameter names)
-        self.up = nn.Sequential(*up) if cfg.fine_skip else nn.Sequential(*up, nn.ReLU())
-        self.fine = ConvBNAct(self.backbone.fine_channels, c, 1, act=None) if cfg.fine_skip else None
+        self.backbone: Backbone | BlazePoseTrunk
+        self.fpn: FPN | None = None
+        self.up: nn.Sequential | None = None
+        self.fine: ConvBNAct | None = None
+        self.lateral: ConvBNAct | None = None
+        self.prior_scale: nn.Parameter | None = None
+        if cfg.backbone == BLAZEPOSE:  # stride-4 features straight from the fixed trunk
+            self.backbone = BlazePoseTrunk()
+            self.lateral = ConvBNAct(BlazePoseTrunk.out_channels, c, 1)
+            if cfg.trunk_prior:
+                self.prior_scale = nn.Parameter(torch.ones(k))
+                self.register_buffer("prior_channels", torch.tensor(BlazePoseTrunk.heatmap_channels(BLAZEPOSE_TO_COCO17)),
+                                     persistent=False)
+        else:
+            self.backbone = build_backbone(cfg.backbone, width=cfg.width)
+            self.fpn = FPN(self.backbone.out_channels, channels=max(c, 32), lite=True)
+            up = [nn.ConvTranspose2d(self.fpn.channels, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c)]
+            # with fine_skip the ReLU comes after the sum with the stride-4 lateral (same parameter names)
+            self.up = nn.Sequential(*up) if cfg.fine_skip else nn.Sequential(*up, nn.ReLU())
+            self.fine = ConvBNAct(self.backbone.fine_channels, c, 1, act=None) if cfg.fine_skip else None
+            self.backbone.freeze(batch_norm=cfg.freeze_bn, stem=cfg.freeze_stem)
         self.mask_head = nn.Conv2d(c, 1, 1) if cfg.use_mask else None
         self.domain_head = DomainClassifier(c) if cfg.use_domain else None
         self.multi_head = nn.Conv2d(c, k, 1) if cfg.use_trp else None
@@ -253,35 +285,42 @@ class OccludedPoseNet(nn.Module):
         self.final_layer = nn.Conv2d(c, k, 1)
         self.sgm = SkeletonGraphMachine(c, cfg.skeleton, conv3) if cfg.use_sgm else None
         self.occlusion_head = OcclusionHead(c + int(cfg.use_mask), k, conv3) if cfg.use_occlusion else None
-        self.backbone.freeze(batch_norm=cfg.freeze_bn, stem=cfg.freeze_stem)
-        mean, std = _input_statistics(bool(cfg.pretrained))
+        mean, std = _input_statistics(cfg)
         self.register_buffer("pixel_mean", mean, persistent=False)
         self.register_buffer("pixel_std", std, persistent=False)
         self.register_buffer("roi_grid", sample_grid(cfg.heatmap_size, cfg.roi_sampling), persistent=False)
 
-    def encode(self, images: Tensor) -> Tensor:
-        """Stride-4 visual features ``F`` of normalised crops or frames."""
+    def encode(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Stride-4 visual features ``F`` of normalised crops or frames, and with ``trunk_prior`` the
+        BlazePose trunk's own heatmap of each joint (sigmoid of its logits, ``(N, K, h, w)``)."""
         x = (images - self.pixel_mean) / self.pixel_std
+        if isinstance(self.backbone, BlazePoseTrunk):
+            assert self.lateral is not None
+            trunk = self.backbone(x)
+            prior = None if self.prior_scale is None else torch.sigmoid(trunk.index_select(1, self.prior_channels))
+            return self.lateral(trunk), prior
+        assert self.fpn is not None and self.up is not None
         if self.fine is None:
-            return self.up(self.fpn(self.backbone(x))[0])
+            return self.up(self.fpn(self.backbone(x))[0]), None
         fine, outputs = self.backbone.forward_with_fine(x)
-        return F.relu(self.up(self.fpn(outputs)[0]) + self.fine(fine))
+        return F.relu(self.up(self.fpn(outputs)[0]) + self.fine(fine)), None
 
-    def person_features(self, images: Tensor, rois: Tensor | None) -> Tensor:
-        """``(N, C, h, w)`` per-person features: of the crops, or RoI-aligned from the frames."""
-        features = self.encode(images)
+    def person_features(self, images: Tensor, rois: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """``(N, C, h, w)`` per-person features (of the crops, or RoI-aligned from the frames) and the
+        trunk's joint heatmaps where :meth:`encode` gives them (crop mode only)."""
+        features, prior = self.encode(images)
         if self.config.input_mode == "crop":
             if rois is not None:
                 raise ValueError("crop-mode network takes person crops, not rois")
-            return features
+            return features, prior
         if rois is None or rois.ndim != 4 or rois.shape[0] != images.shape[0]:
             raise ValueError("frame-mode network needs rois of shape (B, R, 2, 3) for its B frames")
         cfg = self.config
-        return roi_align(features, rois, self.roi_grid, cfg.heatmap_size, cfg.network_input, cfg.roi_sampling)
+        return roi_align(features, rois, self.roi_grid, cfg.heatmap_size, cfg.network_input, cfg.roi_sampling), None
 
     def forward(self, images: Tensor, rois: Tensor | None = None) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
-        features = self.person_features(images, rois)
+        features, prior = self.person_features(images, rois)
         if self.domain_head is not None and self.training:
             out["domain"] = self.domain_head(features)
         occlusion_input = features
@@ -294,6 +333,8 @@ class OccludedPoseNet(nn.Module):
             out["multi_heatmaps"] = self.multi_head(features)
             pose_features, out["relation"] = self.parser(features, out["multi_heatmaps"])
         heatmaps = self.final_layer(self.predict_net(pose_features))
+        if prior is not None and self.prior_scale is not None:  # the heads learn the correction to the trunk's maps
+            heatmaps = heatmaps + self.prior_scale.view(1, -1, 1, 1) * prior
         out["heatmaps"] = heatmaps
         if self.sgm is not None and self.training:
             out["limbs"] = self.sgm(pose_features, self.final_layer.weight)

@@ -54,3 +54,24 @@ def test_wall_minutes_add_up_over_resumes():
     rows = [{"elapsed_s": s} for s in ("60", "120", "30", "90", "600")]  # a resume after 120 s, then one segment to 600 s
     assert wall_minutes(rows) == pytest.approx((120 + 600) / 60)
     assert wall_minutes([{"elapsed_s": "61.5"}]) == pytest.approx(61.5 / 60)
+
+
+def test_card_of_a_blazepose_model_names_the_trunks_source_and_licence(tmp_path):
+    """A model on the converted BlazePose trunk: its card says where the trunk came from and under which licence."""
+    from dataclasses import replace
+
+    from crowd_perception.models.pose2d.config import PRESETS
+    from crowd_perception.models.pose2d.model import OccludedPoseNet
+    from crowd_perception.training import save_weights
+
+    cfg = PRESETS["cpu_blazepose"]()
+    cfg.model = replace(cfg.model, input_height=64, input_width=64)
+    run = tmp_path / "run"
+    run.mkdir()
+    save_weights(run / "model.safetensors", OccludedPoseNet(cfg.model).eval(), cfg)
+    (run / "log.csv").write_text("step,loss,target,elapsed_s\n20,0.5,0.04,30.0\n")
+    ship_run(run, tmp_path / "weights", command="crowd-perception train pose --preset cpu_blazepose")
+    card = (tmp_path / "weights" / "pose2d.md").read_text()
+    assert "mediapipe 0.10.21" in card and "pose_landmark_full.tflite" in card and "Apache-2.0" in card
+    assert "fixed BlazePose trunk" in card and "no pretrained backbone" not in card
+    assert ModelMetadata.load(tmp_path / "weights" / "pose2d.json").extra["input_mode"] == "crop"

@@ -39,3 +39,17 @@ def test_evaluate_several_real_keypoint_files_in_one_table(tiny_model, fixtures_
     groups = json.loads(out.read_text())["mean pose (floor)"]["frames"]
     assert {"density/test_coco", "density/test_ochuman"} <= set(groups)
     assert groups["all"]["people"] == groups["density/test_coco"]["people"] + groups["density/test_ochuman"]["people"]
+
+
+def test_blazepose_baseline_beats_the_mean_pose_on_real_people(fixtures_dir, tmp_path):
+    """``--baseline blazepose``: the converted trunk alone, decoded like our models, finds real COCO people's
+    joints far better than the mean-pose floor (what the heads of ``--preset cpu_blazepose`` start from)."""
+    out = tmp_path / "metrics.json"
+    code = main(["evaluate", "pose", "--baseline", "blazepose", "--baseline", "mean-pose",
+                 "--data", str(fixtures_dir / "coco_keypoints/coco/test_coco.json"), "--json", str(out)])
+    assert code == 0
+    metrics = {label: entry["frames"]["all"] for label, entry in json.loads(out.read_text()).items()}
+    trunk, floor = metrics["BlazePose trunk alone (no head)"], metrics["mean pose (floor)"]
+    assert trunk["people"] == floor["people"] >= 10
+    assert trunk["PCK@0.1 visible"] > floor["PCK@0.1 visible"] + 0.15
+    assert trunk["L/R sides"] > 0.8 and 0.67 < trunk["spread x"] < 1.5

@@ -82,7 +82,7 @@ def test_eval_mode_pools_the_occlusion_map_under_the_predicted_heatmaps():
     images = torch.rand(2, 3, 64, 64) * 255
     with torch.no_grad():
         out = model(images)
-        features = model.person_features(images, None)
+        features, _ = model.person_features(images, None)
         mask = model.mask_head(features)
         occlusion_input = torch.cat([features * (1 + torch.sigmoid(mask)), mask], dim=1)
         expected = pool_occlusion(model.occlusion_head(occlusion_input), out["heatmaps"])
@@ -171,7 +171,7 @@ def _local_share(model: OccludedPoseNet, image: torch.Tensor) -> float:
     """Share of the encoder's response to a one-pixel change that stays in and next to that pixel's stride-4 cell."""
     poked = image.clone()
     poked[..., 33, 33] += 200.0  # stride-4 cell (8, 8)
-    change = (model.encode(poked) - model.encode(image)).abs().sum(1)[0]
+    change = (model.encode(poked)[0] - model.encode(image)[0]).abs().sum(1)[0]
     return float(change[7:10, 7:10].sum() / change.sum())
 
 
@@ -197,3 +197,45 @@ def test_fine_skip_on_mobilenetv2_taps_its_stride4_stem():
     assert net.fine is not None and net.fine[0].in_channels == 24
     with torch.no_grad():
         assert net(torch.rand(2, 3, 64, 64) * 255)["heatmaps"].shape == (2, 17, 16, 16)
+
+
+def test_blazepose_backbone_trains_only_the_heads():
+    """``backbone="blazepose"``: the fixed real-photo trunk feeds the heads at stride 4; no gradient reaches it."""
+    net = OccludedPoseNet(PoseNetConfig(input_height=128, input_width=96, backbone="blazepose", channels=16, type_dim=8))
+    trunk = set(map(id, net.backbone.parameters()))
+    assert trunk and not any(p.requires_grad for p in net.backbone.parameters())
+    out = net(torch.rand(2, 3, 128, 96) * 255)
+    assert out["heatmaps"].shape == (2, 17, 32, 24)
+    sum(v.float().sum() for v in out.values()).backward()
+    trained = [p for p in net.parameters() if p.grad is not None]
+    assert trained and not any(id(p) in trunk for p in trained)
+
+
+def test_trunk_prior_adds_the_trunks_own_joint_heatmaps():
+    """With ``trunk_prior`` the target heatmaps are the heads' output plus, per joint, a learned multiple of the
+    trunk's heatmap of that joint: with a silent head they are exactly the trunk's (sigmoid) maps."""
+    from crowd_perception.models.common.blazepose import BLAZEPOSE_TO_COCO17, BlazePoseTrunk
+
+    net = OccludedPoseNet(PoseNetConfig(input_height=128, input_width=96, backbone="blazepose", channels=16, type_dim=8,
+                                        trunk_prior=True)).eval()
+    with torch.no_grad():
+        net.final_layer.weight.zero_()
+        net.final_layer.bias.zero_()
+        net.prior_scale.copy_(torch.linspace(0.5, 1.5, 17))
+        images = torch.rand(2, 3, 128, 96) * 255
+        trunk = net.backbone(images / 255.0)
+        expected = torch.sigmoid(trunk[:, BlazePoseTrunk.heatmap_channels(BLAZEPOSE_TO_COCO17)]) * net.prior_scale.view(1, -1, 1, 1)
+        torch.testing.assert_close(net(images)["heatmaps"], expected)
+    assert "prior_scale" in dict(net.named_parameters())
+
+
+@pytest.mark.parametrize("change", [{"backbone": "compact"}, {"skeleton": "ped13"}])
+def test_trunk_prior_needs_blazepose_on_coco17(change):
+    with pytest.raises(ValueError, match="trunk_prior"):
+        PoseNetConfig(**{**TINY, "backbone": "blazepose", "trunk_prior": True, **change}).validate()
+
+
+@pytest.mark.parametrize("change", [{"input_mode": "frame"}, {"pretrained": "mobilenetv2_imagenet.safetensors"}])
+def test_blazepose_backbone_is_a_crop_network_without_other_weights(change):
+    with pytest.raises(ValueError, match="blazepose"):
+        PoseNetConfig(**{**TINY, "backbone": "blazepose", **change}).validate()
