@@ -90,7 +90,8 @@ def _cpu_blazepose() -> PoseTrainingConfig:
     crops, as a correction added to the trunk's own joint heatmaps (``trunk_prior``). Sides as labelled:
     the trunk's heatmaps already tell left from right on real people. 224x160 and a light head (16
     channels, separable 3x3) keep the demo's pose stage near its frame budget; at 256x192 the trunk
-    is more accurate on real people and about 1.5x slower."""
+    is more accurate on real people and about 1.5x slower. 400 steps: a longer schedule fits the
+    synthetic people better and the real ones worse (RESULTS ``pose2d-blazepose-schedule``)."""
     return PoseTrainingConfig(
         model=PoseNetConfig(
             input_height=224, input_width=160, backbone="blazepose", channels=16, type_dim=16, relation_pool=4,
@@ -98,7 +99,7 @@ def _cpu_blazepose() -> PoseTrainingConfig:
         ),
         data=DataConfig(source_crops=2000, target_crops=600, bank_cache="runs/pose2d/bank_blazepose.npz"),
         train=TrainConfig(
-            steps=1200, batch_size=16, lr=2e-3, warmup_steps=100, threads=1, log_every=20, checkpoint_every=100, max_minutes=60
+            steps=400, batch_size=16, lr=2e-3, warmup_steps=50, threads=1, log_every=20, checkpoint_every=100, max_minutes=30
         ),
     )
 
