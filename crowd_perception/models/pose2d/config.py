@@ -91,7 +91,7 @@ def _cpu_blazepose() -> PoseTrainingConfig:
     the trunk's heatmaps already tell left from right on real people. 224x160 and a light head (16
     channels, separable 3x3) keep the demo's pose stage near its frame budget; at 256x192 the trunk
     is more accurate on real people and about 1.5x slower. 400 steps: a longer schedule fits the
-    synthetic people better and the real ones worse (RESULTS ``pose2d-blazepose-schedule``)."""
+    synthetic people better and the real ones worse (RESULTS ``pose2d-blazepose-synthetic``, ``pose2d-real``)."""
     return PoseTrainingConfig(
         model=PoseNetConfig(
             input_height=224, input_width=160, backbone="blazepose", channels=16, type_dim=16, relation_pool=4,
