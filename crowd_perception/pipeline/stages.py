@@ -128,6 +128,10 @@ class Pose2DNodeConfig(ModelNodeConfig):
     min_box_score: float = field(default=_TRACKING.detection_threshold, metadata=param(
         "only detections at or above this score get a pose (default = the tracker's detection_threshold: "
         "pose what the tracker's first association stage keeps)", low=0.0, high=1.0, dynamic=True))
+    max_people: int = field(default=20, metadata=param(
+        "pose at most this many of those detections per image, the tallest (nearest) boxes first; 0 = all. "
+        "Bounds the stage's cost in a crowd: a crop-mode model (the shipped one) runs once per person",
+        low=0, high=1000, dynamic=True))
     sync_capacity: int = field(default=10, metadata=param(
         "stamps kept while waiting for the image / detections partner message", low=1, high=1000))
 
@@ -315,6 +319,7 @@ class Pose2DStage(Stage):
     config: Pose2DNodeConfig
     runner: PoseEstimator
     non_finite: int = 0  # frames whose network output held NaN/inf: no poses
+    unposed: int = 0  # detections at or above min_box_score left without a pose by max_people
 
     def __post_init__(self) -> None:
         self.runner.occlusion_threshold = self.config.occlusion_threshold
@@ -325,13 +330,25 @@ class Pose2DStage(Stage):
         self.runner.occlusion_threshold = config.occlusion_threshold
 
     def process(self, image: np.ndarray, detections: Detections) -> Poses2D:
-        """One pose per detection at or above ``min_box_score``, in detection order."""
-        chosen = detections.select(detections.scores >= self.config.min_box_score)
+        """One pose per detection at or above ``min_box_score`` (the ``max_people`` tallest), in detection order."""
+        chosen = detections.select(self._posed(detections))
         poses = _forward(self, lambda: self.runner.estimate(image, chosen.boxes))
         if poses is None:  # non-finite network output: no poses for this frame
             return Poses2D.empty(runner_skeleton(self.runner, "coco17"))
         poses.person_scores = chosen.scores.copy()
         return poses
+
+
+    def _posed(self, detections: Detections) -> np.ndarray:
+        """Indices of the detections to pose: score at or above ``min_box_score``, at most ``max_people`` of
+        them, the tallest boxes first (the nearest people, whom a planner needs most); the rest are counted."""
+        index = np.flatnonzero(detections.scores >= self.config.min_box_score)
+        limit = self.config.max_people
+        if limit and len(index) > limit:
+            heights = detections.boxes[index, 3] - detections.boxes[index, 1]
+            self.unposed += len(index) - limit
+            index = np.sort(index[np.argsort(-heights, kind="stable")[:limit]])
+        return index
 
 
 def camera_for_image(camera: PinholeCamera | None, width: int, height: int) -> tuple[PinholeCamera | None, str | None]:

@@ -48,6 +48,7 @@ class ReplayReport:
     camera_info: dict[str, int] = field(default_factory=dict)  # frames without a usable CameraInfo, by reason
     flagged: dict[str, int] = field(default_factory=dict)  # images the health check answered with no people
     non_finite: dict[str, int] = field(default_factory=dict)  # per stage: frames whose network output was NaN/inf
+    unposed: int = 0  # detections the pose stage left without a pose (its max_people per image)
     storage_gaps_s: list[float] = field(default_factory=list)  # lengths of the unreadable (corrupt) stretches
     frames_lost: int = 0  # images the bag states but that could not be read (corrupt storage)
     complete: bool = False  # every input message was read and every frame written
@@ -79,6 +80,8 @@ class ReplayReport:
         if any(self.non_finite.values()):
             stages = ", ".join(f"{stage} {n}" for stage, n in sorted(self.non_finite.items()) if n)
             text += f"\nframes with non-finite network output (that stage's result dropped): {stages}"
+        if self.unposed:
+            text += f"\npeople beyond the pose stage's max_people (published without a pose): {self.unposed}"
         if self.camera_info:
             reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.camera_info.items()))
             text += f"\nframes without a usable CameraInfo: {reasons}"
@@ -99,7 +102,7 @@ class ReplayReport:
             "complete": self.complete, "frames": self.frames, "processed": self.processed,
             "failed": len(self.failed), "skipped": self.skipped_by_reason(), "ended_early": self.ended_early,
             "camera_info": self.camera_info, "frames_lost": self.frames_lost, "flagged": self.flagged,
-            "non_finite": self.non_finite,
+            "non_finite": self.non_finite, "unposed": self.unposed,
         }, sort_keys=True)
 
 
@@ -196,6 +199,7 @@ def _replay_frames(reader: BagReader, writer: BagWriter, pipeline: Pipeline, rep
     report.non_finite = {name: stage.non_finite for name, stage in
                          (("detector", pipeline.detector), ("pose2d", pipeline.pose2d), ("pose3d", pipeline.pose3d))
                          if stage is not None}
+    report.unposed = pipeline.pose2d.unposed if pipeline.pose2d is not None else 0
     gaps = sorted({(start, end) for start, end, _ in getattr(reader, "corrupt", [])})
     report.storage_gaps_s = [round((end - start) * 1e-9, 3) for start, end in gaps]
     stated = sum(getattr(c, "msgcount", 0) or 0 for c in reader.connections if c.topic == image_topic)

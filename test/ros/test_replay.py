@@ -163,7 +163,7 @@ def test_undecodable_frames_are_skipped_with_an_empty_result_and_counted(tmp_pat
     frames, info = _outputs_per_frame(tmp_path / "out")
     assert info == {"complete": True, "ended_early": None, "failed": 0, "frames": 6, "processed": 4,
                     "skipped": {"malformed image": 1, "unsupported encoding": 1}, "camera_info": {}, "frames_lost": 0, "flagged": {},
-                    "non_finite": {"detector": 0, "pose2d": 0, "pose3d": 0}}
+                    "non_finite": {"detector": 0, "pose2d": 0, "pose3d": 0}, "unposed": 0}
     assert [f.header.stamp_ns for f in frames] == stamps
     for frame in frames:  # one output of every kind per input, with the input's header
         for topic in bagio.OUTPUT_TOPICS.values():

@@ -229,6 +229,8 @@ class StageNode(Node):
             stat.add(f"no people: {reason}", count)  # the image-health check
         if hasattr(self.stage, "non_finite"):
             stat.add("non-finite outputs (frame's result dropped)", self.stage.non_finite)
+        if hasattr(self.stage, "unposed"):
+            stat.add("people beyond max_people (not posed)", self.stage.unposed)
         if hasattr(self.stage, "too_small"):
             stat.add(f"boxes under {MIN_BOX_SIDE:g} px dropped", self.stage.too_small)
         if hasattr(self.runner, "overflow_detections"):  # the tracker's per-frame cap
