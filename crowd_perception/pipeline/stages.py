@@ -128,7 +128,7 @@ class Pose2DNodeConfig(ModelNodeConfig):
     min_box_score: float = field(default=_TRACKING.detection_threshold, metadata=param(
         "only detections at or above this score get a pose (default = the tracker's detection_threshold: "
         "pose what the tracker's first association stage keeps)", low=0.0, high=1.0, dynamic=True))
-    max_people: int = field(default=20, metadata=param(
+    max_people: int = field(default=12, metadata=param(
         "pose at most this many of those detections per image, the tallest (nearest) boxes first; 0 = all. "
         "Bounds the stage's cost in a crowd: a crop-mode model (the shipped one) runs once per person",
         low=0, high=1000, dynamic=True))
