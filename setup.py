@@ -16,6 +16,9 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["crowd_perception", "crowd_perception.*"]),
     include_package_data=True,
+    # the shipped models and the converted pretrained weights: without them `pip install .` has no network to run
+    package_data={"crowd_perception": ["weights/*.onnx", "weights/*.json", "weights/*.safetensors", "weights/*.md",
+                                       "weights/pretrained/*.safetensors", "weights/pretrained/*.md"]},
     # the .msg files and node parameters, where crowd_perception.ros finds them outside a checkout
     data_files=[
         ("share/crowd_perception/msg", sorted(str(p) for p in Path("msg").glob("*.msg"))),

@@ -78,3 +78,19 @@ def test_every_executable_points_at_a_main():
 def test_installed_share_folders_exist():
     for folder in re.search(r"install\(DIRECTORY ([\w ]+) DESTINATION share", CMAKE).group(1).split():
         assert (ROOT / folder).is_dir(), folder
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_shipped_and_pretrained_weights(tmp_path):
+    """``pip install .`` must bring the models the runtime loads by default (and the pose trunk it is built on)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("crowd_perception-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "crowd_perception/weights"], check=True, capture_output=True,
+                             text=True).stdout.split()
+    assert tracked and set(tracked) <= names, sorted(set(tracked) - names)
