@@ -87,7 +87,9 @@ def _encoder_lines(m: dict, fine: str) -> tuple[str, str]:
                    f"  {p['licence']}): its stride-4 features + 39 heatmap logits, 1x1 lateral -> stride 4")
         return encoder, (
             "the heads were trained on a CPU (the budget above) on synthetic people only, on a fixed trunk that\n"
-            "  BlazePose's authors trained on real people; real-image figures are in `pose2d-real`. Small (< 48 px)\n"
+            "  BlazePose's authors trained on real people; real-image figures are in `pose2d-real`. The occlusion\n"
+            "  head learned from synthetic occluders only: on real people it calls most joints occluded (occlusion\n"
+            "  accuracy in `pose2d-real`), so its states are not to be trusted there. Small (< 48 px)\n"
             "  people are up-sampled from few pixels. Fine-tune the heads on real keypoints with `--data` where available."
         )
     encoder = f"`{m['backbone']}` backbone (width {m['width']}) + FPN P3 -> stride 4{fine}"
