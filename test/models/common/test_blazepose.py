@@ -90,14 +90,6 @@ def test_not_a_tflite_file_is_one_line_error(tmp_path: Path, capsys: pytest.Capt
     assert "\n" not in err and "pose.tflite" in err and not (tmp_path / "o.safetensors").exists()
 
 
-def test_damaged_tflite_is_named(tmp_path: Path) -> None:
-    pytest.importorskip("tflite", reason="the `pretrained` extra (tflite schema reader) is not installed")
-    damaged = tmp_path / "damaged.tflite"
-    damaged.write_bytes(b"\x10\x00\x00\x00TFL3" + b"\xff" * 40)
-    with pytest.raises(InputError, match=r"damaged\.tflite"):
-        convert_blazepose(damaged, tmp_path / "out.safetensors")
-
-
 def test_wheel_without_the_model_is_named(tmp_path: Path) -> None:
     wheel = tmp_path / "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
     with zipfile.ZipFile(wheel, "w") as z:
