@@ -338,7 +338,6 @@ class Pose2DStage(Stage):
         poses.person_scores = chosen.scores.copy()
         return poses
 
-
     def _posed(self, detections: Detections) -> np.ndarray:
         """Indices of the detections to pose: score at or above ``min_box_score``, at most ``max_people`` of
         them, the tallest boxes first (the nearest people, whom a planner needs most); the rest are counted."""

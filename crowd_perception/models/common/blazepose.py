@@ -72,8 +72,8 @@ class BlazePoseTrunk(nn.Module):
     and its 39 heatmap logits. ``H`` and ``W`` multiples of 32; built from the converted file and kept
     fixed (no gradients: the real-photo features are the point)."""
 
-    out_channels = 48 + 39
     feature_channels = 48  # the heatmap logits follow the features
+    out_channels = feature_channels + 39
 
     @staticmethod
     def heatmap_channels(landmarks: Sequence[int]) -> list[int]:

@@ -31,18 +31,15 @@ _IMPORTS = {
 
 
 def _run_import(args: argparse.Namespace) -> int:
+    from .blazepose import convert_blazepose
     from .pretrained import PRETRAINED_DIR, convert_mobilenetv2
 
+    converters = {"mobilenetv2": convert_mobilenetv2, "blazepose": convert_blazepose}
     if not args.source.is_file():
         raise SystemExit(f"{args.source}: no such file")
     out = args.out or PRETRAINED_DIR / _IMPORTS[args.name][0]
     try:
-        if args.name == "blazepose":
-            from .blazepose import convert_blazepose
-
-            metadata = convert_blazepose(args.source, out)
-        else:
-            metadata = convert_mobilenetv2(args.source, out)
+        metadata = converters[args.name](args.source, out)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     print(json.dumps({"written": str(out), **metadata}, indent=2))

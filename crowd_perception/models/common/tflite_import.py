@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,7 +24,7 @@ __all__ = ["TFLiteGraph", "read_tflite"]
 
 _ACTIVATIONS = {0: "none", 1: "relu", 3: "relu6"}
 _DTYPES = {0: np.float32, 1: np.float16, 2: np.int32}
-_SAME, _VALID = 0, 1
+_SAME = 0  # tflite Padding enum (VALID = 1)
 
 
 @dataclass
@@ -120,14 +121,23 @@ def _activation(code: int) -> str:
     return _ACTIVATIONS[code]
 
 
-def _options(op, cls):
+def _options(op: Any, cls: Any) -> Any:
     table = op.BuiltinOptions()
     options = cls()
     options.Init(table.Bytes, table.Pos)
     return options
 
 
-def _convert(name, op, inputs, output, constants, shapes, weights, tflite) -> GraphNode | str | None:
+def _convert(
+    name: str,
+    op: Any,
+    inputs: list[int],
+    output: int,
+    constants: dict[int, np.ndarray],
+    shapes: dict[int, tuple[int, ...]],
+    weights: dict[str, torch.Tensor],
+    tflite: Any,
+) -> GraphNode | str | None:
     """One operator as a node (its weights added to ``weights``), "constant" when folded, None if unsupported."""
     if name == "DEQUANTIZE":
         if inputs[0] not in constants:
@@ -163,7 +173,15 @@ def _convert(name, op, inputs, output, constants, shapes, weights, tflite) -> Gr
     return None
 
 
-def _conv(name, op, inputs, output, constants, weights, tflite) -> GraphNode:
+def _conv(
+    name: str,
+    op: Any,
+    inputs: list[int],
+    output: int,
+    constants: dict[int, np.ndarray],
+    weights: dict[str, torch.Tensor],
+    tflite: Any,
+) -> GraphNode:
     depthwise = name == "DEPTHWISE_CONV_2D"
     options = _options(op, tflite.DepthwiseConv2DOptions if depthwise else tflite.Conv2DOptions)
     if options.StrideH() != options.StrideW() or options.DilationHFactor() != 1 or options.DilationWFactor() != 1:

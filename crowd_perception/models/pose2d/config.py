@@ -1,7 +1,8 @@
 """The occluded pose network's complete training configuration (network, data, crop/frame bank,
 augmentation, loss weights, optimisation) and its named presets; ``--set section.field=value``
-changes a preset. ``cpu`` is the shipped compact frame-mode model, ``cpu_crop`` its crop-mode
-counterpart, ``cpu_blazepose`` RSGNet heads on BlazePose's fixed real-photo trunk, ``gpu`` 256x192 crops of 736x1280 frames, ``smoke`` a two-step test run."""
+changes a preset. ``cpu_blazepose`` (shipped) is RSGNet heads on BlazePose's fixed real-photo trunk,
+``cpu`` the compact frame-mode model (shipped before it), ``cpu_crop`` its crop-mode counterpart,
+``gpu`` 256x192 crops of 736x1280 frames, ``smoke`` a two-step test run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from ...training import TrainConfig
 from .data import AugmentConfig, BankConfig
 from .loss import LossWeights
-from .model import PoseNetConfig
+from .model import BLAZEPOSE, PoseNetConfig
 
 __all__ = ["DataConfig", "PoseTrainingConfig", "PRESETS"]
 
@@ -51,7 +52,7 @@ class PoseTrainingConfig:
 
 
 def _cpu() -> PoseTrainingConfig:
-    """The shipped compact model: frame mode (one encoder pass per 384x640 frame) and a light per-person
+    """The compact model (shipped before ``cpu_blazepose``): frame mode (one encoder pass per 384x640 frame) and a light per-person
     head (16 channels, depthwise-separable 3x3, relation over 4x4-pooled cells) for the CPU latency goal."""
     return PoseTrainingConfig(
         model=PoseNetConfig(input_mode="frame", head_conv="separable", channels=16, type_dim=16, relation_pool=4, fine_skip=True),
@@ -94,7 +95,7 @@ def _cpu_blazepose() -> PoseTrainingConfig:
     synthetic people better and the real ones worse (RESULTS ``pose2d-blazepose-synthetic``, ``pose2d-real``)."""
     return PoseTrainingConfig(
         model=PoseNetConfig(
-            input_height=224, input_width=160, backbone="blazepose", channels=16, type_dim=16, relation_pool=4,
+            input_height=224, input_width=160, backbone=BLAZEPOSE, channels=16, type_dim=16, relation_pool=4,
             head_conv="separable", trunk_prior=True,
         ),
         data=DataConfig(source_crops=2000, target_crops=600, bank_cache="runs/pose2d/bank_blazepose.npz"),

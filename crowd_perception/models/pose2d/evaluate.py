@@ -192,7 +192,7 @@ def blazepose_trunk_weights(path: Path | str, input_size: tuple[int, int] = (256
     with torch.no_grad():
         for parameter in model.final_layer.parameters():
             parameter.zero_()
-    return save_weights(path, model, {"model": config.to_dict(), "augment": {"sigma": 2.0}})
+    return save_weights(path, model, {"model": config.to_dict()})
 
 
 def occlusion_table(
